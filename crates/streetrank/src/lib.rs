@@ -1,0 +1,37 @@
+//! # streetrank
+//!
+//! The core engine of streetrank: street segments and complaints in a projected
+//! metric coordinate system, an R-tree index that snaps each complaint to its
+//! street, and a scoring model that ranks segments for repair.
+//!
+//! This crate knows no file format and does not depend on PROJ: an embedding
+//! developer with projected data uses it directly. Readers, writers and CRS
+//! handling live in `streetrank-io`.
+//!
+//! # Examples
+//!
+//! ```
+//! use geo_types::{line_string, Point};
+//! use streetrank::{Segment, SourceId, StreetIndex, SnapOptions, SnapOutcome};
+//!
+//! let streets = vec![
+//!     Segment::new(SourceId::from(1), line_string![(x: 0.0, y: 0.0), (x: 100.0, y: 0.0)])?,
+//!     Segment::new(SourceId::from(2), line_string![(x: 0.0, y: 50.0), (x: 100.0, y: 50.0)])?,
+//! ];
+//! let index = StreetIndex::new(&streets);
+//! let outcome = index.snap(Point::new(40.0, 10.0), &SnapOptions::default());
+//! let SnapOutcome::Snapped(snap) = outcome else { panic!("expected a match") };
+//! assert_eq!(streets[snap.segment].id, SourceId::from(1));
+//! assert_eq!(snap.distance_m, 10.0);
+//! # Ok::<(), streetrank::Error>(())
+//! ```
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod error;
+mod model;
+
+pub use error::Error;
+pub use model::{
+    Complaint, PropertyValue, Segment, SegmentAttributes, SourceId, StreetNetwork, Timestamp,
+};

@@ -1,0 +1,375 @@
+//! The data model: street segments, complaints, their ids and attributes.
+//!
+//! All coordinates are in a projected CRS whose unit is the metre; the core
+//! never reprojects. `streetrank-io` reads files into these types.
+
+use std::fmt;
+
+use geo_types::{Coord, LineString, Point};
+use serde::{Deserialize, Serialize};
+
+use crate::Error;
+
+/// A record's id exactly as the source gave it: an integer or a string.
+///
+/// Integers stay integers (`12580319`, not `"12580319.0"`); text stays text
+/// (`"110685419914"` TIGER `LINEARID`s keep their leading digits as written).
+///
+/// # Examples
+///
+/// ```
+/// use streetrank::SourceId;
+/// assert_eq!(SourceId::from(7).to_string(), "7");
+/// assert_eq!(SourceId::from("A-7").to_string(), "A-7");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SourceId {
+    /// An integer id.
+    Int(i64),
+    /// A text id.
+    Text(String),
+}
+
+impl fmt::Display for SourceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SourceId::Int(i) => write!(f, "{i}"),
+            SourceId::Text(s) => f.write_str(s),
+        }
+    }
+}
+
+impl From<i64> for SourceId {
+    fn from(v: i64) -> Self {
+        SourceId::Int(v)
+    }
+}
+
+impl From<&str> for SourceId {
+    fn from(v: &str) -> Self {
+        SourceId::Text(v.to_owned())
+    }
+}
+
+impl From<String> for SourceId {
+    fn from(v: String) -> Self {
+        SourceId::Text(v)
+    }
+}
+
+/// A pass-through attribute value, kept with its type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(untagged)]
+pub enum PropertyValue {
+    /// Missing or null.
+    #[default]
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A floating-point number.
+    Float(f64),
+    /// Text.
+    Text(String),
+}
+
+impl fmt::Display for PropertyValue {
+    /// Formats the value for a CSV cell: null is empty.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PropertyValue::Null => Ok(()),
+            PropertyValue::Bool(b) => write!(f, "{b}"),
+            PropertyValue::Int(i) => write!(f, "{i}"),
+            PropertyValue::Float(x) => write!(f, "{x}"),
+            PropertyValue::Text(s) => f.write_str(s),
+        }
+    }
+}
+
+/// A point in time: whole seconds since 1970-01-01T00:00:00 UTC.
+///
+/// Sources without a time zone (Syracuse's local clock times) are read as if
+/// they were UTC; every duration the scoring model uses is in days, so the
+/// offset of a few hours does not change a ranking in practice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    /// Seconds in one day.
+    pub const DAY: i64 = 86_400;
+
+    /// Days from `self` to `later` (negative when `later` is earlier).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use streetrank::Timestamp;
+    /// assert_eq!(Timestamp(0).days_until(Timestamp(43_200)), 0.5);
+    /// ```
+    #[must_use]
+    pub fn days_until(self, later: Timestamp) -> f64 {
+        (later.0 - self.0) as f64 / Self::DAY as f64
+    }
+}
+
+/// Typed attributes of a street segment that the scoring model can use.
+///
+/// Every field is optional: the scoring model documents what it does when one
+/// is missing.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SegmentAttributes {
+    /// Road class as the source spells it (`"MAJOR"`, `"S1400"`, `"Local"`).
+    pub road_class: Option<String>,
+    /// Pavement condition on the source's own scale (PCI 0-100, Syracuse 1-10 …).
+    pub condition: Option<f64>,
+    /// Annual average daily traffic, vehicles per day.
+    pub aadt: Option<f64>,
+    /// Pavement width in metres.
+    pub width_m: Option<f64>,
+    /// Number of lanes.
+    pub lanes: Option<u32>,
+    /// Council district, ward or other equity area.
+    pub district: Option<String>,
+}
+
+/// One street segment: an id, a line in projected metres and its attributes.
+///
+/// Build it with [`Segment::new`], which refuses geometry the engine cannot use.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segment {
+    /// The source's own id.
+    pub id: SourceId,
+    /// The centerline in projected metres, in the source's digitised direction.
+    pub geometry: LineString<f64>,
+    /// Length of `geometry` in metres.
+    pub length_m: f64,
+    /// Typed attributes.
+    pub attributes: SegmentAttributes,
+    /// Pass-through properties, in the order of [`StreetNetwork::property_names`].
+    pub properties: Vec<PropertyValue>,
+}
+
+impl Segment {
+    /// Makes a segment, checking its geometry.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NonFiniteCoordinate`] for a NaN or infinite coordinate,
+    /// [`Error::EmptyGeometry`] for fewer than two points,
+    /// [`Error::ZeroLength`] when all points coincide.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use geo_types::line_string;
+    /// use streetrank::{Segment, SourceId};
+    /// let s = Segment::new(SourceId::from(1), line_string![(x: 0.0, y: 0.0), (x: 3.0, y: 4.0)])?;
+    /// assert_eq!(s.length_m, 5.0);
+    /// # Ok::<(), streetrank::Error>(())
+    /// ```
+    pub fn new(id: SourceId, geometry: LineString<f64>) -> Result<Segment, Error> {
+        for (index, c) in geometry.0.iter().enumerate() {
+            if !(c.x.is_finite() && c.y.is_finite()) {
+                return Err(Error::NonFiniteCoordinate {
+                    what: "segment",
+                    id,
+                    index,
+                    x: c.x,
+                    y: c.y,
+                });
+            }
+        }
+        if geometry.0.len() < 2 {
+            return Err(Error::EmptyGeometry { id });
+        }
+        let length_m = line_length(&geometry.0);
+        if length_m == 0.0 {
+            return Err(Error::ZeroLength { id });
+        }
+        Ok(Segment {
+            id,
+            geometry,
+            length_m,
+            attributes: SegmentAttributes::default(),
+            properties: Vec::new(),
+        })
+    }
+
+    /// Sets the typed attributes.
+    #[must_use]
+    pub fn with_attributes(mut self, attributes: SegmentAttributes) -> Segment {
+        self.attributes = attributes;
+        self
+    }
+
+    /// Sets the pass-through properties.
+    #[must_use]
+    pub fn with_properties(mut self, properties: Vec<PropertyValue>) -> Segment {
+        self.properties = properties;
+        self
+    }
+}
+
+/// Sum of the Euclidean lengths of the pieces, each with `hypot`.
+pub(crate) fn line_length(coords: &[Coord<f64>]) -> f64 {
+    coords
+        .windows(2)
+        .map(|w| (w[1].x - w[0].x).hypot(w[1].y - w[0].y))
+        .sum()
+}
+
+/// One resident complaint (a 311 request) or a logged repair event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Complaint {
+    /// The source's own id.
+    pub id: SourceId,
+    /// Location in projected metres.
+    pub point: Point<f64>,
+    /// When it was reported, if known.
+    pub created: Option<Timestamp>,
+    /// Category (service code or description), if mapped.
+    pub category: Option<String>,
+    /// Status (open, closed …), if mapped.
+    pub status: Option<String>,
+    /// Pass-through properties the user mapped explicitly, by name order of the reader.
+    pub properties: Vec<PropertyValue>,
+}
+
+impl Complaint {
+    /// Makes a complaint at a point, checking that the point is finite.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NonFiniteCoordinate`] for a NaN or infinite coordinate.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use geo_types::Point;
+    /// use streetrank::{Complaint, SourceId};
+    /// let c = Complaint::new(SourceId::from("R1"), Point::new(10.0, 20.0))?;
+    /// assert!(c.created.is_none());
+    /// assert!(Complaint::new(SourceId::from("R2"), Point::new(f64::NAN, 0.0)).is_err());
+    /// # Ok::<(), streetrank::Error>(())
+    /// ```
+    pub fn new(id: SourceId, point: Point<f64>) -> Result<Complaint, Error> {
+        if !(point.x().is_finite() && point.y().is_finite()) {
+            return Err(Error::NonFiniteCoordinate {
+                what: "complaint",
+                id,
+                index: 0,
+                x: point.x(),
+                y: point.y(),
+            });
+        }
+        Ok(Complaint {
+            id,
+            point,
+            created: None,
+            category: None,
+            status: None,
+            properties: Vec::new(),
+        })
+    }
+
+    /// Sets the creation time.
+    #[must_use]
+    pub fn with_created(mut self, created: Option<Timestamp>) -> Complaint {
+        self.created = created;
+        self
+    }
+}
+
+/// A street network: segments plus the names of their pass-through properties.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StreetNetwork {
+    /// The segments, in source order. Their position is the segment index used
+    /// everywhere else ([`crate::Snap::segment`], scores).
+    pub segments: Vec<Segment>,
+    /// Names of the pass-through properties every segment carries.
+    pub property_names: Vec<String>,
+}
+
+impl StreetNetwork {
+    /// Makes a network, refusing duplicate segment ids.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DuplicateSegmentId`] naming both records.
+    pub fn new(
+        segments: Vec<Segment>,
+        property_names: Vec<String>,
+    ) -> Result<StreetNetwork, Error> {
+        let mut seen = std::collections::HashMap::with_capacity(segments.len());
+        for (i, s) in segments.iter().enumerate() {
+            if let Some(first) = seen.insert(&s.id, i) {
+                return Err(Error::DuplicateSegmentId {
+                    id: s.id.clone(),
+                    first,
+                    second: i,
+                });
+            }
+        }
+        Ok(StreetNetwork {
+            segments,
+            property_names,
+        })
+    }
+
+    /// Total length of all segments in metres.
+    #[must_use]
+    pub fn total_length_m(&self) -> f64 {
+        self.segments.iter().map(|s| s.length_m).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo_types::line_string;
+
+    #[test]
+    fn segment_validation_table() {
+        let cases: Vec<(LineString<f64>, Option<&str>)> = vec![
+            (LineString::new(vec![]), Some("empty")),
+            (line_string![(x: 1.0, y: 1.0)], Some("empty")),
+            (
+                line_string![(x: 1.0, y: 1.0), (x: 1.0, y: 1.0)],
+                Some("zero length"),
+            ),
+            (
+                line_string![(x: f64::NAN, y: 1.0), (x: 1.0, y: 1.0)],
+                Some("not a finite"),
+            ),
+            (
+                line_string![(x: 0.0, y: 0.0), (x: f64::INFINITY, y: 1.0)],
+                Some("not a finite"),
+            ),
+            (line_string![(x: 0.0, y: 0.0), (x: 0.0, y: 2.0)], None),
+        ];
+        for (g, want) in cases {
+            let got = Segment::new(SourceId::from(9), g.clone());
+            match (got, want) {
+                (Ok(s), None) => assert_eq!(s.length_m, 2.0),
+                (Err(e), Some(msg)) => assert!(e.to_string().contains(msg), "{e} for {g:?}"),
+                (r, w) => panic!("{g:?}: got {r:?}, wanted {w:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn duplicate_ids_are_refused_naming_both_records() {
+        let a = Segment::new(
+            SourceId::from(5),
+            line_string![(x: 0.0, y: 0.0), (x: 1.0, y: 0.0)],
+        )
+        .unwrap();
+        let err = StreetNetwork::new(vec![a.clone(), a], vec![]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "segment id 5 appears more than once (records 0 and 1); segment ids must be unique"
+        );
+    }
+}
