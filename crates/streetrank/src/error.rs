@@ -67,4 +67,16 @@ pub enum Error {
         /// What is wrong and what is allowed.
         message: String,
     },
+    /// Inputs that should fit together do not: the complaint-to-segment
+    /// assignments have another length than the complaints, name a segment
+    /// the network does not have, or a segment's `length_m` is not a positive
+    /// finite number.
+    ///
+    /// Fix: pass the assignments made by snapping these complaints to this
+    /// network, in complaint order, and build segments with `Segment::new`.
+    #[error("inputs do not fit together: {message}")]
+    MismatchedInput {
+        /// What does not fit, naming the record.
+        message: String,
+    },
 }

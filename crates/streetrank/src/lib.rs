@@ -28,10 +28,27 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod config;
 mod error;
+mod hash;
+mod hilbert;
+mod index;
 mod model;
+mod score;
+mod snap;
 
+pub use config::{
+    Cap, ConditionConfig, EquityConfig, PressureConfig, ScoreConfig, UsageConfig, Weights,
+};
 pub use error::Error;
+pub use hash::{
+    InputDigest, Sha256Writer, settings_document, settings_hash, sha256_hex, sha256_reader,
+};
+pub use index::StreetIndex;
 pub use model::{
     Complaint, PropertyValue, Segment, SegmentAttributes, SourceId, StreetNetwork, Timestamp,
 };
+pub use score::{FactorScore, Ranking, SegmentScore, score};
+#[doc(hidden)]
+pub use snap::brute_force_snap;
+pub use snap::{RunnerUp, Side, Snap, SnapOptions, SnapOutcome, UnmatchedReason};

@@ -93,8 +93,154 @@ impl fmt::Display for PropertyValue {
 /// Sources without a time zone (Syracuse's local clock times) are read as if
 /// they were UTC; every duration the scoring model uses is in days, so the
 /// offset of a few hours does not change a ranking in practice.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+///
+/// In config files and JSON a timestamp is an RFC 3339 UTC string
+/// (`"2016-10-01T00:00:00Z"`); a date alone (`"2016-10-01"`, midnight UTC) and
+/// an integer number of seconds are accepted too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    /// Midnight UTC of a calendar date (proleptic Gregorian).
+    ///
+    /// Returns `None` for a month outside 1-12 or a day outside the month.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use streetrank::Timestamp;
+    /// assert_eq!(Timestamp::from_ymd(1970, 1, 2), Some(Timestamp(86_400)));
+    /// assert_eq!(Timestamp::from_ymd(2016, 2, 30), None);
+    /// ```
+    #[must_use]
+    pub fn from_ymd(year: i32, month: u32, day: u32) -> Option<Timestamp> {
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let days_in_month = match month {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if leap => 29,
+            2 => 28,
+            _ => return None,
+        };
+        if day == 0 || day > days_in_month {
+            return None;
+        }
+        // Howard Hinnant's days_from_civil.
+        let y = i64::from(year) - i64::from(month <= 2);
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let m = i64::from(month);
+        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        Some(Timestamp((era * 146_097 + doe - 719_468) * Self::DAY))
+    }
+
+    /// The UTC calendar date and time: (year, month, day, hour, minute, second).
+    #[must_use]
+    pub fn to_utc(self) -> (i64, u32, u32, u32, u32, u32) {
+        let days = self.0.div_euclid(Self::DAY);
+        let secs = self.0.rem_euclid(Self::DAY);
+        // Howard Hinnant's civil_from_days.
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        // All narrowed values are bounded by the calendar (day <= 31, month <= 12, secs < 86400).
+        let narrow = |v: i64| u32::try_from(v).unwrap_or(0);
+        (
+            year,
+            narrow(month),
+            narrow(day),
+            narrow(secs / 3600),
+            narrow(secs % 3600 / 60),
+            narrow(secs % 60),
+        )
+    }
+
+    /// Parses `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM[:SS]` with an optional `Z`, as UTC.
+    ///
+    /// Readers in `streetrank-io` accept many more formats; this is the
+    /// config-file form.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use streetrank::Timestamp;
+    /// assert_eq!(Timestamp::parse_utc("1970-01-02"), Some(Timestamp(86_400)));
+    /// assert_eq!(Timestamp::parse_utc("1970-01-01T01:00:30Z"), Some(Timestamp(3630)));
+    /// assert_eq!(Timestamp::parse_utc("yesterday"), None);
+    /// ```
+    #[must_use]
+    pub fn parse_utc(text: &str) -> Option<Timestamp> {
+        let text = text.trim();
+        let text = text.strip_suffix('Z').unwrap_or(text);
+        let (date, time) = match text.split_once(['T', ' ']) {
+            Some((d, t)) => (d, Some(t)),
+            None => (text, None),
+        };
+        let mut d = date.split('-');
+        let year: i32 = d.next()?.parse().ok()?;
+        let month: u32 = d.next()?.parse().ok()?;
+        let day: u32 = d.next()?.parse().ok()?;
+        if d.next().is_some() {
+            return None;
+        }
+        let mut secs = 0_i64;
+        if let Some(t) = time {
+            let parts: Vec<&str> = t.split(':').collect();
+            if !(2..=3).contains(&parts.len()) {
+                return None;
+            }
+            let mut limits = [24_i64, 60, 60].into_iter();
+            for (k, p) in parts.iter().enumerate() {
+                let v: i64 = p.parse().ok()?;
+                if v < 0 || v >= limits.next()? {
+                    return None;
+                }
+                secs += v * [3600, 60, 1][k];
+            }
+        }
+        Some(Timestamp(Timestamp::from_ymd(year, month, day)?.0 + secs))
+    }
+}
+
+impl fmt::Display for Timestamp {
+    /// RFC 3339 in UTC: `2016-10-01T00:00:00Z`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (y, mo, d, h, mi, s) = self.to_utc();
+        write!(f, "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Seconds(i64),
+            Text(String),
+        }
+        match Raw::deserialize(deserializer)? {
+            Raw::Seconds(s) => Ok(Timestamp(s)),
+            Raw::Text(t) => Timestamp::parse_utc(&t).ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "`{t}` is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)"
+                ))
+            }),
+        }
+    }
+}
 
 impl Timestamp {
     /// Seconds in one day.
@@ -357,6 +503,37 @@ mod tests {
                 (r, w) => panic!("{g:?}: got {r:?}, wanted {w:?}"),
             }
         }
+    }
+
+    #[test]
+    fn timestamps_round_trip_through_text() {
+        for (text, secs) in [
+            ("1970-01-01T00:00:00Z", 0),
+            ("2000-02-29T23:59:59Z", 951_868_799),
+            ("1969-12-31T23:59:59Z", -1),
+            ("2016-10-01T00:00:00Z", 1_475_280_000),
+        ] {
+            assert_eq!(Timestamp::parse_utc(text), Some(Timestamp(secs)), "{text}");
+            assert_eq!(Timestamp(secs).to_string(), text);
+        }
+        for bad in [
+            "2016-13-01",
+            "2016-02-30",
+            "2016-01-01T24:00",
+            "2016-01",
+            "x",
+            "",
+        ] {
+            assert_eq!(Timestamp::parse_utc(bad), None, "{bad}");
+        }
+        let t: Timestamp = serde_json::from_str("\"2016-10-01\"").unwrap();
+        assert_eq!(t, Timestamp(1_475_280_000));
+        let t: Timestamp = serde_json::from_str("86400").unwrap();
+        assert_eq!(t, Timestamp(86_400));
+        assert_eq!(
+            serde_json::to_string(&t).unwrap(),
+            "\"1970-01-02T00:00:00Z\""
+        );
     }
 
     #[test]

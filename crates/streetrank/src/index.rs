@@ -1,0 +1,794 @@
+//! The street index: an R-tree over every 2-point piece of every segment, for exact
+//! nearest-street snapping of single points and of large batches.
+//!
+//! The rules a snap follows (inclusive maximum distance, tie-breaks, side, chainage,
+//! determinism) are stated in full in the docs of the `snap` module and summarised on
+//! [`StreetIndex`]; they hold for every method here.
+//!
+//! # How it works
+//!
+//! [`StreetIndex::new`] bulk-loads an [`rstar::RTree`] with one entry per piece. A query looks
+//! up the pieces whose bounding box meets the square `point ± max_distance_m` (with internal
+//! iteration, no allocation), computes each one's squared distance by hand and keeps the best
+//! piece and the best piece of another segment. [`StreetIndex::snap_all`] first sorts the
+//! batch along a Hilbert curve (neighbouring queries then touch the same tree nodes), answers
+//! it with rayon and puts the answers back in input order.
+
+use std::ops::ControlFlow;
+
+use geo_types::{Coord, Point};
+use rayon::prelude::*;
+use rstar::{AABB, RTree, RTreeObject};
+
+use crate::Segment;
+use crate::hilbert::{hilbert_order, inverse_permutation};
+use crate::snap::{
+    Candidate, ChosenPiece, SnapOptions, SnapOutcome, Tracker, UnmatchedReason, chainages, dist2,
+    finish, precheck, usable_piece,
+};
+
+/// One 2-point piece of a segment, as stored in the tree.
+#[derive(Debug, Clone, Copy)]
+struct Piece {
+    a: Coord<f64>,
+    b: Coord<f64>,
+    /// Index of the segment.
+    segment: usize,
+    /// Index of `a` in the concatenation of all segments' vertices.
+    piece: usize,
+}
+
+impl RTreeObject for Piece {
+    type Envelope = AABB<[f64; 2]>;
+
+    #[inline]
+    fn envelope(&self) -> Self::Envelope {
+        AABB::from_corners([self.a.x, self.a.y], [self.b.x, self.b.y])
+    }
+}
+
+/// An R-tree over the pieces of a street network, built once and queried many times.
+///
+/// It copies what it needs from the segments (their vertices), so it does not borrow them;
+/// the segment indices in its answers refer to the slice it was built from. It is `Send +
+/// Sync`: share one index across threads.
+///
+/// # Rules
+///
+/// - A point matches a segment within `max_distance_m` *inclusive* (`d <= max`); a NaN or
+///   infinite point is [`UnmatchedReason::NonFinitePoint`], an index without pieces
+///   [`UnmatchedReason::EmptyIndex`], nothing in reach [`UnmatchedReason::NoSegmentWithin`].
+/// - Squared distances are compared exactly in `f64`; the square root is taken once.
+/// - Ties: the smaller distance wins, then the lower segment index, then (within a segment)
+///   the earliest piece. The runner-up is the best piece of any other segment, same rule;
+///   `ambiguous` is `runner_up.distance_m - distance_m <= ambiguity_tolerance_m`.
+/// - [`Side`](crate::Side) is the sign of the cross product of the chosen piece's digitised
+///   direction and (point − piece start): positive `Left`, negative `Right`, zero `On`.
+/// - Chainage is the length of the earlier pieces plus the distance along the chosen piece;
+///   fraction is chainage / segment length, clamped to `[0, 1]`.
+/// - Answers are bit-identical between [`StreetIndex::snap`], [`StreetIndex::snap_all`]
+///   (any number of threads), [`StreetIndex::snap_all_serial`] and a brute-force scan.
+///
+/// # Examples
+///
+/// ```
+/// use geo_types::{line_string, Point};
+/// use streetrank::{Segment, SnapOptions, SourceId, StreetIndex};
+///
+/// let streets = vec![
+///     Segment::new(SourceId::from(1), line_string![(x: 0.0, y: 0.0), (x: 100.0, y: 0.0)])?,
+///     Segment::new(SourceId::from(2), line_string![(x: 0.0, y: 0.0), (x: 0.0, y: 100.0)])?,
+/// ];
+/// let index = StreetIndex::new(&streets);
+/// let opts = SnapOptions::new().max_distance_m(20.0);
+/// let points = [Point::new(50.0, 5.0), Point::new(-3.0, 60.0), Point::new(90.0, 90.0)];
+/// let out = index.snap_all(&points, &opts);
+/// assert_eq!(out[0].segment(), Some(0));
+/// assert_eq!(out[1].segment(), Some(1));
+/// assert_eq!(out[2].segment(), None);
+/// let snap = out[0].snapped().unwrap();
+/// assert_eq!((snap.distance_m, snap.chainage_m, snap.fraction), (5.0, 50.0, 0.5));
+/// # Ok::<(), streetrank::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct StreetIndex {
+    tree: RTree<Piece>,
+    /// Vertices of all segments, concatenated.
+    coords: Vec<Coord<f64>>,
+    /// Chainage of each vertex in `coords` along its own segment.
+    chainage: Vec<f64>,
+    /// Length of each segment (sum of its piece lengths).
+    lengths: Vec<f64>,
+    /// The largest absolute coordinate of any indexed vertex: scales the search-box margin.
+    max_abs_coord: f64,
+}
+
+impl StreetIndex {
+    /// Builds the index, bulk-loading the pieces of `segments`.
+    ///
+    /// Pieces with equal end vertices are left out, and so are pieces with a non-finite
+    /// coordinate (impossible for segments made by [`Segment::new`]); a segment without any
+    /// usable piece is never snapped to.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use geo_types::line_string;
+    /// use streetrank::{Segment, SourceId, StreetIndex};
+    /// // The repeated vertex makes a zero-length piece, which is left out.
+    /// let line =
+    ///     line_string![(x: 0.0, y: 0.0), (x: 1.0, y: 0.0), (x: 1.0, y: 0.0), (x: 1.0, y: 1.0)];
+    /// let s = Segment::new(SourceId::from(1), line)?;
+    /// let index = StreetIndex::new(&[s]);
+    /// assert_eq!((index.len(), index.piece_count()), (1, 2));
+    /// # Ok::<(), streetrank::Error>(())
+    /// ```
+    #[must_use]
+    pub fn new(segments: &[Segment]) -> StreetIndex {
+        let n_coords = segments.iter().map(|s| s.geometry.0.len()).sum();
+        let mut coords = Vec::with_capacity(n_coords);
+        let mut chainage = Vec::with_capacity(n_coords);
+        let mut lengths = Vec::with_capacity(segments.len());
+        let mut pieces = Vec::with_capacity(n_coords.saturating_sub(segments.len()));
+        let mut max_abs_coord = 0.0_f64;
+        for (segment, s) in segments.iter().enumerate() {
+            let vs = &s.geometry.0;
+            let offset = coords.len();
+            coords.extend_from_slice(vs);
+            let before = chainage.len();
+            chainage.extend(chainages(vs));
+            lengths.push(chainage[before..].last().copied().unwrap_or(0.0));
+            for (i, w) in vs.windows(2).enumerate() {
+                if usable_piece(w[0], w[1]) {
+                    max_abs_coord = max_abs_coord
+                        .max(w[0].x.abs())
+                        .max(w[0].y.abs())
+                        .max(w[1].x.abs())
+                        .max(w[1].y.abs());
+                    pieces.push(Piece {
+                        a: w[0],
+                        b: w[1],
+                        segment,
+                        piece: offset + i,
+                    });
+                }
+            }
+        }
+        StreetIndex {
+            tree: RTree::bulk_load(pieces),
+            coords,
+            chainage,
+            lengths,
+            max_abs_coord,
+        }
+    }
+
+    /// Number of segments the index was built from (including any without a usable piece).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.lengths.len()
+    }
+
+    /// `true` when the index was built from no segment.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.lengths.is_empty()
+    }
+
+    /// Number of 2-point pieces in the tree.
+    #[must_use]
+    pub fn piece_count(&self) -> usize {
+        self.tree.size()
+    }
+
+    /// Snaps one point to its nearest segment within `opts`' maximum distance.
+    ///
+    /// Does not validate `opts` (see [`SnapOptions::validate`]); a NaN or negative maximum
+    /// distance matches nothing. Allocates nothing.
+    ///
+    /// # Units
+    ///
+    /// `p` in the projected metres of the segments; distances and chainages in metres.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use geo_types::{line_string, Point};
+    /// use streetrank::{Segment, Side, SnapOptions, SnapOutcome, SourceId, StreetIndex};
+    /// use streetrank::UnmatchedReason;
+    /// let s = Segment::new(SourceId::from(1), line_string![(x: 0.0, y: 0.0), (x: 10.0, y: 0.0)])?;
+    /// let index = StreetIndex::new(&[s]);
+    /// let opts = SnapOptions::default();
+    /// let snap = *index.snap(Point::new(4.0, 3.0), &opts).snapped().unwrap();
+    /// assert_eq!((snap.distance_m, snap.side, snap.fraction), (3.0, Side::Left, 0.4));
+    /// assert_eq!(
+    ///     index.snap(Point::new(f64::NAN, 0.0), &opts),
+    ///     SnapOutcome::Unmatched(UnmatchedReason::NonFinitePoint)
+    /// );
+    /// # Ok::<(), streetrank::Error>(())
+    /// ```
+    #[must_use]
+    pub fn snap(&self, p: Point<f64>, opts: &SnapOptions) -> SnapOutcome {
+        let (c, max2) = match precheck(p, opts, self.tree.size() == 0) {
+            Ok(v) => v,
+            Err(reason) => return SnapOutcome::Unmatched(reason),
+        };
+        let Some(max2) = max2 else {
+            return self.no_match(opts);
+        };
+        let max = opts.get_max_distance_m();
+        // The box must hold every piece whose *computed* squared distance is within `max2`:
+        // pad it by far more than the rounding error of the box corners and of `dist2`.
+        let half = max + 1e-9 * (max + self.max_abs_coord + c.x.abs() + c.y.abs());
+        let envelope = AABB::from_corners([c.x - half, c.y - half], [c.x + half, c.y + half]);
+        let mut tracker = Tracker::new();
+        let _: ControlFlow<()> =
+            self.tree
+                .locate_in_envelope_intersecting_int(&envelope, |piece| {
+                    let d2 = dist2(c, piece.a, piece.b);
+                    if d2 <= max2 {
+                        tracker.offer(Candidate {
+                            d2,
+                            piece: piece.piece,
+                            segment: piece.segment,
+                        });
+                    }
+                    ControlFlow::Continue(())
+                });
+        let best = tracker.best;
+        let chosen = match (
+            self.coords.get(best.piece),
+            self.coords.get(best.piece.wrapping_add(1)),
+            self.chainage.get(best.piece),
+            self.lengths.get(best.segment),
+        ) {
+            (Some(&a), Some(&b), Some(&start_chainage), Some(&segment_length)) => ChosenPiece {
+                a,
+                b,
+                start_chainage,
+                segment_length,
+            },
+            _ => return self.no_match(opts),
+        };
+        finish(c, &tracker, &chosen, opts)
+    }
+
+    fn no_match(&self, opts: &SnapOptions) -> SnapOutcome {
+        SnapOutcome::Unmatched(UnmatchedReason::NoSegmentWithin {
+            max_distance_m: opts.get_max_distance_m(),
+        })
+    }
+
+    /// Snaps a batch of points in parallel (rayon's current pool), in input order.
+    ///
+    /// The batch is sorted along a Hilbert curve first for speed; the answers are bit for bit
+    /// those of [`StreetIndex::snap`] per point, for any number of threads. While it runs it
+    /// holds the answers twice (in curve order and in input order, about 80 bytes each per
+    /// point); split very large batches if memory is tight.
+    ///
+    /// # Units
+    ///
+    /// As [`StreetIndex::snap`].
+    #[must_use]
+    pub fn snap_all(&self, points: &[Point<f64>], opts: &SnapOptions) -> Vec<SnapOutcome> {
+        let Some(order) = hilbert_order(points, true) else {
+            return points.par_iter().map(|&p| self.snap(p, opts)).collect();
+        };
+        let sorted: Vec<SnapOutcome> = order
+            .par_iter()
+            .with_min_len(256)
+            .map(|&i| self.snap(point_at(points, i), opts))
+            .collect();
+        let inverse = inverse_permutation(&order);
+        drop(order);
+        inverse
+            .par_iter()
+            .with_min_len(4096)
+            .map(|&k| sorted[k as usize])
+            .collect()
+    }
+
+    /// Snaps a batch of points on the calling thread, in input order.
+    ///
+    /// Same answers as [`StreetIndex::snap_all`]; for callers that manage their own threads
+    /// and for benchmarks.
+    ///
+    /// # Units
+    ///
+    /// As [`StreetIndex::snap`].
+    #[must_use]
+    pub fn snap_all_serial(&self, points: &[Point<f64>], opts: &SnapOptions) -> Vec<SnapOutcome> {
+        let Some(order) = hilbert_order(points, false) else {
+            return points.iter().map(|&p| self.snap(p, opts)).collect();
+        };
+        let sorted: Vec<SnapOutcome> = order
+            .iter()
+            .map(|&i| self.snap(point_at(points, i), opts))
+            .collect();
+        let inverse = inverse_permutation(&order);
+        drop(order);
+        inverse.iter().map(|&k| sorted[k as usize]).collect()
+    }
+}
+
+/// `points[i]`; an impossible out-of-range position reads as a NaN point.
+#[inline]
+fn point_at(points: &[Point<f64>], i: u64) -> Point<f64> {
+    usize::try_from(i)
+        .ok()
+        .and_then(|i| points.get(i).copied())
+        .unwrap_or(Point::new(f64::NAN, f64::NAN))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap (house rule)
+mod tests {
+    use super::*;
+    use crate::snap::brute_force_snap;
+    use crate::{RunnerUp, Side, Snap, SourceId};
+    use geo_types::{LineString, line_string};
+
+    fn seg(id: i64, coords: &[(f64, f64)]) -> Segment {
+        let ls: LineString<f64> = coords.iter().map(|&(x, y)| Coord { x, y }).collect();
+        Segment::new(SourceId::from(id), ls).unwrap()
+    }
+
+    /// Field-by-field, bit-for-bit equality (NaN-safe, -0.0 distinct from 0.0).
+    fn assert_same(a: &SnapOutcome, b: &SnapOutcome, ctx: &str) {
+        match (a, b) {
+            (SnapOutcome::Snapped(x), SnapOutcome::Snapped(y)) => {
+                assert_eq!(x.segment, y.segment, "segment {ctx}");
+                assert_eq!(x.distance_m.to_bits(), y.distance_m.to_bits(), "dist {ctx}");
+                assert_eq!(x.fraction.to_bits(), y.fraction.to_bits(), "fraction {ctx}");
+                assert_eq!(x.chainage_m.to_bits(), y.chainage_m.to_bits(), "ch {ctx}");
+                assert_eq!(x.side, y.side, "side {ctx}");
+                assert_eq!(x.closest.x().to_bits(), y.closest.x().to_bits(), "cx {ctx}");
+                assert_eq!(x.closest.y().to_bits(), y.closest.y().to_bits(), "cy {ctx}");
+                match (x.runner_up, y.runner_up) {
+                    (None, None) => {}
+                    (Some(r), Some(s)) => {
+                        assert_eq!(r.segment, s.segment, "runner segment {ctx}");
+                        assert_eq!(r.distance_m.to_bits(), s.distance_m.to_bits(), "r {ctx}");
+                    }
+                    (r, s) => panic!("runner-up {ctx}: {r:?} vs {s:?}"),
+                }
+                assert_eq!(x.ambiguous, y.ambiguous, "ambiguous {ctx}");
+            }
+            (SnapOutcome::Unmatched(r), SnapOutcome::Unmatched(s)) => match (r, s) {
+                (
+                    UnmatchedReason::NoSegmentWithin { max_distance_m: m },
+                    UnmatchedReason::NoSegmentWithin { max_distance_m: n },
+                ) => assert_eq!(m.to_bits(), n.to_bits(), "{ctx}"),
+                _ => assert_eq!(r, s, "{ctx}"),
+            },
+            _ => panic!("{ctx}: {a:?} vs {b:?}"),
+        }
+    }
+
+    /// Snaps with the index (single and both batch forms) and the oracle; all must agree.
+    fn snap_checked(segments: &[Segment], p: Point<f64>, opts: &SnapOptions) -> SnapOutcome {
+        let index = StreetIndex::new(segments);
+        let one = index.snap(p, opts);
+        assert_same(&one, &brute_force_snap(segments, p, opts), "vs brute force");
+        assert_same(&one, &index.snap_all(&[p], opts)[0], "vs snap_all");
+        assert_same(&one, &index.snap_all_serial(&[p], opts)[0], "vs serial");
+        one
+    }
+
+    fn snapped(o: SnapOutcome) -> Snap {
+        match o {
+            SnapOutcome::Snapped(s) => s,
+            SnapOutcome::Unmatched(r) => panic!("unmatched: {r:?}"),
+        }
+    }
+
+    #[test]
+    fn unmatched_table() {
+        let line = vec![seg(1, &[(0.0, 0.0), (100.0, 0.0)])];
+        let opts = SnapOptions::default();
+        let no30 = UnmatchedReason::NoSegmentWithin {
+            max_distance_m: 30.0,
+        };
+        let cases: Vec<(&[Segment], Point<f64>, SnapOptions, UnmatchedReason)> = vec![
+            (&[], Point::new(1.0, 1.0), opts, UnmatchedReason::EmptyIndex),
+            (
+                &[],
+                Point::new(f64::NAN, 1.0),
+                opts,
+                UnmatchedReason::NonFinitePoint,
+            ),
+            (
+                &line,
+                Point::new(f64::NAN, 1.0),
+                opts,
+                UnmatchedReason::NonFinitePoint,
+            ),
+            (
+                &line,
+                Point::new(1.0, f64::NAN),
+                opts,
+                UnmatchedReason::NonFinitePoint,
+            ),
+            (
+                &line,
+                Point::new(f64::INFINITY, 0.0),
+                opts,
+                UnmatchedReason::NonFinitePoint,
+            ),
+            (
+                &line,
+                Point::new(0.0, f64::NEG_INFINITY),
+                opts,
+                UnmatchedReason::NonFinitePoint,
+            ),
+            // Just beyond the maximum distance, perpendicular and past an end.
+            (&line, Point::new(50.0, 30.000_000_000_001), opts, no30),
+            (&line, Point::new(-30.000_000_000_001, 0.0), opts, no30),
+            (&line, Point::new(118.0, -24.000_000_001), opts, no30),
+            // Options that validate() refuses match nothing.
+            (
+                &line,
+                Point::new(50.0, 0.0),
+                opts.max_distance_m(-1.0),
+                UnmatchedReason::NoSegmentWithin {
+                    max_distance_m: -1.0,
+                },
+            ),
+        ];
+        for (segments, p, o, want) in cases {
+            let got = snap_checked(segments, p, &o);
+            assert_eq!(got, SnapOutcome::Unmatched(want), "{p:?}");
+        }
+        // NaN maximum distance.
+        let got = snap_checked(&line, Point::new(50.0, 0.0), &opts.max_distance_m(f64::NAN));
+        let SnapOutcome::Unmatched(UnmatchedReason::NoSegmentWithin { max_distance_m }) = got
+        else {
+            panic!("{got:?}");
+        };
+        assert!(max_distance_m.is_nan());
+        let empty = StreetIndex::new(&[]);
+        assert!(empty.is_empty());
+        assert_eq!((empty.len(), empty.piece_count()), (0, 0));
+        assert!(empty.snap_all(&[], &opts).is_empty());
+    }
+
+    #[test]
+    fn exactly_at_max_distance_matches() {
+        let line = vec![seg(1, &[(0.0, 0.0), (100.0, 0.0)])];
+        let opts = SnapOptions::default();
+        // (point, distance, chainage): perpendicular, before the start, past the end (3-4-5).
+        let cases = [
+            ((40.0, 30.0), 30.0, 40.0),
+            ((40.0, -30.0), 30.0, 40.0),
+            ((-30.0, 0.0), 30.0, 0.0),
+            ((118.0, -24.0), 30.0, 100.0),
+            ((0.0, 0.0), 0.0, 0.0),
+        ];
+        for ((x, y), d, ch) in cases {
+            let s = snapped(snap_checked(&line, Point::new(x, y), &opts));
+            assert_eq!(
+                (s.segment, s.distance_m, s.chainage_m),
+                (0, d, ch),
+                "({x}, {y})"
+            );
+        }
+        // Zero max distance: only points exactly on the line match.
+        let zero = opts.max_distance_m(0.0);
+        let s = snapped(snap_checked(&line, Point::new(25.0, 0.0), &zero));
+        assert_eq!((s.distance_m, s.side, s.fraction), (0.0, Side::On, 0.25));
+        assert!(
+            snap_checked(&line, Point::new(25.0, 1e-9), &zero)
+                .snapped()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn side_table() {
+        // Digitised left to right, then up: left of an eastbound street is north.
+        let street = vec![seg(1, &[(0.0, 0.0), (10.0, 0.0), (10.0, 10.0)])];
+        let opts = SnapOptions::default();
+        let cases = [
+            ((5.0, 2.0), Side::Left),
+            ((5.0, -2.0), Side::Right),
+            ((5.0, 0.0), Side::On),
+            ((8.0, 5.0), Side::Left), // west of the northbound piece
+            ((12.0, 5.0), Side::Right),
+            ((10.0, 5.0), Side::On),
+            ((-3.0, 0.0), Side::On),  // on the extension before the start
+            ((10.0, 14.0), Side::On), // on the extension past the end
+            ((-3.0, 1.0), Side::Left),
+            ((13.0, -1.0), Side::Right), // nearest the shared vertex: first piece decides
+            ((10.0, 0.0), Side::On),     // the shared vertex itself
+        ];
+        for ((x, y), want) in cases {
+            let s = snapped(snap_checked(&street, Point::new(x, y), &opts));
+            assert_eq!(s.side, want, "({x}, {y})");
+        }
+    }
+
+    #[test]
+    fn on_line_and_shared_vertex() {
+        let street = vec![seg(7, &[(0.0, 0.0), (30.0, 40.0), (30.0, 100.0)])];
+        let opts = SnapOptions::default();
+        // Exactly on the first piece (3-4-5 triangle): distance zero.
+        let s = snapped(snap_checked(&street, Point::new(6.0, 8.0), &opts));
+        assert_eq!((s.distance_m, s.chainage_m, s.side), (0.0, 10.0, Side::On));
+        assert_eq!(s.closest, Point::new(6.0, 8.0));
+        // On the shared vertex: the first piece wins, chainage is its end.
+        let s = snapped(snap_checked(&street, Point::new(30.0, 40.0), &opts));
+        assert_eq!((s.distance_m, s.chainage_m, s.side), (0.0, 50.0, Side::On));
+        assert_eq!(s.fraction, 50.0 / 110.0);
+        assert_eq!(s.closest, Point::new(30.0, 40.0));
+        assert_eq!(s.runner_up, None);
+        assert!(!s.ambiguous);
+        // Off the shared vertex on the outer side of the bend: both pieces are 5 m away at the
+        // vertex; the first piece wins and decides the side.
+        let s = snapped(snap_checked(&street, Point::new(34.0, 37.0), &opts));
+        assert_eq!((s.distance_m, s.chainage_m), (5.0, 50.0));
+        assert_eq!(s.side, Side::Right);
+    }
+
+    #[test]
+    fn chainage_and_fraction_on_a_multi_vertex_segment() {
+        // Pieces of 10, 20 (with a repeated vertex between them) and 30 m: length 60.
+        let street = vec![seg(
+            1,
+            &[
+                (0.0, 0.0),
+                (10.0, 0.0),
+                (10.0, 0.0),
+                (10.0, 20.0),
+                (40.0, 20.0),
+            ],
+        )];
+        let index = StreetIndex::new(&street);
+        assert_eq!(index.piece_count(), 3);
+        let opts = SnapOptions::default();
+        let cases = [
+            ((0.0, 0.0), 0.0, 0.0),
+            ((5.0, 1.0), 5.0, 5.0 / 60.0),
+            ((10.0, 0.0), 10.0, 10.0 / 60.0),
+            ((11.0, 15.0), 25.0, 25.0 / 60.0),
+            ((25.0, 19.0), 45.0, 0.75),
+            ((40.0, 20.0), 60.0, 1.0),
+            ((45.0, 20.0), 60.0, 1.0),
+            ((-5.0, 0.0), 0.0, 0.0),
+        ];
+        for ((x, y), ch, fr) in cases {
+            let s = snapped(snap_checked(&street, Point::new(x, y), &opts));
+            assert_eq!((s.chainage_m, s.fraction), (ch, fr), "({x}, {y})");
+        }
+    }
+
+    #[test]
+    fn equidistant_segments_tie_to_lower_index_with_runner_up() {
+        let streets = vec![
+            seg(1, &[(0.0, 10.0), (100.0, 10.0)]),
+            seg(2, &[(0.0, -10.0), (100.0, -10.0)]),
+            seg(3, &[(0.0, 10.0), (100.0, 10.0)]), // duplicate of segment 0
+            seg(4, &[(0.0, 50.0), (100.0, 50.0)]),
+        ];
+        let opts = SnapOptions::default();
+        // Between 0 and 1: 0 wins, 1 is runner-up (lower than the equal 2).
+        let s = snapped(snap_checked(&streets, Point::new(50.0, 0.0), &opts));
+        assert_eq!((s.segment, s.distance_m), (0, 10.0));
+        assert_eq!(
+            s.runner_up,
+            Some(RunnerUp {
+                segment: 1,
+                distance_m: 10.0
+            })
+        );
+        assert!(s.ambiguous);
+        // On the duplicate pair: 0 wins, 2 is runner-up at the same distance.
+        let s = snapped(snap_checked(&streets, Point::new(50.0, 12.0), &opts));
+        assert_eq!((s.segment, s.runner_up.map(|r| r.segment)), (0, Some(2)));
+        assert!(s.ambiguous);
+        // Nearer 0 by more than the tolerance: not ambiguous, runner-up still reported.
+        let s = snapped(snap_checked(&streets, Point::new(50.0, 5.0), &opts));
+        assert_eq!(s.segment, 0);
+        assert_eq!(s.runner_up.map(|r| r.segment), Some(2));
+        let s = snapped(snap_checked(&streets, Point::new(50.0, -6.0), &opts));
+        assert_eq!((s.segment, s.distance_m), (1, 4.0));
+        assert_eq!(
+            s.runner_up,
+            Some(RunnerUp {
+                segment: 0,
+                distance_m: 16.0
+            })
+        );
+        assert!(!s.ambiguous);
+        // The ambiguity tolerance is inclusive.
+        let tol = opts.ambiguity_tolerance_m(12.0);
+        assert!(snapped(snap_checked(&streets, Point::new(50.0, -6.0), &tol)).ambiguous);
+        let tol = opts.ambiguity_tolerance_m(11.999);
+        assert!(!snapped(snap_checked(&streets, Point::new(50.0, -6.0), &tol)).ambiguous);
+        // Runner-up beyond the maximum distance is not reported.
+        let s = snapped(snap_checked(&streets, Point::new(50.0, 45.0), &opts));
+        assert_eq!((s.segment, s.distance_m), (3, 5.0));
+        assert_eq!(s.runner_up, None);
+        assert!(!s.ambiguous);
+    }
+
+    #[test]
+    fn index_shape() {
+        let streets = vec![
+            seg(1, &[(0.0, 0.0), (1.0, 0.0), (2.0, 0.0)]),
+            seg(2, &[(0.0, 1.0), (0.0, 1.0), (0.0, 2.0)]),
+        ];
+        let index = StreetIndex::new(&streets);
+        assert_eq!((index.len(), index.piece_count()), (2, 3));
+        assert!(!index.is_empty());
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<StreetIndex>();
+        let _ = line_string![(x: 0.0, y: 0.0), (x: 1.0, y: 1.0)];
+    }
+
+    /// SplitMix64: a tiny, seeded, portable PRNG.
+    struct SplitMix64(u64);
+
+    impl SplitMix64 {
+        fn next_u64(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+        /// Uniform in [0, 1).
+        fn unit(&mut self) -> f64 {
+            (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next_u64() % n as u64) as usize
+        }
+        /// A coordinate in [0, 200), on a 0.5 m lattice half of the time (exact ties).
+        fn coord(&mut self) -> f64 {
+            if self.next_u64().is_multiple_of(2) {
+                self.below(400) as f64 * 0.5
+            } else {
+                self.unit() * 200.0
+            }
+        }
+    }
+
+    fn random_network(rng: &mut SplitMix64) -> Vec<Segment> {
+        let n = rng.below(12);
+        let mut segments: Vec<Segment> = Vec::with_capacity(n + 2);
+        while segments.len() < n {
+            let k = 2 + rng.below(4);
+            let mut coords: Vec<(f64, f64)> = (0..k).map(|_| (rng.coord(), rng.coord())).collect();
+            if rng.below(6) == 0 && k > 2 {
+                coords[1] = coords[0]; // a repeated vertex
+            }
+            let ls: LineString<f64> = coords.iter().map(|&(x, y)| Coord { x, y }).collect();
+            let Ok(s) = Segment::new(SourceId::from(segments.len() as i64), ls) else {
+                continue;
+            };
+            if !segments.is_empty() && rng.below(4) == 0 {
+                // An exact duplicate of an earlier segment, or a parallel copy shifted by a
+                // lattice step: exact ties between segments.
+                let other = segments[rng.below(segments.len())].clone();
+                let shift = if rng.below(2) == 0 { 0.0 } else { 1.0 };
+                let moved: LineString<f64> = other
+                    .geometry
+                    .0
+                    .iter()
+                    .map(|c| Coord {
+                        x: c.x,
+                        y: c.y + shift,
+                    })
+                    .collect();
+                if let Ok(d) = Segment::new(SourceId::from(segments.len() as i64), moved) {
+                    segments.push(d);
+                }
+            } else {
+                segments.push(s);
+            }
+        }
+        segments
+    }
+
+    fn random_point(rng: &mut SplitMix64, segments: &[Segment], max: f64) -> Point<f64> {
+        let vertex = |rng: &mut SplitMix64| {
+            let s = &segments[rng.below(segments.len())];
+            s.geometry.0[rng.below(s.geometry.0.len())]
+        };
+        match rng.below(10) {
+            0 if !segments.is_empty() => Point(vertex(rng)),
+            1 if !segments.is_empty() => {
+                // Exactly max away from a vertex along an axis, or along a 3-4-5 diagonal.
+                let v = vertex(rng);
+                let (dx, dy) = match rng.below(6) {
+                    0 => (max, 0.0),
+                    1 => (-max, 0.0),
+                    2 => (0.0, max),
+                    3 => (0.0, -max),
+                    4 => (0.6 * max, 0.8 * max),
+                    _ => (-0.8 * max, 0.6 * max),
+                };
+                Point::new(v.x + dx, v.y + dy)
+            }
+            2 if !segments.is_empty() => {
+                // Exactly on a piece, at a lattice fraction.
+                let s = &segments[rng.below(segments.len())];
+                let i = rng.below(s.geometry.0.len() - 1);
+                let (a, b) = (s.geometry.0[i], s.geometry.0[i + 1]);
+                let t = rng.below(5) as f64 * 0.25;
+                Point::new(a.x + t * (b.x - a.x), a.y + t * (b.y - a.y))
+            }
+            3 => Point::new(f64::NAN, rng.coord()),
+            _ => Point::new(rng.coord() - 20.0, rng.coord() - 20.0),
+        }
+    }
+
+    #[test]
+    fn oracle_snap_all_equals_snap_equals_brute_force() {
+        let mut cases = 0usize;
+        let mut snapped_count = 0usize;
+        let mut tie_runner_ups = 0usize;
+        for seed in [1u64, 42, 2024] {
+            let mut rng = SplitMix64(seed);
+            for _ in 0..150 {
+                let segments = random_network(&mut rng);
+                let index = StreetIndex::new(&segments);
+                let max = [0.0, 0.5, 5.0, 12.5, 30.0][rng.below(5)];
+                let opts = SnapOptions::new()
+                    .max_distance_m(max)
+                    .ambiguity_tolerance_m([0.0, 1.0][rng.below(2)]);
+                let points: Vec<Point<f64>> = (0..25)
+                    .map(|_| random_point(&mut rng, &segments, max))
+                    .collect();
+                let all = index.snap_all(&points, &opts);
+                let serial = index.snap_all_serial(&points, &opts);
+                assert_eq!(all.len(), points.len());
+                for (k, &p) in points.iter().enumerate() {
+                    let ctx = format!("seed {seed} point {k} {p:?} max {max}");
+                    let one = index.snap(p, &opts);
+                    assert_same(&one, &brute_force_snap(&segments, p, &opts), &ctx);
+                    assert_same(&one, &all[k], &ctx);
+                    assert_same(&one, &serial[k], &ctx);
+                    if let SnapOutcome::Snapped(s) = one {
+                        snapped_count += 1;
+                        if s.runner_up.is_some_and(|r| r.distance_m == s.distance_m) {
+                            tie_runner_ups += 1;
+                        }
+                    }
+                    cases += 1;
+                }
+            }
+        }
+        assert!(cases >= 10_000, "{cases}");
+        // The generator must exercise matches and exact ties, not only misses.
+        assert!(snapped_count > cases / 4, "{snapped_count} of {cases}");
+        assert!(tie_runner_ups > 100, "{tie_runner_ups}");
+    }
+
+    #[test]
+    fn snap_all_is_identical_for_any_thread_count() {
+        let mut rng = SplitMix64(7);
+        let segments = random_network(&mut rng);
+        let segments = if segments.is_empty() {
+            vec![seg(1, &[(0.0, 0.0), (200.0, 200.0)])]
+        } else {
+            segments
+        };
+        let index = StreetIndex::new(&segments);
+        let opts = SnapOptions::default();
+        let points: Vec<Point<f64>> = (0..5000)
+            .map(|_| random_point(&mut rng, &segments, 30.0))
+            .collect();
+        let reference = index.snap_all_serial(&points, &opts);
+        for threads in [1, 2, 3, 8] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let got = pool.install(|| index.snap_all(&points, &opts));
+            for (k, (a, b)) in reference.iter().zip(&got).enumerate() {
+                assert_same(a, b, &format!("{threads} threads, point {k}"));
+            }
+        }
+    }
+}

@@ -1,0 +1,564 @@
+//! Scoring and ranking street segments for repair from complaints, condition, usage and equity.
+//!
+//! The model is documented on [`score`], the public entry point (this module
+//! is private; its items are re-exported from the crate root), and explained
+//! with a worked example in `docs/scoring.md`.
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::config::lookup_key;
+use crate::{
+    Cap, Complaint, Error, InputDigest, ScoreConfig, Segment, SourceId, StreetNetwork, Timestamp,
+    settings_hash,
+};
+
+/// One factor of one segment.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct FactorScore {
+    /// The factor's value before normalisation, in its own unit (see the
+    /// [`score`] docs); NaN when the segment has no value for it.
+    pub raw: f64,
+    /// The factor on the 0..1 scale, 1 = most in need.
+    pub normalised: f64,
+    /// Its share of the score, in score points: `100 · w · normalised / Σ w`.
+    pub contribution: f64,
+}
+
+/// The score of one segment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SegmentScore {
+    /// Position of the segment in [`StreetNetwork::segments`].
+    pub segment: usize,
+    /// 1 = repair first.
+    pub rank: usize,
+    /// 0..100, the sum of the four contributions.
+    pub score: f64,
+    /// Complaint pressure.
+    pub pressure: FactorScore,
+    /// Pavement condition.
+    pub condition: FactorScore,
+    /// Usage.
+    pub usage: FactorScore,
+    /// Equity.
+    pub equity: FactorScore,
+    /// Complaints matched to this segment (all of them, including duplicates
+    /// and complaints created after `as_of`).
+    pub complaints: usize,
+    /// Complaints that count in pressure: not created after `as_of`, not duplicates.
+    pub complaints_kept: usize,
+    /// True when the segment had no usable condition value and got `condition.missing`.
+    pub condition_missing: bool,
+}
+
+/// The result of [`score`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Ranking {
+    /// One score per segment, in segment (input) order.
+    pub scores: Vec<SegmentScore>,
+    /// Segment positions from rank 1 down.
+    pub order: Vec<usize>,
+    /// The time complaint ages were measured from.
+    pub as_of: Timestamp,
+    /// The pressure cap used, in complaints per `per_length_m` metres.
+    pub pressure_cap: f64,
+    /// Plain-language remarks on how the inputs were used (defaults taken,
+    /// complaints left out …), in a fixed order.
+    pub notes: Vec<String>,
+    /// [`settings_hash`] of the configuration and the input digests.
+    pub settings_hash: String,
+}
+
+/// Pressure of one segment before normalisation.
+#[derive(Debug, Clone, Copy, Default)]
+struct Tally {
+    raw: f64,
+    matched: usize,
+    kept: usize,
+    future: usize,
+    undated: usize,
+    duplicates: usize,
+}
+
+/// Scores and ranks every segment of `network`.
+///
+/// `assignments[i]` is the segment complaint `i` snapped to (`None` when it
+/// matched none); `inputs` are the digests of the files the data came from,
+/// used only for [`Ranking::settings_hash`] (pass `&[]` for data built in memory).
+/// `docs/scoring.md` explains the model with a worked example.
+///
+/// # The model
+///
+/// Every segment gets four factors, each
+/// normalised to 0..1 (1 = most in need of repair), and a score from 0 to 100:
+///
+/// ```text
+/// score          = Σ contribution_i                       (in the order pressure, condition, usage, equity)
+/// contribution_i = 100 · w_i · n_i / Σ w                  (w = ScoreConfig::weights, n = normalised factor)
+/// ```
+///
+/// so the four contributions add up to the score.
+///
+/// ## Pressure: complaints per length of street
+///
+/// For each segment, its matched complaints are taken in order of creation
+/// time, then complaint position in the input; undated complaints come last.
+/// Complaints created after `as_of` are left out (and counted in the notes).
+/// Going down that list greedily, a dated complaint is a **duplicate** when it
+/// lies within `pressure.dedup_distance_m` metres (Euclidean distance between
+/// the complaint points, inclusive) of a complaint already *kept* on the same
+/// segment and was created at most `pressure.dedup_window_days` days (inclusive)
+/// after it. Duplicates of duplicates are not chained: only kept complaints
+/// absorb others. Undated complaints cannot fall in a time window, so they are
+/// never duplicates.
+///
+/// A kept complaint weighs `0.5^(age_days / half_life_days)` with
+/// `age_days = as_of − created` (so it weighs 1 when new and 0.5 at one
+/// half-life); an undated one weighs `pressure.undated_weight`. Then
+///
+/// ```text
+/// raw        = Σ weights / (length_m / per_length_m)      (weights summed in the order above)
+/// normalised = min(1, raw / cap)                          (0 when cap is 0)
+/// ```
+///
+/// where `cap` is [`Cap::Fixed`] or, by default, the 95th percentile by the
+/// nearest-rank method of the positive raw values of all segments (the
+/// `⌈0.95·k⌉`-th smallest of the `k` positive values), 0 when there are none.
+///
+/// ## Condition: distance from perfect pavement
+///
+/// `need = (best − value) / (best − worst)`, clamped to 0..1. It works for
+/// scales where a larger number is worse (`best < worst`) as well. A missing or
+/// non-finite value gives `condition.missing` and sets
+/// [`SegmentScore::condition_missing`]. The raw value is the rating as given
+/// (NaN when missing).
+///
+/// ## Usage: how many people the street serves
+///
+/// With a finite, non-negative AADT: `min(1, ln(1 + aadt) / ln(1 + aadt_reference))`
+/// (traffic counts span orders of magnitude; the logarithm keeps a 500-vehicle
+/// street from rounding to 0). Otherwise the weight of the road class in
+/// `usage.class_weights` (case-insensitive, trimmed), else `usage.missing`.
+/// The raw value is the AADT (NaN when not used).
+///
+/// ## Equity
+///
+/// The weight of the segment's district in `equity.district_weights`
+/// (case-insensitive, trimmed), else `equity.missing`. The raw value is that
+/// weight (NaN when the district is missing or unknown).
+///
+/// ## Ranking and determinism
+///
+/// Rank 1 is the highest score. Equal scores are ordered by [`SourceId`]
+/// ascending (integer ids before text ids, integers numerically, text
+/// byte-wise), then by segment position. Ranks are distinct: 1..=n.
+///
+/// Results are bit-identical for any rayon thread count: complaints are
+/// grouped by segment with a sequential counting sort, each segment is then
+/// computed on its own in a fixed order, and the only cross-segment values
+/// (the cap, counts, the order) are computed sequentially. `score` uses the
+/// current rayon pool and never configures the global one.
+///
+/// # Errors
+///
+/// - [`Error::InvalidConfig`] when [`ScoreConfig::validate`] refuses `config`;
+/// - [`Error::MismatchedInput`] when `assignments` and `complaints` differ in
+///   length, an assignment names a segment the network lacks, or a segment's
+///   `length_m` is not a positive finite number.
+///
+/// # Examples
+///
+/// ```
+/// use geo_types::{line_string, Point};
+/// use streetrank::{score, Complaint, ScoreConfig, Segment, SourceId, StreetNetwork, Timestamp};
+///
+/// let network = StreetNetwork::new(vec![
+///     Segment::new(SourceId::from(1), line_string![(x: 0.0, y: 0.0), (x: 100.0, y: 0.0)])?,
+///     Segment::new(SourceId::from(2), line_string![(x: 0.0, y: 50.0), (x: 100.0, y: 50.0)])?,
+/// ], vec![])?;
+/// let complaints = vec![
+///     Complaint::new(SourceId::from("R1"), Point::new(40.0, 1.0))?.with_created(Some(Timestamp(0))),
+/// ];
+/// let ranking = score(&network, &complaints, &[Some(0)], &ScoreConfig::default(), &[])?;
+/// assert_eq!(ranking.order, vec![0, 1]);
+/// assert_eq!(ranking.scores[0].pressure.raw, 1.0);
+/// // Equal condition and usage (both missing): only pressure differs, by its weight.
+/// assert!((ranking.scores[0].score - ranking.scores[1].score - 50.0).abs() < 1e-9);
+/// # Ok::<(), streetrank::Error>(())
+/// ```
+pub fn score(
+    network: &StreetNetwork,
+    complaints: &[Complaint],
+    assignments: &[Option<usize>],
+    config: &ScoreConfig,
+    inputs: &[InputDigest],
+) -> Result<Ranking, Error> {
+    config.validate()?;
+    let segments = &network.segments;
+    let n = segments.len();
+    check_inputs(segments, complaints, assignments)?;
+
+    let mut notes = Vec::new();
+    let as_of = resolve_as_of(config, complaints, &mut notes);
+
+    // Group complaints by segment: a stable counting sort, so each segment's
+    // complaints are in input order before its own (deterministic) sort.
+    let mut starts = vec![0usize; n + 1];
+    for &s in assignments.iter().flatten() {
+        starts[s + 1] += 1;
+    }
+    for i in 0..n {
+        starts[i + 1] += starts[i];
+    }
+    let mut next = starts.clone();
+    let mut members = vec![0usize; starts[n]];
+    for (ci, a) in assignments.iter().enumerate() {
+        if let Some(s) = *a {
+            members[next[s]] = ci;
+            next[s] += 1;
+        }
+    }
+
+    let tallies: Vec<Tally> = (0..n)
+        .into_par_iter()
+        .map(|s| {
+            pressure_tally(
+                &members[starts[s]..starts[s + 1]],
+                complaints,
+                as_of,
+                config,
+                segments[s].length_m,
+            )
+        })
+        .collect();
+
+    let pressure_cap = match config.pressure.cap {
+        Cap::Fixed(x) => x,
+        Cap::P95 => p95(&tallies),
+    };
+
+    let classes = lookup_table(&config.usage.class_weights);
+    let districts = lookup_table(&config.equity.district_weights);
+    let mut scores: Vec<SegmentScore> = segments
+        .par_iter()
+        .zip(tallies.par_iter())
+        .enumerate()
+        .map(|(i, (seg, tally))| {
+            segment_score(i, seg, tally, pressure_cap, config, &classes, &districts)
+        })
+        .collect();
+
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| {
+        scores[b]
+            .score
+            .total_cmp(&scores[a].score)
+            .then_with(|| segments[a].id.cmp(&segments[b].id))
+            .then(a.cmp(&b))
+    });
+    for (r, &s) in order.iter().enumerate() {
+        scores[s].rank = r + 1;
+    }
+
+    add_notes(
+        &mut notes,
+        config,
+        complaints,
+        assignments,
+        &tallies,
+        &scores,
+        pressure_cap,
+    );
+
+    Ok(Ranking {
+        scores,
+        order,
+        as_of,
+        pressure_cap,
+        notes,
+        settings_hash: settings_hash(config, inputs),
+    })
+}
+
+fn mismatch(message: String) -> Error {
+    Error::MismatchedInput { message }
+}
+
+fn check_inputs(
+    segments: &[Segment],
+    complaints: &[Complaint],
+    assignments: &[Option<usize>],
+) -> Result<(), Error> {
+    if assignments.len() != complaints.len() {
+        return Err(mismatch(format!(
+            "{} assignments for {} complaints; pass one (possibly None) per complaint, in complaint order",
+            assignments.len(),
+            complaints.len()
+        )));
+    }
+    for (i, a) in assignments.iter().enumerate() {
+        if let Some(s) = *a
+            && s >= segments.len()
+        {
+            return Err(mismatch(format!(
+                "complaint {} (position {i}) is assigned to segment {s}, but the network has {} segments",
+                complaints[i].id,
+                segments.len()
+            )));
+        }
+    }
+    for seg in segments {
+        if !(seg.length_m.is_finite() && seg.length_m > 0.0) {
+            return Err(mismatch(format!(
+                "segment {}: length_m is {}; it must be a positive finite number (build segments with Segment::new)",
+                seg.id, seg.length_m
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `as_of` from the config, else the latest complaint time, else the epoch.
+fn resolve_as_of(
+    config: &ScoreConfig,
+    complaints: &[Complaint],
+    notes: &mut Vec<String>,
+) -> Timestamp {
+    if let Some(t) = config.as_of {
+        return t;
+    }
+    // The first complaint with the latest time names it in the note.
+    let mut latest: Option<(Timestamp, &SourceId)> = None;
+    for c in complaints {
+        if let Some(t) = c.created
+            && latest.is_none_or(|(l, _)| t > l)
+        {
+            latest = Some((t, &c.id));
+        }
+    }
+    match latest {
+        Some((t, id)) => {
+            notes.push(format!(
+                "as_of not set: using the latest complaint time, {t} (complaint {id})"
+            ));
+            t
+        }
+        None => {
+            notes.push(
+                "as_of not set and no complaint has a creation time: ages are not used; as_of is reported as 1970-01-01T00:00:00Z"
+                    .to_owned(),
+            );
+            Timestamp(0)
+        }
+    }
+}
+
+/// Days from `from` to `to`, without overflow for any pair of timestamps.
+fn days_between(from: Timestamp, to: Timestamp) -> f64 {
+    (i128::from(to.0) - i128::from(from.0)) as f64 / Timestamp::DAY as f64
+}
+
+fn pressure_tally(
+    members: &[usize],
+    complaints: &[Complaint],
+    as_of: Timestamp,
+    config: &ScoreConfig,
+    length_m: f64,
+) -> Tally {
+    let p = &config.pressure;
+    let mut tally = Tally {
+        matched: members.len(),
+        ..Tally::default()
+    };
+    // (created, complaint position): unique keys, so the order is total.
+    let mut dated: Vec<(Timestamp, usize)> = Vec::with_capacity(members.len());
+    for &ci in members {
+        match complaints[ci].created {
+            Some(t) if t > as_of => tally.future += 1,
+            Some(t) => dated.push((t, ci)),
+            None => tally.undated += 1,
+        }
+    }
+    dated.sort_unstable();
+
+    let mut sum = 0.0;
+    // Kept complaints in time order; those before `window_start` are older than
+    // the window for every later complaint too.
+    let mut kept: Vec<(Timestamp, f64, f64)> = Vec::new();
+    let mut window_start = 0;
+    for (t, ci) in dated {
+        let (x, y) = complaints[ci].point.x_y();
+        while window_start < kept.len()
+            && days_between(kept[window_start].0, t) > p.dedup_window_days
+        {
+            window_start += 1;
+        }
+        let duplicate = kept[window_start..]
+            .iter()
+            .any(|&(_, kx, ky)| (x - kx).hypot(y - ky) <= p.dedup_distance_m);
+        if duplicate {
+            tally.duplicates += 1;
+        } else {
+            kept.push((t, x, y));
+            sum += 0.5f64.powf(days_between(t, as_of) / p.half_life_days);
+        }
+    }
+    for _ in 0..tally.undated {
+        sum += p.undated_weight;
+    }
+    tally.kept = kept.len() + tally.undated;
+    tally.raw = sum / (length_m / p.per_length_m);
+    tally
+}
+
+/// Nearest-rank 95th percentile of the positive raw pressures; 0 when none.
+fn p95(tallies: &[Tally]) -> f64 {
+    let mut positive: Vec<f64> = tallies.iter().map(|t| t.raw).filter(|&r| r > 0.0).collect();
+    if positive.is_empty() {
+        return 0.0;
+    }
+    positive.sort_by(f64::total_cmp);
+    let k = positive.len();
+    // ⌈0.95·k⌉ in integers, at least 1.
+    let rank = (95 * k).div_ceil(100).max(1);
+    positive[rank - 1]
+}
+
+fn lookup_table(map: &BTreeMap<String, f64>) -> BTreeMap<String, f64> {
+    map.iter().map(|(k, &v)| (lookup_key(k), v)).collect()
+}
+
+fn segment_score(
+    index: usize,
+    seg: &Segment,
+    tally: &Tally,
+    cap: f64,
+    config: &ScoreConfig,
+    classes: &BTreeMap<String, f64>,
+    districts: &BTreeMap<String, f64>,
+) -> SegmentScore {
+    let attrs = &seg.attributes;
+
+    let pressure_n = if cap > 0.0 {
+        (tally.raw / cap).min(1.0)
+    } else {
+        0.0
+    };
+
+    let c = &config.condition;
+    let (condition_raw, condition_n, condition_missing) = match attrs.condition {
+        Some(v) if v.is_finite() => (
+            v,
+            ((c.best - v) / (c.best - c.worst)).clamp(0.0, 1.0),
+            false,
+        ),
+        _ => (f64::NAN, c.missing, true),
+    };
+
+    let u = &config.usage;
+    let class_weight = || {
+        attrs
+            .road_class
+            .as_deref()
+            .and_then(|rc| classes.get(&lookup_key(rc)).copied())
+    };
+    let (usage_raw, usage_n) = match attrs.aadt {
+        Some(a) if a.is_finite() && a >= 0.0 => {
+            (a, (a.ln_1p() / u.aadt_reference.ln_1p()).min(1.0))
+        }
+        _ => (f64::NAN, class_weight().unwrap_or(u.missing)),
+    };
+
+    let district = attrs
+        .district
+        .as_deref()
+        .and_then(|d| districts.get(&lookup_key(d)).copied());
+    let (equity_raw, equity_n) = match district {
+        Some(w) => (w, w),
+        None => (f64::NAN, config.equity.missing),
+    };
+
+    let w = &config.weights;
+    let total = w.sum();
+    let factor = |raw: f64, normalised: f64, weight: f64| FactorScore {
+        raw,
+        normalised,
+        contribution: 100.0 * weight * normalised / total,
+    };
+    let pressure = factor(tally.raw, pressure_n, w.pressure);
+    let condition = factor(condition_raw, condition_n, w.condition);
+    let usage = factor(usage_raw, usage_n, w.usage);
+    let equity = factor(equity_raw, equity_n, w.equity);
+    SegmentScore {
+        segment: index,
+        rank: 0,
+        score: pressure.contribution
+            + condition.contribution
+            + usage.contribution
+            + equity.contribution,
+        pressure,
+        condition,
+        usage,
+        equity,
+        complaints: tally.matched,
+        complaints_kept: tally.kept,
+        condition_missing,
+    }
+}
+
+fn add_notes(
+    notes: &mut Vec<String>,
+    config: &ScoreConfig,
+    complaints: &[Complaint],
+    assignments: &[Option<usize>],
+    tallies: &[Tally],
+    scores: &[SegmentScore],
+    cap: f64,
+) {
+    let unmatched = assignments.iter().filter(|a| a.is_none()).count();
+    if unmatched > 0 {
+        notes.push(format!(
+            "{unmatched} of {} complaints matched no segment and do not count",
+            complaints.len()
+        ));
+    }
+    let sum = |f: fn(&Tally) -> usize| tallies.iter().map(f).sum::<usize>();
+    let future = sum(|t| t.future);
+    if future > 0 {
+        notes.push(format!(
+            "{future} matched complaints were created after as_of and were left out"
+        ));
+    }
+    let duplicates = sum(|t| t.duplicates);
+    if duplicates > 0 {
+        let p = &config.pressure;
+        notes.push(format!(
+            "{duplicates} matched complaints were counted as duplicates (within {} m and {} days after a kept complaint on the same segment)",
+            p.dedup_distance_m, p.dedup_window_days
+        ));
+    }
+    let undated = sum(|t| t.undated);
+    if undated > 0 {
+        notes.push(format!(
+            "{undated} matched complaints have no creation time; each weighs pressure.undated_weight = {}",
+            config.pressure.undated_weight
+        ));
+    }
+    if !scores.is_empty() && cap == 0.0 {
+        notes.push("no segment has complaint pressure: pressure is 0 everywhere".to_owned());
+    }
+    let missing = scores.iter().filter(|s| s.condition_missing).count();
+    if missing > 0 {
+        notes.push(format!(
+            "{missing} of {} segments have no usable condition value and use condition.missing = {}",
+            scores.len(),
+            config.condition.missing
+        ));
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap (house rule)
+mod tests;
