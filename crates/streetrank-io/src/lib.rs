@@ -10,8 +10,33 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod archive;
+mod complaints;
+mod config;
+mod crs;
+mod dates;
+mod digest;
 mod error;
+mod mapping;
+mod ratings;
 mod report;
+mod streets;
+mod write;
 
+pub use complaints::{
+    AXIS_CHECK_PAD_KM, AxisSwapEvidence, AxisVerdict, ComplaintMapping, ComplaintsOptions,
+    DEFAULT_FAR_KM, LoadedComplaints, detect_axis_swap, read_complaints,
+};
+pub use config::{RunConfig, SnapSection, parse_config, read_config};
+pub use crs::{Crs, Transform, area_of_use_lonlat, transform_parallel, utm_for};
+pub use dates::{ACCEPTED_DATE_FORMATS, parse_timestamp, timestamp_from_epoch_millis};
+pub use digest::digest_file;
 pub use error::{Error, Result};
+pub use mapping::{detect_column, find_column, source_id_from_text};
+pub use ratings::{Aggregate, Ratings, RatingsMapping, apply_ratings, read_ratings};
 pub use report::{LoadReport, OnError, SKIP_EXAMPLES};
+pub use streets::{LoadedStreets, StreetMapping, StreetsOptions, read_streets};
+pub use write::{
+    Column, ColumnType, CsvGeometry, Destination, FeatureTable, Format, WriteOptions, WriteReport,
+    write_csv, write_file_atomically, write_geojson, write_shapefile, write_table,
+};

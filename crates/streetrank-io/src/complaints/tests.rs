@@ -1,0 +1,593 @@
+//! Tests of the complaint readers: real Syracuse and DC files, and hand-made
+//! bad files for every error class.
+
+use std::path::{Path, PathBuf};
+
+use geo_types::Coord;
+use streetrank::{PropertyValue, SourceId, Timestamp};
+
+use super::*;
+
+/// Syracuse streets' extent, `[west, south, east, north]`.
+const SYRACUSE: [f64; 4] = [-76.2045, 42.9844, -76.0743, 43.0861];
+/// Washington, DC streets' extent.
+const DC: [f64; 4] = [-77.1167, 38.7924, -76.9096, 38.9953];
+
+fn data_dir() -> PathBuf {
+    let dir = std::env::var_os("STREETRANK_DATA").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"),
+        PathBuf::from,
+    );
+    assert!(
+        dir.is_dir(),
+        "test data not found at {}: set STREETRANK_DATA to the shared data directory (the one holding syracuse/ and washington-dc/)",
+        dir.display()
+    );
+    dir
+}
+
+fn opts(extent: Option<[f64; 4]>) -> ComplaintsOptions {
+    let mut o = ComplaintsOptions::new(Crs::epsg(32618));
+    o.streets_extent_lonlat = extent;
+    o
+}
+
+fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
+    let p = dir.path().join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// Back to lon/lat, for checking positions.
+fn lonlat(c: &Complaint) -> (f64, f64) {
+    Transform::new(&Crs::epsg(32618), &Crs::wgs84())
+        .unwrap()
+        .point(c.point.x(), c.point.y())
+        .unwrap()
+}
+
+#[test]
+fn syracuse_swapped_headers_are_refused_with_the_evidence() {
+    let path = data_dir().join("syracuse/original/RoadsChallenge/data/potholes.csv");
+    let err = read_complaints(&path, &opts(Some(SYRACUSE))).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}: x (column `Longitude`) and y (column `Latitude`) look swapped: 0 of 7,538 points fall within the streets' extent as given, 7,538 do if the two columns are swapped. Fix: pass --swap-xy or `swap_xy = true` in [complaints]",
+            path.display()
+        )
+    );
+}
+
+#[test]
+fn syracuse_loads_with_swap_xy() {
+    let path = data_dir().join("syracuse/original/RoadsChallenge/data/potholes.csv");
+    let mut o = opts(Some(SYRACUSE));
+    o.mapping.swap_xy = true;
+    let l = read_complaints(&path, &o).unwrap();
+    assert_eq!(l.complaints.len(), 7538);
+    assert_eq!(l.report.loaded, 7538);
+    assert!(l.swapped);
+    assert_eq!(l.far_away, 0);
+    assert!(l.property_names.is_empty());
+    assert!(l.complaints.iter().all(|c| c.properties.is_empty()));
+    // Every point inside the (unpadded-by-more-than-1-km) extent.
+    let padded = pad_extent(SYRACUSE, AXIS_CHECK_PAD_KM);
+    for c in &l.complaints {
+        let (lon, lat) = lonlat(c);
+        assert!(in_extent(padded, Coord { x: lon, y: lat }), "{c:?}");
+    }
+    // First row: 4/12/2016 7:54, -76.1062502319, 43.0552769127; no id column.
+    let first = &l.complaints[0];
+    assert_eq!(first.id, SourceId::Int(1));
+    assert_eq!(first.created, Some(Timestamp(1_460_447_640)));
+    let (lon, lat) = lonlat(first);
+    assert!((lon + 76.106_250_231_9).abs() < 1e-7 && (lat - 43.055_276_912_7).abs() < 1e-7);
+    assert_eq!(l.complaints[7537].id, SourceId::Int(7538));
+    let notes = l.report.notes.join("\n");
+    assert!(notes.contains("no id column found"), "{notes}");
+    assert!(notes.contains("created from column `dtTime`"), "{notes}");
+    assert!(
+        notes.contains("exchanged as `swap_xy` asks: 0 of 7,538"),
+        "{notes}"
+    );
+    assert_eq!(l.sha256.len(), 64);
+}
+
+#[test]
+fn dc_geojson_files_load_with_detected_columns_and_no_extra_properties() {
+    let dir = data_dir().join("washington-dc/original/dc-maps/maps");
+    for (name, n) in [
+        ("pothole-last-30-days.geojson", 599),
+        ("street-alley-repair-last-30-days.geojson", 490),
+        ("sidewalk-repair-last-30-days.geojson", 801),
+    ] {
+        let l = read_complaints(&dir.join(name), &opts(Some(DC))).unwrap();
+        assert_eq!(l.complaints.len(), n, "{name}");
+        assert_eq!(l.far_away, 0, "{name}");
+        assert!(!l.swapped);
+        let notes = l.report.notes.join("\n");
+        assert!(
+            notes.contains("complaint id from column `SERVICEREQUESTID`"),
+            "{notes}"
+        );
+        assert!(notes.contains("created from column `ADDDATE`"), "{notes}");
+        assert!(
+            notes.contains("category from column `SERVICECODEDESCRIPTION`"),
+            "{notes}"
+        );
+        assert!(
+            notes.contains("status from column `SERVICEORDERSTATUS`"),
+            "{notes}"
+        );
+        assert!(l.property_names.is_empty());
+        assert!(l.complaints.iter().all(|c| c.properties.is_empty()));
+        assert!(
+            l.complaints
+                .iter()
+                .all(|c| matches!(c.id, SourceId::Text(_)))
+        );
+        assert!(l.complaints.iter().all(|c| c.created.is_some()));
+    }
+    // The first pothole, with one kept property.
+    let mut o = opts(Some(DC));
+    o.mapping.keep = vec!["WARD".into(), "ZIPCODE".into()];
+    let l = read_complaints(&dir.join("pothole-last-30-days.geojson"), &o).unwrap();
+    let c = &l.complaints[0];
+    assert_eq!(c.id, SourceId::from("16-00596165"));
+    assert_eq!(c.created, Some(Timestamp(1_468_950_377))); // 2016-07-19T17:46:17.000Z
+    assert_eq!(c.category.as_deref(), Some("Pothole"));
+    assert_eq!(c.status.as_deref(), Some("CLOSED"));
+    assert_eq!(l.property_names, ["WARD", "ZIPCODE"]);
+    assert_eq!(
+        c.properties,
+        [PropertyValue::Text("3".into()), PropertyValue::Int(20008)]
+    );
+    let (lon, lat) = lonlat(c);
+    assert!((lon + 77.068_675_720_2).abs() < 1e-7 && (lat - 38.940_443_004_6).abs() < 1e-7);
+}
+
+#[test]
+fn dc_geojson_state_plane_properties_match_the_geometry() {
+    // XCOORD/YCOORD are EPSG:26985 metres; they agree with the Point to ~0.2 m.
+    let path = data_dir().join("washington-dc/original/dc-maps/maps/pothole-last-30-days.geojson");
+    let by_geometry = read_complaints(&path, &opts(Some(DC))).unwrap();
+    let mut o = opts(Some(DC));
+    o.mapping.x = Some("XCOORD".into());
+    o.mapping.y = Some("YCOORD".into());
+    o.mapping.crs = Some(Crs::epsg(26985));
+    let by_columns = read_complaints(&path, &o).unwrap();
+    assert_eq!(by_columns.complaints.len(), 599);
+    let worst = by_geometry
+        .complaints
+        .iter()
+        .zip(&by_columns.complaints)
+        .map(|(a, b)| (a.point.x() - b.point.x()).hypot(a.point.y() - b.point.y()))
+        .fold(0.0, f64::max);
+    assert!(worst < 1.0, "worst {worst} m");
+}
+
+#[test]
+fn syracuse_converted_fills_load_with_their_ids() {
+    let path = data_dir().join("syracuse/converted/pothole_fills.csv");
+    let l = read_complaints(&path, &opts(Some(SYRACUSE))).unwrap();
+    assert_eq!(
+        (l.complaints.len(), l.far_away, l.swapped),
+        (7538, 0, false)
+    );
+    let c = &l.complaints[0];
+    assert_eq!(c.id, SourceId::Int(1));
+    assert_eq!(c.created, Some(Timestamp(1_460_447_640)));
+    assert_eq!(c.category.as_deref(), Some("pothole_filled"));
+    assert!(c.properties.is_empty());
+}
+
+#[test]
+fn dc_csv_loads_1890() {
+    let path = data_dir().join("washington-dc/converted/service_requests_2016.csv");
+    let l = read_complaints(&path, &opts(Some(DC))).unwrap();
+    assert_eq!(l.complaints.len(), 1890);
+    assert_eq!(l.far_away, 0);
+    let notes = l.report.notes.join("\n");
+    for want in [
+        "x (longitude) from column `lon`, y (latitude) from column `lat`",
+        "complaint id from column `request_id`",
+        "created from column `created_at`",
+        "category from column `request_type`",
+        "status from column `status`",
+    ] {
+        assert!(notes.contains(want), "{want} not in {notes}");
+    }
+    assert_eq!(l.complaints[0].id, SourceId::from("16-00596165"));
+    assert_eq!(l.complaints[0].created, Some(Timestamp(1_468_950_377)));
+}
+
+/// 2016-04-12T07:54:00Z.
+const T0: i64 = 1_460_447_640;
+
+#[test]
+fn csv_with_bom_semicolons_quoted_newlines_and_keep() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        &dir,
+        "c.csv",
+        "\u{feff}Id;Lon;LAT;Created_At;Note;Name\n7;-76.1;43.05;2016-04-12 07:54:00;\"two\nlines; here\";Ann\n8;-76.11;43.06;;;Bob\n",
+    );
+    let mut o = opts(Some(SYRACUSE));
+    o.mapping.keep = vec!["note".into()];
+    let l = read_complaints(&p, &o).unwrap();
+    assert_eq!(l.complaints.len(), 2);
+    assert_eq!(l.complaints[0].id, SourceId::Int(7));
+    assert_eq!(l.complaints[0].created, Some(Timestamp(T0)));
+    assert_eq!(l.complaints[1].created, None);
+    assert_eq!(
+        l.complaints[0].properties,
+        [PropertyValue::Text("two\nlines; here".into())]
+    );
+    assert_eq!(l.complaints[1].properties, [PropertyValue::Null]);
+    assert_eq!(l.property_names, ["note"]); // keep order and spelling
+    assert!(l.report.notes.iter().any(|n| n.contains("delimiter `;`")));
+    // Residents' names never pass through unless kept.
+    assert!(
+        l.complaints
+            .iter()
+            .all(|c| !c.properties.contains(&PropertyValue::Text("Ann".into())))
+    );
+}
+
+#[test]
+fn tab_delimited_and_projected_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    // DC's first pothole in EPSG:26985.
+    let p = write(
+        &dir,
+        "c.tsv",
+        "POINT_X\tPOINT_Y\tdate\n394046.38\t141396.19\t1468950377000\n",
+    );
+    let mut o = opts(Some(DC));
+    o.mapping.crs = Some(Crs::epsg(26985));
+    let l = read_complaints(&p, &o).unwrap();
+    let (lon, lat) = lonlat(&l.complaints[0]);
+    assert!(
+        (lon + 77.068_673).abs() < 1e-4 && (lat - 38.940_435).abs() < 1e-4,
+        "{lon} {lat}"
+    );
+    assert_eq!(l.complaints[0].created, Some(Timestamp(1_468_950_377)));
+    assert!(!l.swapped);
+}
+
+#[test]
+fn open311_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        &dir,
+        "requests.json",
+        r#"  [
+  {"service_request_id": "638344", "status": "closed", "service_name": "Pothole",
+   "service_code": "006", "requested_datetime": "2016-04-12T07:54:00-00:00",
+   "address": "8TH AVE and JUDAH ST", "lat": 43.05, "long": -76.10, "media_url": null},
+  {"service_request_id": 638349, "status": "open", "service_name": "Street light",
+   "requested_datetime": "2016-04-12T03:54:00-04:00", "lat": "43.06", "long": "-76.12"}
+]"#,
+    );
+    let l = read_complaints(&p, &opts(Some(SYRACUSE))).unwrap();
+    assert_eq!(l.complaints.len(), 2);
+    assert_eq!(l.complaints[0].id, SourceId::Int(638_344));
+    assert_eq!(l.complaints[1].id, SourceId::Int(638_349));
+    assert_eq!(l.complaints[0].created, Some(Timestamp(T0)));
+    assert_eq!(l.complaints[1].created, Some(Timestamp(T0)));
+    assert_eq!(l.complaints[1].category.as_deref(), Some("Street light"));
+    assert_eq!(l.complaints[0].status.as_deref(), Some("closed"));
+    let notes = l.report.notes.join("\n");
+    assert!(
+        notes.contains("from column `long`, y (latitude) from column `lat`"),
+        "{notes}"
+    );
+    assert!(notes.contains("Open311"), "{notes}");
+}
+
+#[test]
+fn geojson_bad_geometries() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        &dir,
+        "g.geojson",
+        r#"{"type":"FeatureCollection","features":[
+ {"type":"Feature","properties":{"id":1},"geometry":{"type":"Point","coordinates":[-76.1,43.05]}},
+ {"type":"Feature","properties":{"id":2},"geometry":null},
+ {"type":"Feature","properties":{"id":3},"geometry":{"type":"LineString","coordinates":[[-76.1,43.05],[-76.2,43.0]]}}
+]}"#,
+    );
+    let e = read_complaints(&p, &opts(Some(SYRACUSE))).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}: record 2, field `geometry`: the geometry is null. Fix: give every feature a Point geometry, or load with skipping to drop the others",
+            p.display()
+        )
+    );
+    let mut o = opts(Some(SYRACUSE));
+    o.on_error = OnError::Skip;
+    let l = read_complaints(&p, &o).unwrap();
+    assert_eq!(l.complaints.len(), 1);
+    assert_eq!(l.report.skipped["missing geometry"], 1);
+    assert_eq!(l.report.skipped["not a point"], 1);
+    assert!(
+        l.report.skip_examples["not a point"][0]
+            .contains("the geometry is a LineString, not a Point")
+    );
+}
+
+/// Every error class of a hand-made bad CSV, with its exact message.
+#[test]
+fn bad_csv_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let fix_coord =
+        "give every record a numeric coordinate, or load with skipping to drop such records";
+    let cases: Vec<(&str, &str, String)> = vec![
+        ("empty", "", "the file is empty. Fix: give a CSV file with a header line and one row per record".into()),
+        ("header only", "lon,lat\n", "the file holds no records. Fix: give a file with at least one complaint".into()),
+        (
+            "no coordinate columns",
+            "name,address\nAnn,1 Main St\n",
+            "no coordinate columns found (tried LONGITUDE/LATITUDE, lon/lat, long/lat, lng/lat, X/Y, POINT_X/POINT_Y); the columns are `name`, `address`. Fix: name the two coordinate columns with --x/--y (alias --lon/--lat) or `x = \"…\"` and `y = \"…\"` in [complaints] (and `crs` if they are not WGS84 longitude/latitude)".into(),
+        ),
+        (
+            "empty coordinate",
+            "lon,lat\n-76.1,43.05\n,43.05\n",
+            format!("record 2, field `lon`: the coordinate is empty. Fix: {fix_coord}"),
+        ),
+        (
+            "NaN coordinate",
+            "lon,lat\n-76.1,NaN\n",
+            format!("record 1, field `lat`: coordinate `NaN` is not a finite number. Fix: {fix_coord}"),
+        ),
+        (
+            "text coordinate",
+            "lon,lat\n-76.1,north\n",
+            format!("record 1, field `lat`: coordinate `north` is not a number. Fix: {fix_coord}"),
+        ),
+        (
+            "bad date",
+            "lon,lat,date\n-76.1,43.05,yesterday\n",
+            format!("record 1, field `date`: date `yesterday` is not in a known format; accepted: {}. Fix: fix the value, set `date_format` (a chrono format such as \"%d.%m.%Y %H:%M\") in [complaints], or load with skipping", crate::ACCEPTED_DATE_FORMATS),
+        ),
+        (
+            "duplicate id",
+            "id,lon,lat\nA,-76.1,43.05\nB,-76.1,43.05\nA,-76.1,43.05\n",
+            "record 3, field `id`: id `A` was already used by record 1. Fix: complaint ids must be unique: remove the repeated row, map another id column with `id` in [complaints], or load with skipping to drop repeats".into(),
+        ),
+        (
+            "empty id",
+            "id,lon,lat\n,-76.1,43.05\n",
+            "record 1, field `id`: the id is empty. Fix: give every record an id, or map another id column with `id` in [complaints]".into(),
+        ),
+        (
+            "truncated last line",
+            "id,lon,lat\n1,-76.1,43.05\n2,-76.1",
+            "record 2: line 3 has 2 fields where the header has 3 (a truncated line or an unquoted delimiter). Fix: repair the line, or quote values that contain the delimiter".into(),
+        ),
+        (
+            "latitude out of range",
+            "lon,lat\n-76.1,43.05\n-76.1,43.06\n-76.1,143.06\n",
+            "record 3: longitude/latitude (-76.1, 143.06) is out of range. Fix: latitude must be within ±90° and longitude within ±360°; check the columns and `crs` in [complaints]".into(),
+        ),
+    ];
+    for (what, text, want) in cases {
+        let p = write(&dir, "bad.csv", text);
+        let e = read_complaints(&p, &opts(Some(SYRACUSE))).unwrap_err();
+        assert_eq!(e.to_string(), format!("{}: {want}", p.display()), "{what}");
+    }
+}
+
+#[test]
+fn skip_mode_counts_by_reason_and_keeps_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        &dir,
+        "s.csv",
+        "id,lon,lat,date\n1,-76.1,43.05,2016-04-12\n2,,43.05,\n3,-76.1,inf,\n1,-76.1,43.05,\n4,-76.1,43.05,soon\n5,-76.1,43.05,4/12/2016 7:54\n",
+    );
+    let mut o = opts(Some(SYRACUSE));
+    o.on_error = OnError::Skip;
+    let l = read_complaints(&p, &o).unwrap();
+    let ids: Vec<_> = l.complaints.iter().map(|c| c.id.clone()).collect();
+    assert_eq!(ids, [SourceId::Int(1), SourceId::Int(5)]);
+    assert_eq!(l.report.loaded, 2);
+    assert_eq!(l.report.skipped_total(), 4);
+    for reason in [
+        "empty coordinate",
+        "bad coordinate",
+        "duplicate id",
+        "bad date",
+    ] {
+        assert_eq!(l.report.skipped[reason], 1, "{reason}");
+    }
+}
+
+#[test]
+fn mapping_errors_name_the_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(&dir, "m.csv", "lon,lat,who\n-76.1,43.05,Ann\n");
+    let mut o = opts(None);
+    o.mapping.keep = vec!["address".into()];
+    let e = read_complaints(&p, &o).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}: column `address` (mapped as `keep`) is not in the file; its columns are `lon`, `lat`, `who`. Fix: set `keep` to one of these columns",
+            p.display()
+        )
+    );
+    let mut o = opts(None);
+    o.mapping.x = Some("lon".into());
+    assert!(
+        read_complaints(&p, &o)
+            .unwrap_err()
+            .to_string()
+            .contains("only one of `x` and `y` is mapped")
+    );
+}
+
+#[test]
+fn far_away_points_are_counted_not_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    // One point in Syracuse, one ~10 km east of the extent.
+    let p = write(
+        &dir,
+        "f.csv",
+        "lon,lat\n-76.15,43.05\n-75.95,43.05\n-76.15,43.04\n",
+    );
+    let l = read_complaints(&p, &opts(Some(SYRACUSE))).unwrap();
+    assert_eq!((l.complaints.len(), l.far_away), (3, 1));
+    assert!(
+        l.report
+            .notes
+            .iter()
+            .any(|n| n.contains("1 of 3 complaints lie more than 5 km outside"))
+    );
+    let mut o = opts(Some(SYRACUSE));
+    o.far_km = 20.0;
+    assert_eq!(read_complaints(&p, &o).unwrap().far_away, 0);
+}
+
+#[test]
+fn axis_swap_verdict_table() {
+    let c = |x: f64, y: f64| Coord { x, y };
+    let sw = |v: &[Coord<f64>]| v.iter().map(|p| c(p.y, p.x)).collect::<Vec<_>>();
+    let inside = c(-76.1, 43.05);
+    type Case = (&'static str, Vec<Coord<f64>>, Option<[f64; 4]>, AxisVerdict);
+    let cases: Vec<Case> = vec![
+        ("empty input", vec![], Some(SYRACUSE), AxisVerdict::Unknown),
+        (
+            "as given",
+            vec![inside; 3],
+            Some(SYRACUSE),
+            AxisVerdict::AsGiven,
+        ),
+        (
+            "swapped",
+            vec![c(43.05, -76.1); 3],
+            Some(SYRACUSE),
+            AxisVerdict::Swapped,
+        ),
+        (
+            "neither",
+            vec![c(10.0, 10.0); 3],
+            Some(SYRACUSE),
+            AxisVerdict::Unknown,
+        ),
+        // A tie (half in each reading) does not decide.
+        (
+            "tie",
+            vec![inside, c(43.05, -76.1)],
+            Some(SYRACUSE),
+            AxisVerdict::Unknown,
+        ),
+        ("no extent", vec![inside], None, AxisVerdict::Unknown),
+        (
+            "latitude beyond 90, no extent",
+            vec![c(43.0, -120.0)],
+            None,
+            AxisVerdict::Swapped,
+        ),
+        (
+            "latitude beyond 90 when swapped",
+            vec![c(-120.0, 43.0)],
+            None,
+            AxisVerdict::AsGiven,
+        ),
+        (
+            "NaN",
+            vec![c(f64::NAN, f64::NAN)],
+            Some(SYRACUSE),
+            AxisVerdict::Unknown,
+        ),
+        // Exactly on the padded boundary counts as inside.
+        (
+            "boundary",
+            vec![c(pad_extent(SYRACUSE, 1.0)[2], 43.0)],
+            Some(SYRACUSE),
+            AxisVerdict::AsGiven,
+        ),
+    ];
+    for (what, pts, extent, want) in cases {
+        let ev = detect_axis_swap(&pts, &sw(&pts), extent);
+        assert_eq!(ev.verdict(), want, "{what}: {ev:?}");
+    }
+    // 0.8 km east of the extent is within the 1 km pad; 1.2 km is not.
+    let per_km = 1.0 / km_per_degree_lon(SYRACUSE);
+    let near = vec![c(SYRACUSE[2] + 0.8 * per_km, 43.0)];
+    let far = vec![c(SYRACUSE[2] + 1.2 * per_km, 43.0)];
+    assert_eq!(
+        detect_axis_swap(&near, &sw(&near), Some(SYRACUSE)).inside_as_given,
+        Some(1)
+    );
+    assert_eq!(
+        detect_axis_swap(&far, &sw(&far), Some(SYRACUSE)).inside_as_given,
+        Some(0)
+    );
+}
+
+#[test]
+fn helpers() {
+    for (n, s) in [
+        (0, "0"),
+        (999, "999"),
+        (1000, "1,000"),
+        (7538, "7,538"),
+        (1_234_567, "1,234,567"),
+    ] {
+        assert_eq!(thousands(n), s);
+    }
+    let e = SYRACUSE;
+    assert_eq!(km_outside(e, Coord { x: -76.1, y: 43.0 }), 0.0);
+    assert!(
+        km_outside(
+            e,
+            Coord {
+                x: f64::NAN,
+                y: 43.0
+            }
+        )
+        .is_infinite()
+    );
+    let north = km_outside(
+        e,
+        Coord {
+            x: -76.1,
+            y: e[3] + 0.1,
+        },
+    );
+    assert!((north - 11.1195).abs() < 1e-3, "{north}");
+}
+
+#[test]
+fn swap_xy_without_evidence_is_applied_and_noted() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(&dir, "s.csv", "lon,lat\n43.05,-76.1\n");
+    let mut o = opts(None);
+    o.mapping.swap_xy = true;
+    let l = read_complaints(&p, &o).unwrap();
+    assert!(l.swapped);
+    let (lon, lat) = lonlat(&l.complaints[0]);
+    assert!((lon + 76.1).abs() < 1e-9 && (lat - 43.05).abs() < 1e-9);
+}
+
+#[test]
+fn unknown_json_and_empty_geojson() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(&dir, "x.json", "  \"text\"");
+    let e = read_complaints(&p, &opts(None)).unwrap_err();
+    assert!(e.to_string().contains("must start with `[`"), "{e}");
+    let p = write(
+        &dir,
+        "e.geojson",
+        r#"{"type":"FeatureCollection","features":[]}"#,
+    );
+    let e = read_complaints(&p, &opts(None)).unwrap_err();
+    assert!(e.to_string().contains("the file holds no features"), "{e}");
+    let p = write(&dir, "e.json", "[]");
+    let e = read_complaints(&p, &opts(None)).unwrap_err();
+    assert!(e.to_string().contains("no coordinate columns found"), "{e}");
+}

@@ -1,0 +1,448 @@
+//! The shared back end of the street readers: per-feature checks, CRS guards,
+//! one batched reprojection, and the [`StreetNetwork`].
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use geo_types::{Coord, LineString};
+use streetrank::{PropertyValue, Segment, SegmentAttributes, SourceId, StreetNetwork};
+
+use super::columns::{Columns, Problem, Row};
+use super::{LoadedStreets, StreetsOptions};
+use crate::{Crs, Error, LoadReport, Result, area_of_use_lonlat, transform_parallel, utm_for};
+
+/// A geometry as read: the parts of a (multi)line, or why it is unusable.
+pub(crate) type RawGeometry = Result<Vec<Vec<Coord<f64>>>, Problem>;
+
+/// A problem with a feature's geometry.
+pub(crate) fn geometry_problem(reason: &'static str, problem: String, fix: &str) -> Problem {
+    (reason, "geometry".to_owned(), problem, fix.to_owned())
+}
+
+struct Pending {
+    feature: usize,
+    id: SourceId,
+    start: usize,
+    len: usize,
+    attributes: SegmentAttributes,
+    properties: Vec<PropertyValue>,
+}
+
+/// Collects features, then reprojects and builds the network.
+pub(crate) struct Builder<'a> {
+    path: PathBuf,
+    opts: &'a StreetsOptions,
+    columns: Columns,
+    pub(crate) report: LoadReport,
+    coords: Vec<Coord<f64>>,
+    pending: Vec<Pending>,
+    seen: HashMap<SourceId, usize>,
+    /// The field named in geometry problems (`geometry`, or a CSV's WKT column).
+    pub(crate) geometry_field: String,
+}
+
+impl<'a> Builder<'a> {
+    pub(crate) fn new(
+        path: &Path,
+        opts: &'a StreetsOptions,
+        columns: Columns,
+        report: LoadReport,
+    ) -> Builder<'a> {
+        Builder {
+            path: path.to_path_buf(),
+            opts,
+            columns,
+            report,
+            coords: Vec::new(),
+            pending: Vec::new(),
+            seen: HashMap::new(),
+            geometry_field: "geometry".to_owned(),
+        }
+    }
+
+    /// Fails, or counts a skip, for a bad feature.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Record`] under `OnError::Fail`.
+    pub(crate) fn fail_or_skip(&mut self, feature: usize, p: Problem) -> Result<()> {
+        let (reason, mut field, problem, fix) = p;
+        if field == "geometry" {
+            field.clone_from(&self.geometry_field);
+        }
+        let err = Error::record(&self.path, feature, Some(&field), problem, fix);
+        self.report.skip_or_fail(self.opts.on_error, reason, err)
+    }
+
+    /// Adds one feature (1-based `feature` number).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Record`] for a bad feature under `OnError::Fail`.
+    pub(crate) fn push(
+        &mut self,
+        feature: usize,
+        geometry: RawGeometry,
+        row: &dyn Row,
+    ) -> Result<()> {
+        let id = match self.columns.id(row, feature) {
+            Ok(id) => id,
+            Err(p) => return self.fail_or_skip(feature, p),
+        };
+        let line = match geometry.and_then(single_line) {
+            Ok(line) => line,
+            Err(p) => return self.fail_or_skip(feature, p),
+        };
+        let attributes = match self.columns.attributes(row) {
+            Ok(a) => a,
+            Err(p) => return self.fail_or_skip(feature, p),
+        };
+        if let Some(&first) = self.seen.get(&id) {
+            let field = self.columns.id_field().to_owned();
+            return self.fail_or_skip(
+                feature,
+                (
+                    "duplicate id",
+                    field,
+                    format!("segment id {id} also appears at feature {first}"),
+                    "segment ids must be unique: deduplicate the file or map another id column with `id = \"COLUMN\"`".to_owned(),
+                ),
+            );
+        }
+        self.seen.insert(id.clone(), feature);
+        let properties = self.columns.properties(row);
+        self.pending.push(Pending {
+            feature,
+            id,
+            start: self.coords.len(),
+            len: line.len(),
+            attributes,
+            properties,
+        });
+        self.coords.extend(line);
+        Ok(())
+    }
+
+    /// Guards the CRS, reprojects and builds the network.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::File`] when nothing usable was read; [`Error::Crs`] when the
+    /// coordinates do not fit the source CRS or the work CRS is unusable.
+    pub(crate) fn finish(mut self, source_crs: Crs, sha256: String) -> Result<LoadedStreets> {
+        if self.pending.is_empty() {
+            let skipped = self.report.skipped_total();
+            let problem = if skipped > 0 {
+                format!(
+                    "no usable street features: all {skipped} were skipped ({:?})",
+                    self.report.skipped
+                )
+            } else {
+                "the file holds no street features".to_owned()
+            };
+            return Err(Error::file(
+                &self.path,
+                problem,
+                "check that this is the streets file and that it has line features",
+            ));
+        }
+        let geographic = source_crs.is_geographic()?;
+        self.guard_ranges(&source_crs, geographic)?;
+
+        let mut lonlat = self.coords.clone();
+        transform_parallel(&source_crs, &Crs::wgs84(), &mut lonlat)
+            .map_err(|e| self.crs_looks_wrong(&source_crs, &e.to_string()))?;
+        let extent = extent(&lonlat);
+        self.guard_area_of_use(&source_crs, extent)?;
+
+        let work_crs = match &self.opts.work_crs {
+            Some(c) => {
+                self.report
+                    .note(format!("working CRS {} (given)", c.label()));
+                c.clone()
+            }
+            None => {
+                let (lon, lat) = ((extent[0] + extent[2]) / 2.0, (extent[1] + extent[3]) / 2.0);
+                let c = utm_for(lon, lat);
+                let zone = crate::crs::utm_zone(lon);
+                let hemi = if lat < 0.0 { 'S' } else { 'N' };
+                self.report.note(format!(
+                    "working CRS {} (UTM zone {zone}{hemi}, chosen from the streets' extent)",
+                    c.label()
+                ));
+                c
+            }
+        };
+        check_work_crs(&work_crs)?;
+        transform_parallel(&source_crs, &work_crs, &mut self.coords)
+            .map_err(|e| self.crs_looks_wrong(&source_crs, &e.to_string()))?;
+
+        let mut segments = Vec::with_capacity(self.pending.len());
+        let pending = std::mem::take(&mut self.pending);
+        for p in pending {
+            let line = LineString::new(self.coords[p.start..p.start + p.len].to_vec());
+            match Segment::new(p.id, line) {
+                Ok(s) => segments.push(
+                    s.with_attributes(p.attributes)
+                        .with_properties(p.properties),
+                ),
+                Err(e) => {
+                    let reason = match e {
+                        streetrank::Error::ZeroLength { .. } => "zero-length geometry",
+                        _ => "bad geometry",
+                    };
+                    self.fail_or_skip(
+                        p.feature,
+                        geometry_problem(
+                            reason,
+                            format!("after reprojection: {e}"),
+                            "drop or repair the feature in the source GIS",
+                        ),
+                    )?;
+                }
+            }
+        }
+        let network =
+            StreetNetwork::new(segments, self.columns.property_names()).map_err(|source| {
+                Error::Model {
+                    path: self.path.clone(),
+                    source,
+                }
+            })?;
+        self.report.loaded = network.segments.len();
+        Ok(LoadedStreets {
+            network,
+            source_crs,
+            work_crs,
+            extent_lonlat: extent,
+            report: self.report,
+            sha256,
+        })
+    }
+
+    fn crs_looks_wrong(&self, crs: &Crs, detail: &str) -> Error {
+        Error::Crs {
+            context: self.path.display().to_string(),
+            problem: format!("the coordinates cannot be transformed from the file's CRS {crs}: {detail}"),
+            fix: "the CRS looks wrong for these coordinates: give the right one with `--crs EPSG:NNNN` (or `crs = \"EPSG:NNNN\"` in the streets mapping)".into(),
+        }
+    }
+
+    /// Degrees in a projected file, or lengths in a geographic one.
+    fn guard_ranges(&self, crs: &Crs, geographic: bool) -> Result<()> {
+        let fix = "give the CRS the coordinates are really in with `--crs EPSG:NNNN` (or `crs = \"EPSG:NNNN\"` in the streets mapping)";
+        if geographic {
+            let bad = self.pending.iter().find_map(|p| {
+                self.coords[p.start..p.start + p.len]
+                    .iter()
+                    .find(|c| c.x.abs() > 180.0 || c.y.abs() > 90.0)
+                    .map(|c| (p.feature, *c))
+            });
+            if let Some((feature, c)) = bad {
+                return Err(Error::Crs {
+                    context: self.path.display().to_string(),
+                    problem: format!(
+                        "the CRS {crs} is longitude/latitude, but feature {feature} has coordinate ({}, {}), outside ±180/±90: the numbers look like projected feet or metres, so the CRS looks wrong",
+                        c.x, c.y
+                    ),
+                    fix: fix.into(),
+                });
+            }
+        } else if self
+            .coords
+            .iter()
+            .all(|c| c.x.abs() <= 180.0 && c.y.abs() <= 90.0)
+        {
+            let c = self
+                .coords
+                .first()
+                .copied()
+                .unwrap_or(Coord { x: 0.0, y: 0.0 });
+            return Err(Error::Crs {
+                context: self.path.display().to_string(),
+                problem: format!(
+                    "the CRS {crs} is projected, but every coordinate lies within ±180/±90 (e.g. ({}, {})): they look like longitude/latitude degrees, so the CRS looks wrong",
+                    c.x, c.y
+                ),
+                fix: "if the coordinates are longitude/latitude, give `--crs EPSG:4326` (or `crs = \"EPSG:4326\"` in the streets mapping)".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The streets' centre must lie in (or near) the CRS's area of use.
+    fn guard_area_of_use(&mut self, crs: &Crs, extent: [f64; 4]) -> Result<()> {
+        let Some([w, s, e, n]) = area_of_use_lonlat(crs)? else {
+            return Ok(());
+        };
+        let (lon, lat) = ((extent[0] + extent[2]) / 2.0, (extent[1] + extent[3]) / 2.0);
+        let margin_x = ((e - w).abs() * 0.25).max(1.0);
+        let margin_y = ((n - s).abs() * 0.25).max(1.0);
+        let lon_ok = if w <= e {
+            lon >= w - margin_x && lon <= e + margin_x
+        } else {
+            // Area crossing the antimeridian.
+            lon >= w - margin_x || lon <= e + margin_x
+        };
+        let lat_ok = lat >= s - margin_y && lat <= n + margin_y;
+        if lon_ok && lat_ok {
+            Ok(())
+        } else {
+            Err(Error::Crs {
+                context: self.path.display().to_string(),
+                problem: format!(
+                    "read in the CRS {crs}, the streets' centre falls at longitude {lon:.4}, latitude {lat:.4}, far outside the area where that CRS is used (west {w}, south {s}, east {e}, north {n}): the CRS looks wrong"
+                ),
+                fix: "give the CRS the coordinates are really in with `--crs EPSG:NNNN` (or `crs = \"EPSG:NNNN\"` in the streets mapping)".into(),
+            })
+        }
+    }
+}
+
+/// A geographic or non-metre work CRS is refused.
+fn check_work_crs(crs: &Crs) -> Result<()> {
+    let problem = if crs.is_geographic()? {
+        Some(
+            "it is geographic (degrees); distances and lengths need a projected CRS in metres"
+                .to_owned(),
+        )
+    } else {
+        match crs.metres_per_unit()? {
+            Some(m) if (m - 1.0).abs() < 1e-9 => None,
+            Some(m) => Some(format!("its unit is {m} m, not the metre")),
+            None => Some("it has no linear unit".to_owned()),
+        }
+    };
+    match problem {
+        None => Ok(()),
+        Some(problem) => Err(Error::Crs {
+            context: format!("working CRS {crs}"),
+            problem,
+            fix: "choose a projected CRS in metres (e.g. the local UTM zone, EPSG:326zz), or leave it unset to use the UTM zone of the streets".into(),
+        }),
+    }
+}
+
+/// Checks a feature's parts: one part of at least two finite, distinct points.
+fn single_line(parts: Vec<Vec<Coord<f64>>>) -> Result<Vec<Coord<f64>>, Problem> {
+    let fix = "drop or repair the feature in the source GIS (or load with on_error = skip)";
+    let mut nonempty: Vec<Vec<Coord<f64>>> = parts.into_iter().filter(|p| !p.is_empty()).collect();
+    if nonempty.len() > 1 {
+        return Err(geometry_problem(
+            "multi-part geometry",
+            format!(
+                "the line has {} parts; a street segment must be one connected line",
+                nonempty.len()
+            ),
+            "split multi-part lines into single parts in the source GIS (\"multipart to singlepart\"), or load with on_error = skip",
+        ));
+    }
+    let Some(line) = nonempty.pop() else {
+        return Err(geometry_problem(
+            "empty geometry",
+            "the geometry is empty".into(),
+            fix,
+        ));
+    };
+    if let Some((i, c)) = line
+        .iter()
+        .enumerate()
+        .find(|(_, c)| !(c.x.is_finite() && c.y.is_finite()))
+    {
+        return Err(geometry_problem(
+            "non-finite coordinate",
+            format!("vertex {} is not a finite number ({}, {})", i + 1, c.x, c.y),
+            fix,
+        ));
+    }
+    if line.len() < 2 {
+        return Err(geometry_problem(
+            "empty geometry",
+            "the line has a single point; a street needs at least two distinct points".into(),
+            fix,
+        ));
+    }
+    if line.iter().all(|c| *c == line[0]) {
+        return Err(geometry_problem(
+            "zero-length geometry",
+            "the line has zero length (all its points coincide)".into(),
+            fix,
+        ));
+    }
+    Ok(line)
+}
+
+/// `[west, south, east, north]` of coordinates (all finite, non-empty).
+fn extent(coords: &[Coord<f64>]) -> [f64; 4] {
+    coords.iter().fold(
+        [
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        ],
+        |[w, s, e, n], c| [w.min(c.x), s.min(c.y), e.max(c.x), n.max(c.y)],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(x: f64, y: f64) -> Coord<f64> {
+        Coord { x, y }
+    }
+
+    #[test]
+    fn single_line_table() {
+        type Case = (Vec<Vec<Coord<f64>>>, Option<&'static str>);
+        let cases: Vec<Case> = vec![
+            (vec![], Some("empty geometry")),
+            (vec![vec![]], Some("empty geometry")),
+            (vec![vec![c(1.0, 1.0)]], Some("empty geometry")),
+            (
+                vec![vec![c(1.0, 1.0), c(1.0, 1.0)]],
+                Some("zero-length geometry"),
+            ),
+            (
+                vec![vec![c(f64::NAN, 1.0), c(1.0, 1.0)]],
+                Some("non-finite coordinate"),
+            ),
+            (
+                vec![vec![c(0.0, 0.0), c(f64::INFINITY, 1.0)]],
+                Some("non-finite coordinate"),
+            ),
+            (
+                vec![
+                    vec![c(0.0, 0.0), c(1.0, 0.0)],
+                    vec![c(2.0, 0.0), c(3.0, 0.0)],
+                ],
+                Some("multi-part geometry"),
+            ),
+            // An empty second part is ignored.
+            (vec![vec![c(0.0, 0.0), c(1.0, 0.0)], vec![]], None),
+            (vec![vec![c(0.0, 0.0), c(0.0, 0.0), c(0.0, 2.0)]], None),
+        ];
+        for (parts, want) in cases {
+            let got = single_line(parts.clone());
+            match (got, want) {
+                (Ok(_), None) => {}
+                (Err(p), Some(reason)) => {
+                    assert_eq!(p.0, reason, "{parts:?}");
+                    assert_eq!(p.1, "geometry");
+                }
+                (got, want) => panic!("{parts:?}: {got:?} vs {want:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn extent_and_work_crs() {
+        assert_eq!(extent(&[c(1.0, 5.0), c(-2.0, 7.0)]), [-2.0, 5.0, 1.0, 7.0]);
+        assert!(check_work_crs(&Crs::epsg(32618)).is_ok());
+        let geo = check_work_crs(&Crs::wgs84()).unwrap_err().to_string();
+        assert!(geo.contains("geographic"), "{geo}");
+        let feet = check_work_crs(&Crs::epsg(2261)).unwrap_err().to_string();
+        assert!(feet.contains("not the metre"), "{feet}");
+    }
+}

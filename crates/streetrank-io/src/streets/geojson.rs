@@ -1,0 +1,239 @@
+//! GeoJSON streets, streamed feature by feature.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::Path;
+
+use geo_types::Coord;
+use geojson::{FeatureReader, GeometryValue, JsonObject, Position};
+use streetrank::PropertyValue;
+
+use super::build::{Builder, RawGeometry, geometry_problem};
+use super::columns::{self, Row, json_value};
+use super::{LoadedStreets, StreetsOptions, sha256_file};
+use crate::{Crs, Error, LoadReport, Result};
+
+/// How many bytes at the start of the file are searched for a legacy `crs` member.
+const HEAD_BYTES: u64 = 1 << 20;
+
+/// Reads a GeoJSON FeatureCollection of (Multi)LineStrings.
+pub(crate) fn read_geojson(path: &Path, opts: &StreetsOptions) -> Result<LoadedStreets> {
+    let mut report = LoadReport::new(path);
+    let crs = match &opts.mapping.crs {
+        Some(c) => {
+            report.note(format!("source CRS {} from the mapping", c.label()));
+            c.clone()
+        }
+        None => legacy_crs(path, &mut report)?,
+    };
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut features = FeatureReader::from_reader(BufReader::new(file))
+        .features()
+        .peekable();
+    let available: Vec<String> = match features.peek() {
+        Some(Ok(f)) => f
+            .properties
+            .as_ref()
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let cols = columns::resolve(path, &available, &opts.mapping, &mut report)?;
+    let mut builder = Builder::new(path, opts, cols, report);
+    let mut seen_geometry = false;
+    for (i, feature) in features.enumerate() {
+        let number = i + 1;
+        let feature = feature.map_err(|e| {
+            if number == 1 && is_empty_collection(path) {
+                return Error::file(
+                    path,
+                    "the file holds no street features (an empty FeatureCollection)",
+                    "check that this is the streets file and that it has line features",
+                );
+            }
+            Error::file(
+                path,
+                format!("invalid GeoJSON at feature {number}: {e}"),
+                "check that the file is a complete GeoJSON FeatureCollection (re-export it)",
+            )
+        })?;
+        let geometry = match &feature.geometry {
+            None => Err(geometry_problem(
+                "empty geometry",
+                "the feature has no geometry (null)".into(),
+                "drop the feature or give it a LineString (or load with on_error = skip)",
+            )),
+            Some(g) => {
+                if !seen_geometry {
+                    seen_geometry = true;
+                    refuse_non_lines(path, &g.value)?;
+                }
+                lines(&g.value)
+            }
+        };
+        builder.push(number, geometry, &JsonRow(feature.properties.as_ref()))?;
+    }
+    let sha256 = sha256_file(path)?;
+    builder.finish(crs, sha256)
+}
+
+/// Whether a small file is a FeatureCollection with no features (the
+/// streaming reader reports those as a parse error).
+fn is_empty_collection(path: &Path) -> bool {
+    let small = std::fs::metadata(path).is_ok_and(|m| m.len() < HEAD_BYTES);
+    small
+        && std::fs::read(path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .and_then(|v| {
+                v.get("features")
+                    .and_then(|f| f.as_array())
+                    .map(Vec::is_empty)
+            })
+            .unwrap_or(false)
+}
+
+/// A file whose first geometry is a point or polygon is the wrong file.
+pub(crate) fn refuse_non_lines(path: &Path, g: &GeometryValue) -> Result<()> {
+    match g {
+        GeometryValue::Point { .. } | GeometryValue::MultiPoint { .. } => Err(Error::file(
+            path,
+            "file holds Point features, not streets: did you swap the streets and complaints files?",
+            "give the street centerlines (LineString features) as the streets file",
+        )),
+        GeometryValue::Polygon { .. } | GeometryValue::MultiPolygon { .. } => Err(Error::file(
+            path,
+            format!(
+                "file holds {} features (areas), not street centerlines",
+                g.type_name()
+            ),
+            "give the street centerlines (LineString features); convert pavement polygons to centerlines in a GIS first",
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn coord(p: &Position) -> Coord<f64> {
+    match p.as_slice() {
+        [x, y, ..] => Coord { x: *x, y: *y },
+        _ => Coord {
+            x: f64::NAN,
+            y: f64::NAN,
+        },
+    }
+}
+
+fn lines(g: &GeometryValue) -> RawGeometry {
+    match g {
+        GeometryValue::LineString { coordinates } => {
+            Ok(vec![coordinates.iter().map(coord).collect()])
+        }
+        GeometryValue::MultiLineString { coordinates } => Ok(coordinates
+            .iter()
+            .map(|l| l.iter().map(coord).collect())
+            .collect()),
+        other => Err(geometry_problem(
+            "unsupported geometry",
+            format!("the geometry is a {}, not a LineString", other.type_name()),
+            "give streets as LineString (or single-part MultiLineString) features (or load with on_error = skip)",
+        )),
+    }
+}
+
+struct JsonRow<'a>(Option<&'a JsonObject>);
+
+impl Row for JsonRow<'_> {
+    fn value(&self, column: &str) -> PropertyValue {
+        self.0
+            .and_then(|p| p.get(column))
+            .map_or(PropertyValue::Null, json_value)
+    }
+}
+
+/// The CRS named by a legacy (pre-RFC 7946) `crs` member, else WGS 84.
+fn legacy_crs(path: &Path, report: &mut LoadReport) -> Result<Crs> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut head = Vec::new();
+    file.take(HEAD_BYTES)
+        .read_to_end(&mut head)
+        .map_err(|e| Error::io(path, e))?;
+    let Some(name) = crs_member_name(&head) else {
+        report.note("source CRS WGS 84 longitude/latitude (GeoJSON, RFC 7946)");
+        return Ok(Crs::wgs84());
+    };
+    let upper = name.to_ascii_uppercase();
+    if upper.ends_with("CRS84") || upper.ends_with("EPSG::4326") || upper == "EPSG:4326" {
+        report.note(format!(
+            "source CRS WGS 84 longitude/latitude (GeoJSON `crs` member `{name}`)"
+        ));
+        return Ok(Crs::wgs84());
+    }
+    let def = match upper.rsplit_once("EPSG:") {
+        Some((_, code)) => format!("EPSG:{}", code.trim_start_matches(':')),
+        None => name.clone(),
+    };
+    let crs = Crs::parse(&def).map_err(|e| Error::Crs {
+        context: path.display().to_string(),
+        problem: format!("the GeoJSON `crs` member names `{name}`, which PROJ cannot use: {e}"),
+        fix: "give the CRS with `--crs EPSG:NNNN` (or `crs = \"EPSG:NNNN\"` in the streets mapping), or re-export as RFC 7946 GeoJSON (WGS 84)".into(),
+    })?;
+    report.note(format!(
+        "source CRS {} from the GeoJSON `crs` member `{name}` (legacy; override with `--crs`)",
+        crs.label()
+    ));
+    Ok(crs)
+}
+
+/// The name in `"crs": {"type": "name", "properties": {"name": ...}}` (or an
+/// `EPSG` code member), when it appears before `"features"`.
+fn crs_member_name(head: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(head)
+        .unwrap_or_else(|e| std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default());
+    let at = text.find("\"crs\"")?;
+    if text.find("\"features\"").is_some_and(|f| f < at) {
+        return None;
+    }
+    let brace = at + text[at..].find('{')?;
+    let value: serde_json::Value = serde_json::Deserializer::from_str(&text[brace..])
+        .into_iter::<serde_json::Value>()
+        .next()?
+        .ok()?;
+    let props = value.get("properties")?;
+    if let Some(name) = props.get("name").and_then(|n| n.as_str()) {
+        return Some(name.to_owned());
+    }
+    props.get("code").map(|c| {
+        format!(
+            "EPSG:{}",
+            c.as_str().map_or_else(|| c.to_string(), str::to_owned)
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crs_member_table() {
+        let cases = [
+            (
+                r#"{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:OGC:1.3:CRS84"}},"features":[]}"#,
+                Some("urn:ogc:def:crs:OGC:1.3:CRS84"),
+            ),
+            (
+                r#"{"crs": { "type": "EPSG", "properties": {"code": 2261}}, "features": []}"#,
+                Some("EPSG:2261"),
+            ),
+            (
+                r#"{"type":"FeatureCollection","features":[{"properties":{"crs":"x"}}]}"#,
+                None,
+            ),
+            (r#"{"type":"FeatureCollection","features":[]}"#, None),
+            ("", None),
+        ];
+        for (head, want) in cases {
+            assert_eq!(crs_member_name(head.as_bytes()).as_deref(), want, "{head}");
+        }
+    }
+}

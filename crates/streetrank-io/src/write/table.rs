@@ -1,0 +1,295 @@
+//! The generic feature table every writer takes: typed columns, rows of cells, optional geometry.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use geo_types::{Coord, Geometry};
+use streetrank::PropertyValue;
+
+use crate::{Error, Result};
+
+/// The type of a [`Column`]: decides how its cells are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnType {
+    /// 64-bit integers ([`PropertyValue::Int`]).
+    Int,
+    /// Floating-point numbers ([`PropertyValue::Float`]; an `Int` cell is accepted and widened).
+    Float,
+    /// Text (any cell is accepted and written as its text).
+    Text,
+    /// Booleans ([`PropertyValue::Bool`]).
+    Bool,
+}
+
+/// One column of a [`FeatureTable`].
+#[derive(Debug, Clone)]
+pub struct Column {
+    /// The column name as written to GeoJSON properties and the CSV header.
+    /// Shapefile field names are derived from it (at most 10 bytes).
+    pub name: String,
+    /// The type of every cell in the column.
+    pub ty: ColumnType,
+    /// What the column means, for docs and manifests; not written by the writers.
+    pub description: String,
+}
+
+impl Column {
+    /// A column with a name, a type and a description.
+    pub fn new(name: impl Into<String>, ty: ColumnType, description: impl Into<String>) -> Column {
+        Column {
+            name: name.into(),
+            ty,
+            description: description.into(),
+        }
+    }
+}
+
+/// A table of features: typed columns, one row of cells per feature, and
+/// optionally one geometry per row.
+///
+/// # Units
+///
+/// Geometries are longitude/latitude in degrees on WGS 84 (EPSG:4326), x = longitude.
+///
+/// # Examples
+///
+/// ```
+/// use geo_types::{Geometry, Point};
+/// use streetrank::PropertyValue;
+/// use streetrank_io::{Column, ColumnType, FeatureTable};
+///
+/// let table = FeatureTable {
+///     columns: vec![Column::new("id", ColumnType::Int, "segment id")],
+///     rows: vec![vec![PropertyValue::Int(7)]],
+///     geometries: vec![Some(Geometry::Point(Point::new(-76.15, 43.05)))],
+/// };
+/// assert!(table.has_geometry());
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct FeatureTable {
+    /// The columns, in output order.
+    pub columns: Vec<Column>,
+    /// The rows; each has exactly one cell per column.
+    pub rows: Vec<Vec<PropertyValue>>,
+    /// One geometry per row (`None` = no geometry for that row), or an empty
+    /// `Vec` when the table has no geometry at all.
+    pub geometries: Vec<Option<Geometry<f64>>>,
+}
+
+impl FeatureTable {
+    /// Whether the table carries geometry (a non-empty `geometries`).
+    #[must_use]
+    pub fn has_geometry(&self) -> bool {
+        !self.geometries.is_empty()
+    }
+
+    /// The geometry of row `i`, `None` when the table or the row has none.
+    #[must_use]
+    pub fn geometry(&self, i: usize) -> Option<&Geometry<f64>> {
+        self.geometries.get(i).and_then(Option::as_ref)
+    }
+
+    /// Checks what can be checked before writing starts: unique, non-empty
+    /// column names and one geometry per row. Rows are checked one by one as
+    /// they are written ([`FeatureTable::check_row`]).
+    pub(crate) fn check_shape(&self, path: &Path) -> Result<()> {
+        let mut seen = HashSet::with_capacity(self.columns.len());
+        for c in &self.columns {
+            if c.name.is_empty() {
+                return Err(Error::file(
+                    path,
+                    "a column has an empty name",
+                    "give every column a name",
+                ));
+            }
+            if !seen.insert(c.name.as_str()) {
+                return Err(Error::file(
+                    path,
+                    format!("column `{}` appears twice", c.name),
+                    "give every column a unique name",
+                ));
+            }
+        }
+        if self.has_geometry() && self.geometries.len() != self.rows.len() {
+            return Err(Error::file(
+                path,
+                format!(
+                    "{} geometries for {} rows",
+                    self.geometries.len(),
+                    self.rows.len()
+                ),
+                "give one geometry (or None) per row, or no geometries at all",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks row `i` (0-based): its cell count and that every cell fits its column type.
+    pub(crate) fn check_row(&self, path: &Path, i: usize) -> Result<&[PropertyValue]> {
+        let Some(row) = self.rows.get(i) else {
+            return Err(Error::record(
+                path,
+                i + 1,
+                None,
+                "no such row",
+                "this is a bug in the caller",
+            ));
+        };
+        if row.len() != self.columns.len() {
+            return Err(Error::record(
+                path,
+                i + 1,
+                None,
+                format!("{} cells for {} columns", row.len(), self.columns.len()),
+                "give every row exactly one cell per column",
+            ));
+        }
+        for (cell, col) in row.iter().zip(&self.columns) {
+            let ok = matches!(
+                (col.ty, cell),
+                (_, PropertyValue::Null)
+                    | (ColumnType::Text, _)
+                    | (ColumnType::Int, PropertyValue::Int(_))
+                    | (
+                        ColumnType::Float,
+                        PropertyValue::Float(_) | PropertyValue::Int(_)
+                    )
+                    | (ColumnType::Bool, PropertyValue::Bool(_))
+            );
+            if !ok {
+                return Err(Error::record(
+                    path,
+                    i + 1,
+                    Some(&col.name),
+                    format!("value {cell:?} in a {:?} column", col.ty),
+                    "give a value of the column's type, or Null",
+                ));
+            }
+        }
+        Ok(row)
+    }
+}
+
+/// Checks that every coordinate of `g` is finite.
+pub(crate) fn check_finite(path: &Path, record: usize, g: &Geometry<f64>) -> Result<()> {
+    use geo::CoordsIter;
+    if g.coords_iter().all(|c| c.x.is_finite() && c.y.is_finite()) {
+        Ok(())
+    } else {
+        Err(Error::record(
+            path,
+            record,
+            None,
+            "geometry has a NaN or infinite coordinate",
+            "drop or repair the geometry (use None for a row without one)",
+        ))
+    }
+}
+
+/// Rounds a coordinate to `decimals` decimal places (no-op for 16 or more).
+///
+/// Dividing the rounded integer by an exact power of ten gives the double
+/// nearest to the decimal value, so `{}` prints at most `decimals` decimals.
+pub(crate) fn round_coord(c: Coord<f64>, decimals: u32) -> Coord<f64> {
+    if decimals >= 16 {
+        return c;
+    }
+    let p = 10f64.powi(decimals.cast_signed());
+    let r = |v: f64| {
+        let s = (v * p).round() / p;
+        // Huge values (|v| * p beyond 2^53) are already integral: keep them.
+        // `+ 0.0` turns -0 into 0, so `{}` never prints "-0".
+        if s.is_finite() { s + 0.0 } else { v }
+    };
+    Coord {
+        x: r(c.x),
+        y: r(c.y),
+    }
+}
+
+/// A cell as an `f64` when it is finite and numeric.
+pub(crate) fn finite_f64(v: &PropertyValue) -> Option<f64> {
+    match v {
+        PropertyValue::Float(x) if x.is_finite() => Some(*x),
+        #[allow(clippy::cast_precision_loss)] // documented: DBF numerics are decimal text of an f64
+        PropertyValue::Int(i) => Some(*i as f64),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(rows: Vec<Vec<PropertyValue>>) -> FeatureTable {
+        FeatureTable {
+            columns: vec![
+                Column::new("i", ColumnType::Int, ""),
+                Column::new("f", ColumnType::Float, ""),
+                Column::new("t", ColumnType::Text, ""),
+                Column::new("b", ColumnType::Bool, ""),
+            ],
+            rows,
+            geometries: vec![],
+        }
+    }
+
+    #[test]
+    fn check_row_table() {
+        use PropertyValue::{Bool, Float, Int, Null, Text};
+        let cases: Vec<(Vec<PropertyValue>, Option<&str>)> = vec![
+            (vec![Int(1), Float(1.5), Text("x".into()), Bool(true)], None),
+            (vec![Null, Null, Null, Null], None),
+            (vec![Int(1), Int(2), Int(3), Bool(false)], None),
+            (vec![Int(1), Float(f64::NAN), Float(2.0), Null], None),
+            (vec![Int(1)], Some("1 cells for 4 columns")),
+            (vec![], Some("0 cells for 4 columns")),
+            (vec![Float(1.0), Null, Null, Null], Some("field `i`")),
+            (vec![Null, Text("1".into()), Null, Null], Some("field `f`")),
+            (vec![Null, Null, Null, Int(1)], Some("field `b`")),
+        ];
+        for (row, want) in cases {
+            let t = table(vec![row.clone()]);
+            match (t.check_row(Path::new("x"), 0), want) {
+                (Ok(_), None) => {}
+                (Err(e), Some(msg)) => assert!(e.to_string().contains(msg), "{e} for {row:?}"),
+                (r, w) => panic!("{row:?}: got {r:?}, wanted {w:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn check_shape_table() {
+        let mut t = table(vec![vec![PropertyValue::Null; 4]]);
+        assert!(t.check_shape(Path::new("x")).is_ok());
+        t.geometries = vec![None, None];
+        let e = t.check_shape(Path::new("x")).unwrap_err().to_string();
+        assert!(e.contains("2 geometries for 1 rows"), "{e}");
+        t.geometries.clear();
+        t.columns[1].name = "i".into();
+        let e = t.check_shape(Path::new("x")).unwrap_err().to_string();
+        assert!(e.contains("`i` appears twice"), "{e}");
+        t.columns[1].name = String::new();
+        assert!(t.check_shape(Path::new("x")).is_err());
+    }
+
+    #[test]
+    fn rounding_table() {
+        let cases = [
+            (1.234_567_89, 7, 1.234_567_9),
+            (-73.987_654_321, 7, -73.987_654_3),
+            (0.5, 0, 1.0),
+            (-0.5, 0, -1.0),
+            (-0.000_000_04, 7, 0.0),
+            (1.25, 1, 1.3),
+            (1e300, 7, 1e300),
+            (0.1 + 0.2, 7, 0.3),
+            (0.123_456_789_012_345_67, 20, 0.123_456_789_012_345_67),
+        ];
+        for (v, d, want) in cases {
+            let got = round_coord(Coord { x: v, y: v }, d);
+            assert_eq!(got.x, want, "{v} to {d}");
+            assert_eq!(got.y, want, "{v} to {d}");
+        }
+    }
+}
