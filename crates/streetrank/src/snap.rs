@@ -215,8 +215,9 @@ pub enum UnmatchedReason {
 }
 
 /// The answer for one point: snapped, or unmatched with a reason.
+///
+/// Exactly these two variants, for good: new reasons go into [`UnmatchedReason`].
 #[derive(Debug, Clone, Copy, PartialEq)]
-#[non_exhaustive]
 pub enum SnapOutcome {
     /// The point snapped to a street.
     Snapped(Snap),

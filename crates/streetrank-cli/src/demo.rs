@@ -1,0 +1,80 @@
+//! `streetrank demo`: the whole job on the synthetic city in `fixtures/city`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use streetrank_io::{Destination, Format, WriteOptions};
+
+use crate::args::{DemoArgs, Global, InputArgs};
+use crate::pipeline::score_run;
+use crate::progress::Phases;
+use crate::summary::Summary;
+use crate::tables;
+
+/// Where the demo city is: `--fixtures`, else `$STREETRANK_FIXTURES`, else the repository's `fixtures/city`.
+fn fixtures_dir(flag: Option<&Path>) -> PathBuf {
+    if let Some(dir) = flag {
+        return dir.to_path_buf();
+    }
+    if let Some(dir) = std::env::var_os("STREETRANK_FIXTURES") {
+        return PathBuf::from(dir);
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/city")
+}
+
+/// Runs the demo and prints the top of the ranking and the summary to stdout.
+pub fn run(args: &DemoArgs, global: &Global) -> anyhow::Result<ExitCode> {
+    let dir = fixtures_dir(args.fixtures.as_deref());
+    let file = |name: &str| dir.join(name);
+    if !file("streets.geojson").is_file() {
+        anyhow::bail!(
+            "the demo city is not in {}: run the demo from the repository, or pass --fixtures DIR \
+             (make one with `streetrank generate --out-dir DIR`)",
+            dir.display()
+        );
+    }
+    let input = InputArgs {
+        streets: file("streets.geojson"),
+        complaints: vec![file("complaints.csv")],
+        ratings: Some(file("ratings.csv")),
+        config: Some(file("config.toml")),
+        ..InputArgs::default()
+    };
+    let mut phases = Phases::new(global.quiet);
+    let (run, cfg) = score_run(&input, None, &mut phases).context("running the demo")?;
+    if let Some(out) = &args.out_dir {
+        std::fs::create_dir_all(out).map_err(|e| streetrank_io::Error::io(out, e))?;
+        let opts = WriteOptions::default();
+        let ranking = tables::ranking_table(&run.loaded.streets, &run.ranking)?;
+        for (name, format) in [
+            ("ranking.geojson", Format::GeoJson),
+            ("ranking.csv", Format::Csv),
+        ] {
+            streetrank_io::write_table(
+                &ranking,
+                &Destination::Path(out.join(name)),
+                format,
+                &opts,
+            )?;
+        }
+        let assignments = tables::assignments_table(&run.loaded, &run.outcomes)?;
+        streetrank_io::write_table(
+            &assignments,
+            &Destination::Path(out.join("assignments.csv")),
+            Format::Csv,
+            &opts,
+        )?;
+    }
+    let summary = Summary::build(
+        "demo",
+        &run.loaded,
+        Some(&run.outcomes),
+        Some(&run.ranking),
+        &cfg,
+        &phases,
+        args.top,
+    );
+    print!("{}", summary.render(false));
+    Ok(ExitCode::SUCCESS)
+}

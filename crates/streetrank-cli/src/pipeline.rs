@@ -1,0 +1,336 @@
+//! The commands' work: load, index, snap, score, write, and report.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use geo_types::Point;
+use streetrank::{
+    Complaint, InputDigest, Ranking, ScoreConfig, SnapOptions, SnapOutcome, SourceId, StreetIndex,
+    sha256_hex,
+};
+use streetrank_io::{
+    ComplaintsOptions, Destination, Format, LoadedComplaints, LoadedStreets, OnError, Ratings,
+    RunConfig, StreetsOptions, WriteOptions,
+};
+
+use crate::args::{FormatArg, Global, InputArgs, ScoreArgs, SnapArgs, ValidateArgs};
+use crate::progress::Phases;
+use crate::summary::Summary;
+use crate::tables;
+
+/// Everything read from the inputs.
+pub struct Loaded {
+    /// The street network in the working CRS.
+    pub streets: LoadedStreets,
+    /// The complaints of every file, in file order, in the working CRS.
+    pub complaints: Vec<Complaint>,
+    /// Names of the complaint columns the user asked to keep.
+    pub complaint_properties: Vec<String>,
+    /// What each complaints file held (its complaints moved into `complaints`).
+    pub complaint_files: Vec<LoadedComplaints>,
+    /// The ratings, when given, with how many segments they rated and how many ids matched no segment.
+    pub ratings: Option<(Ratings, usize, usize)>,
+}
+
+/// Reads the streets, then the complaints (projected into the streets' working CRS), then the ratings.
+pub fn load(
+    input: &InputArgs,
+    cfg: &RunConfig,
+    on_error: OnError,
+    phases: &mut Phases,
+) -> anyhow::Result<Loaded> {
+    let streets_opts = StreetsOptions {
+        mapping: cfg.streets.clone(),
+        on_error,
+        work_crs: cfg.work_crs.clone(),
+    };
+    let mut streets = phases.run("read streets", "reading streets", || {
+        streetrank_io::read_streets(&input.streets, &streets_opts)
+    })?;
+    let mut complaints: Vec<Complaint> = Vec::new();
+    let mut complaint_properties = Vec::new();
+    let mut complaint_files = Vec::with_capacity(input.complaints.len());
+    let mut first_file: HashMap<SourceId, usize> = HashMap::new();
+    for (k, path) in input.complaints.iter().enumerate() {
+        let opts = ComplaintsOptions {
+            mapping: cfg.complaints.clone(),
+            on_error,
+            work_crs: streets.work_crs.clone(),
+            streets_extent_lonlat: Some(streets.extent_lonlat),
+            far_km: 5.0,
+        };
+        let mut file = phases.run("read complaints", "reading complaints", || {
+            streetrank_io::read_complaints(path, &opts)
+        })?;
+        if k == 0 {
+            complaint_properties.clone_from(&file.property_names);
+        }
+        if input.complaints.len() > 1 {
+            for c in &file.complaints {
+                if let Some(&other) = first_file.get(&c.id).filter(|&&other| other != k) {
+                    bail!(
+                        "complaint id {} is in both {} and {}: ids must be unique across the complaint files",
+                        c.id,
+                        input.complaints[other].display(),
+                        path.display()
+                    );
+                }
+                first_file.insert(c.id.clone(), k);
+            }
+        }
+        complaints.append(&mut file.complaints);
+        complaint_files.push(file);
+    }
+    let ratings = match &input.ratings {
+        None => None,
+        Some(path) => {
+            let ratings = phases.run("read ratings", "reading ratings", || {
+                streetrank_io::read_ratings(path, &cfg.ratings, on_error)
+            })?;
+            let (rated, unknown) = streetrank_io::apply_ratings(&mut streets.network, &ratings);
+            Some((ratings, rated, unknown))
+        }
+    };
+    Ok(Loaded {
+        streets,
+        complaints,
+        complaint_properties,
+        complaint_files,
+        ratings,
+    })
+}
+
+/// The snapping options from the config.
+fn snap_options(cfg: &RunConfig) -> anyhow::Result<SnapOptions> {
+    let opts = SnapOptions::new()
+        .max_distance_m(cfg.snap.max_distance_m)
+        .ambiguity_tolerance_m(cfg.snap.ambiguity_tolerance_m);
+    opts.validate().context("invalid snapping settings")?;
+    Ok(opts)
+}
+
+/// Builds the index and snaps every complaint.
+fn snap_all(loaded: &Loaded, opts: &SnapOptions, phases: &mut Phases) -> Vec<SnapOutcome> {
+    let index = phases.run("index", "indexing streets", || {
+        StreetIndex::new(&loaded.streets.network.segments)
+    });
+    let points: Vec<Point<f64>> = loaded.complaints.iter().map(|c| c.point).collect();
+    phases.run("snap", "snapping complaints", || {
+        index.snap_all(&points, opts)
+    })
+}
+
+/// The digests that make the settings hash: every input file and the whole run configuration.
+fn digests(
+    input: &InputArgs,
+    loaded: &Loaded,
+    cfg: &RunConfig,
+) -> anyhow::Result<Vec<InputDigest>> {
+    let name = |p: &Path| {
+        p.file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+    };
+    let mut out = vec![InputDigest {
+        role: "streets".into(),
+        name: name(&input.streets),
+        sha256: loaded.streets.sha256.clone(),
+    }];
+    for (path, c) in input.complaints.iter().zip(&loaded.complaint_files) {
+        out.push(InputDigest {
+            role: "complaints".into(),
+            name: name(path),
+            sha256: c.sha256.clone(),
+        });
+    }
+    if let (Some(path), Some((r, _, _))) = (&input.ratings, &loaded.ratings) {
+        out.push(InputDigest {
+            role: "ratings".into(),
+            name: name(path),
+            sha256: r.sha256.clone(),
+        });
+    }
+    // Column mappings, CRS and snapping settings change the result as much as the scoring weights do.
+    let run = serde_json::to_string(cfg).context("serialising the run configuration")?;
+    out.push(InputDigest {
+        role: "run-config".into(),
+        name: "mappings, CRS and snapping".into(),
+        sha256: sha256_hex(run.as_bytes()),
+    });
+    Ok(out)
+}
+
+/// Output format from the flag, else the extension, else CSV (stdout).
+fn output_format(flag: Option<FormatArg>, dest: &Destination) -> anyhow::Result<Format> {
+    if let Some(f) = flag {
+        return Ok(f.into());
+    }
+    match dest {
+        Destination::Stdout => Ok(Format::Csv),
+        Destination::Path(p) => Format::from_path(p).with_context(|| {
+            format!(
+                "cannot tell the output format of {}: use a .geojson, .csv or .shp name, or --format",
+                p.display()
+            )
+        }),
+    }
+}
+
+/// Runs the scoring pipeline on already loaded inputs; shared by `score` and `demo`.
+pub struct ScoreRun {
+    /// The inputs.
+    pub loaded: Loaded,
+    /// Per complaint, where it snapped.
+    pub outcomes: Vec<SnapOutcome>,
+    /// The ranking.
+    pub ranking: Ranking,
+}
+
+/// Loads, snaps and scores.
+pub fn score_run(
+    input: &InputArgs,
+    as_of: Option<&str>,
+    phases: &mut Phases,
+) -> anyhow::Result<(ScoreRun, RunConfig)> {
+    let cfg = input.run_config()?;
+    let snap_opts = snap_options(&cfg)?;
+    let mut score_cfg: ScoreConfig = cfg.score.clone();
+    if let Some(text) = as_of {
+        score_cfg.as_of =
+            Some(streetrank::Timestamp::parse_utc(text).with_context(|| {
+                format!("--as-of {text}: expected a date like 2016-10-01 (UTC)")
+            })?);
+    }
+    if input.complaints.is_empty() {
+        bail!("score needs --complaints FILE");
+    }
+    let loaded = load(input, &cfg, input.on_error(), phases)?;
+    let outcomes = snap_all(&loaded, &snap_opts, phases);
+    let assignments: Vec<Option<usize>> = outcomes.iter().map(SnapOutcome::segment).collect();
+    let digests = digests(input, &loaded, &cfg)?;
+    let ranking = phases.run("score", "scoring segments", || {
+        streetrank::score(
+            &loaded.streets.network,
+            &loaded.complaints,
+            &assignments,
+            &score_cfg,
+            &digests,
+        )
+    })?;
+    Ok((
+        ScoreRun {
+            loaded,
+            outcomes,
+            ranking,
+        },
+        cfg,
+    ))
+}
+
+/// `streetrank score`.
+pub fn score_command(args: &ScoreArgs, global: &Global) -> anyhow::Result<ExitCode> {
+    let mut phases = Phases::new(global.quiet);
+    let (run, cfg) = score_run(&args.input, args.as_of.as_deref(), &mut phases)?;
+    let dest = Destination::parse(&args.output);
+    let format = output_format(args.format, &dest)?;
+    let write_opts = WriteOptions::default();
+    phases.run("write", "writing outputs", || -> anyhow::Result<()> {
+        let table = tables::ranking_table(&run.loaded.streets, &run.ranking)?;
+        streetrank_io::write_table(&table, &dest, format, &write_opts)?;
+        if let Some(path) = &args.assignments {
+            write_assignments(&run.loaded, &run.outcomes, path, None, &write_opts)?;
+        }
+        Ok(())
+    })?;
+    let summary = Summary::build(
+        "score",
+        &run.loaded,
+        Some(&run.outcomes),
+        Some(&run.ranking),
+        &cfg,
+        &phases,
+        args.top,
+    );
+    finish(&summary, global, args.summary_json.as_deref())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the per-complaint table.
+fn write_assignments(
+    loaded: &Loaded,
+    outcomes: &[SnapOutcome],
+    path: &Path,
+    format: Option<FormatArg>,
+    opts: &WriteOptions,
+) -> anyhow::Result<()> {
+    let dest = Destination::Path(path.to_path_buf());
+    let format = output_format(format, &dest)?;
+    let table = tables::assignments_table(loaded, outcomes)?;
+    streetrank_io::write_table(&table, &dest, format, opts)?;
+    Ok(())
+}
+
+/// `streetrank snap`.
+pub fn snap_command(args: &SnapArgs, global: &Global) -> anyhow::Result<ExitCode> {
+    let mut phases = Phases::new(global.quiet);
+    let cfg = args.input.run_config()?;
+    let snap_opts = snap_options(&cfg)?;
+    if args.input.complaints.is_empty() {
+        bail!("snap needs --complaints FILE");
+    }
+    let loaded = load(&args.input, &cfg, args.input.on_error(), &mut phases)?;
+    let outcomes = snap_all(&loaded, &snap_opts, &mut phases);
+    let dest = Destination::parse(&args.output);
+    let format = output_format(args.format, &dest)?;
+    phases.run("write", "writing assignments", || -> anyhow::Result<()> {
+        let table = tables::assignments_table(&loaded, &outcomes)?;
+        streetrank_io::write_table(&table, &dest, format, &WriteOptions::default())?;
+        Ok(())
+    })?;
+    let summary = Summary::build("snap", &loaded, Some(&outcomes), None, &cfg, &phases, 0);
+    finish(&summary, global, None)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `streetrank validate`: reads everything leniently and lists each problem; exit 1 if any.
+pub fn validate_command(args: &ValidateArgs, global: &Global) -> anyhow::Result<ExitCode> {
+    let mut phases = Phases::new(global.quiet);
+    let cfg = args.input.run_config()?;
+    let snap_opts = snap_options(&cfg)?;
+    let loaded = load(&args.input, &cfg, OnError::Skip, &mut phases)?;
+    let outcomes =
+        (!args.input.complaints.is_empty()).then(|| snap_all(&loaded, &snap_opts, &mut phases));
+    let summary = Summary::build(
+        "validate",
+        &loaded,
+        outcomes.as_deref(),
+        None,
+        &cfg,
+        &phases,
+        0,
+    );
+    let problems = summary.problem_count();
+    // validate's report is its output: it goes to stdout.
+    print!("{}", summary.render(true));
+    if problems > 0 {
+        println!("{problems} problem(s) found.");
+        Ok(ExitCode::from(1))
+    } else {
+        println!("No problems found.");
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// Prints the summary to stderr (unless quiet) and writes the JSON summary when asked.
+pub fn finish(summary: &Summary, global: &Global, json: Option<&Path>) -> anyhow::Result<()> {
+    if !global.quiet {
+        eprint!("{}", summary.render(false));
+    }
+    if let Some(path) = json {
+        let text =
+            serde_json::to_string_pretty(&summary.to_json()).context("serialising the summary")?;
+        streetrank_io::write_file_atomically(path, |w| w.write_all(text.as_bytes()))?;
+    }
+    Ok(())
+}

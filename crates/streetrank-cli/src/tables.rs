@@ -1,0 +1,336 @@
+//! Rankings and assignments as feature tables for the writers, with geometry in WGS84.
+
+use geo_types::{Coord, Geometry, LineString, Point};
+use streetrank::{PropertyValue, Ranking, SnapOutcome, SourceId, StreetNetwork};
+use streetrank_io::{Column, ColumnType, Crs, FeatureTable, LoadedStreets};
+
+use crate::pipeline::Loaded;
+use crate::summary::reason_text;
+
+fn col(name: &str, ty: ColumnType, description: &str) -> Column {
+    Column {
+        name: name.to_owned(),
+        ty,
+        description: description.to_owned(),
+    }
+}
+
+/// Ids as a typed cell: integer ids stay integers.
+fn id_cell(id: &SourceId) -> PropertyValue {
+    match id {
+        SourceId::Int(i) => PropertyValue::Int(*i),
+        SourceId::Text(s) => PropertyValue::Text(s.clone()),
+    }
+}
+
+/// The column type for a set of ids: integer only if every id is one.
+fn id_type<'a>(mut ids: impl Iterator<Item = &'a SourceId>) -> ColumnType {
+    if ids.all(|id| matches!(id, SourceId::Int(_))) {
+        ColumnType::Int
+    } else {
+        ColumnType::Text
+    }
+}
+
+/// Text ids everywhere when the column is text, so a column never mixes types.
+fn id_cell_as(id: &SourceId, ty: ColumnType) -> PropertyValue {
+    match ty {
+        ColumnType::Int => id_cell(id),
+        _ => PropertyValue::Text(id.to_string()),
+    }
+}
+
+fn opt_f64(v: Option<f64>) -> PropertyValue {
+    v.map_or(PropertyValue::Null, PropertyValue::Float)
+}
+
+fn opt_text(v: Option<&String>) -> PropertyValue {
+    v.map_or(PropertyValue::Null, |s| PropertyValue::Text(s.clone()))
+}
+
+/// The column type of a pass-through property, from its values.
+fn property_type(values: impl Iterator<Item = PropertyValue>) -> ColumnType {
+    let mut ty: Option<ColumnType> = None;
+    for v in values {
+        let t = match v {
+            PropertyValue::Null => continue,
+            PropertyValue::Bool(_) => ColumnType::Bool,
+            PropertyValue::Int(_) => ColumnType::Int,
+            PropertyValue::Float(_) => ColumnType::Float,
+            PropertyValue::Text(_) => ColumnType::Text,
+        };
+        ty = Some(match (ty, t) {
+            (None, t) => t,
+            (Some(a), b) if a == b => a,
+            (Some(ColumnType::Int | ColumnType::Float), ColumnType::Int | ColumnType::Float) => {
+                ColumnType::Float
+            }
+            _ => ColumnType::Text,
+        });
+    }
+    ty.unwrap_or(ColumnType::Text)
+}
+
+/// A pass-through value converted to its column's type.
+fn as_type(v: &PropertyValue, ty: ColumnType) -> PropertyValue {
+    match (v, ty) {
+        (PropertyValue::Null, _) => PropertyValue::Null,
+        (PropertyValue::Int(i), ColumnType::Float) => PropertyValue::Float(*i as f64),
+        (v, ColumnType::Text) if !matches!(v, PropertyValue::Text(_)) => {
+            PropertyValue::Text(v.to_string())
+        }
+        (v, _) => v.clone(),
+    }
+}
+
+/// Every segment's line in WGS84, reprojected in parallel.
+fn lines_wgs84(net: &StreetNetwork, work_crs: &Crs) -> anyhow::Result<Vec<LineString<f64>>> {
+    let mut coords: Vec<Coord<f64>> = net
+        .segments
+        .iter()
+        .flat_map(|s| s.geometry.0.iter().copied())
+        .collect();
+    streetrank_io::transform_parallel(work_crs, &Crs::wgs84(), &mut coords)?;
+    let mut out = Vec::with_capacity(net.segments.len());
+    let mut rest = coords.as_slice();
+    for s in &net.segments {
+        let (head, tail) = rest.split_at(s.geometry.0.len());
+        out.push(LineString::new(head.to_vec()));
+        rest = tail;
+    }
+    Ok(out)
+}
+
+/// The ranked-segments table: one row per segment in rank order, every factor's raw value,
+/// normalised value and contribution, and the settings hash.
+pub fn ranking_table(streets: &LoadedStreets, ranking: &Ranking) -> anyhow::Result<FeatureTable> {
+    let net = &streets.network;
+    let ids = id_type(net.segments.iter().map(|s| &s.id));
+    let mut columns = vec![
+        col("rank", ColumnType::Int, "1 = repair first"),
+        col("segment_id", ids, "the street file's own segment id"),
+        col(
+            "score",
+            ColumnType::Float,
+            "0-100: the sum of the four contributions",
+        ),
+    ];
+    for f in ["pressure", "condition", "usage", "equity"] {
+        columns.push(col(
+            &format!("{f}_raw"),
+            ColumnType::Float,
+            &format!("{f}: raw value (see docs/scoring.md)"),
+        ));
+        columns.push(col(
+            &format!("{f}_norm"),
+            ColumnType::Float,
+            &format!("{f}: normalised to 0-1"),
+        ));
+        columns.push(col(
+            &format!("{f}_pts"),
+            ColumnType::Float,
+            &format!("{f}: weighted contribution to score"),
+        ));
+    }
+    columns.extend([
+        col(
+            "complaints",
+            ColumnType::Int,
+            "complaints snapped to this segment",
+        ),
+        col("complaints_kept", ColumnType::Int, "after de-duplication"),
+        col(
+            "condition_missing",
+            ColumnType::Bool,
+            "true when no condition value was known",
+        ),
+        col("length_m", ColumnType::Float, "segment length, metres"),
+        col(
+            "road_class",
+            ColumnType::Text,
+            "road class as the source spells it",
+        ),
+        col("district", ColumnType::Text, "district / ward"),
+        col(
+            "settings_hash",
+            ColumnType::Text,
+            "SHA-256 of the configuration and input files",
+        ),
+    ]);
+    let prop_types: Vec<ColumnType> = (0..net.property_names.len())
+        .map(|k| {
+            property_type(
+                net.segments
+                    .iter()
+                    .map(|s| s.properties.get(k).cloned().unwrap_or_default()),
+            )
+        })
+        .collect();
+    for (name, ty) in net.property_names.iter().zip(&prop_types) {
+        columns.push(col(name, *ty, "passed through from the street file"));
+    }
+    let lines = lines_wgs84(net, &streets.work_crs)?;
+    let mut rows = Vec::with_capacity(net.segments.len());
+    let mut geometries = Vec::with_capacity(net.segments.len());
+    for &i in &ranking.order {
+        let (Some(seg), Some(s)) = (net.segments.get(i), ranking.scores.get(i)) else {
+            anyhow::bail!(
+                "internal error: ranking refers to segment {i} of {}",
+                net.segments.len()
+            );
+        };
+        let mut row = vec![
+            PropertyValue::Int(i64::try_from(s.rank)?),
+            id_cell_as(&seg.id, ids),
+            PropertyValue::Float(s.score),
+        ];
+        for f in [&s.pressure, &s.condition, &s.usage, &s.equity] {
+            row.extend([
+                PropertyValue::Float(f.raw),
+                PropertyValue::Float(f.normalised),
+                PropertyValue::Float(f.contribution),
+            ]);
+        }
+        row.extend([
+            PropertyValue::Int(i64::try_from(s.complaints)?),
+            PropertyValue::Int(i64::try_from(s.complaints_kept)?),
+            PropertyValue::Bool(s.condition_missing),
+            PropertyValue::Float(seg.length_m),
+            opt_text(seg.attributes.road_class.as_ref()),
+            opt_text(seg.attributes.district.as_ref()),
+            PropertyValue::Text(ranking.settings_hash.clone()),
+        ]);
+        for (k, ty) in prop_types.iter().enumerate() {
+            row.push(as_type(
+                seg.properties.get(k).unwrap_or(&PropertyValue::Null),
+                *ty,
+            ));
+        }
+        rows.push(row);
+        geometries.push(lines.get(i).cloned().map(Geometry::LineString));
+    }
+    Ok(FeatureTable {
+        columns,
+        rows,
+        geometries,
+    })
+}
+
+/// The per-complaint table. INTERNAL: it carries each complaint's location and id; only the
+/// complaint columns the user listed in `keep` are added.
+pub fn assignments_table(
+    loaded: &Loaded,
+    outcomes: &[SnapOutcome],
+) -> anyhow::Result<FeatureTable> {
+    let net = &loaded.streets.network;
+    let cids = id_type(loaded.complaints.iter().map(|c| &c.id));
+    let sids = id_type(net.segments.iter().map(|s| &s.id));
+    let mut columns = vec![
+        col("complaint_id", cids, "the complaint file's own id"),
+        col(
+            "matched",
+            ColumnType::Bool,
+            "true when a street was found within the max distance",
+        ),
+        col("segment_id", sids, "the street it belongs to"),
+        col(
+            "distance_m",
+            ColumnType::Float,
+            "metres from the complaint to the street",
+        ),
+        col(
+            "fraction",
+            ColumnType::Float,
+            "0-1 along the street from its first vertex",
+        ),
+        col(
+            "chainage_m",
+            ColumnType::Float,
+            "metres along the street from its first vertex",
+        ),
+        col(
+            "side",
+            ColumnType::Text,
+            "left/right of the street's digitised direction, or on",
+        ),
+        col(
+            "runner_up_id",
+            sids,
+            "the next nearest other street within the max distance",
+        ),
+        col("runner_up_m", ColumnType::Float, "its distance, metres"),
+        col(
+            "ambiguous",
+            ColumnType::Bool,
+            "runner-up within the ambiguity tolerance",
+        ),
+        col(
+            "unmatched_reason",
+            ColumnType::Text,
+            "why no street was assigned",
+        ),
+    ];
+    let prop_types: Vec<ColumnType> = (0..loaded.complaint_properties.len())
+        .map(|k| {
+            property_type(
+                loaded
+                    .complaints
+                    .iter()
+                    .map(|c| c.properties.get(k).cloned().unwrap_or_default()),
+            )
+        })
+        .collect();
+    for (name, ty) in loaded.complaint_properties.iter().zip(&prop_types) {
+        columns.push(col(name, *ty, "complaint column the user asked to keep"));
+    }
+    let mut coords: Vec<Coord<f64>> = loaded.complaints.iter().map(|c| c.point.0).collect();
+    streetrank_io::transform_parallel(&loaded.streets.work_crs, &Crs::wgs84(), &mut coords)?;
+    let seg_id = |i: usize| {
+        net.segments
+            .get(i)
+            .map_or(PropertyValue::Null, |s| id_cell_as(&s.id, sids))
+    };
+    let mut rows = Vec::with_capacity(outcomes.len());
+    for (c, o) in loaded.complaints.iter().zip(outcomes) {
+        let mut row = vec![id_cell_as(&c.id, cids)];
+        match o {
+            SnapOutcome::Snapped(s) => row.extend([
+                PropertyValue::Bool(true),
+                seg_id(s.segment),
+                PropertyValue::Float(s.distance_m),
+                PropertyValue::Float(s.fraction),
+                PropertyValue::Float(s.chainage_m),
+                PropertyValue::Text(format!("{:?}", s.side).to_lowercase()),
+                s.runner_up
+                    .map_or(PropertyValue::Null, |r| seg_id(r.segment)),
+                opt_f64(s.runner_up.map(|r| r.distance_m)),
+                PropertyValue::Bool(s.ambiguous),
+                PropertyValue::Null,
+            ]),
+            SnapOutcome::Unmatched(reason) => {
+                row.extend([PropertyValue::Bool(false)]);
+                row.extend(std::iter::repeat_n(PropertyValue::Null, 7));
+                row.extend([
+                    PropertyValue::Bool(false),
+                    PropertyValue::Text(reason_text(reason)),
+                ]);
+            }
+        }
+        for (k, ty) in prop_types.iter().enumerate() {
+            row.push(as_type(
+                c.properties.get(k).unwrap_or(&PropertyValue::Null),
+                *ty,
+            ));
+        }
+        rows.push(row);
+    }
+    let geometries = coords
+        .into_iter()
+        .map(|c| Some(Geometry::Point(Point(c))))
+        .collect();
+    Ok(FeatureTable {
+        columns,
+        rows,
+        geometries,
+    })
+}
