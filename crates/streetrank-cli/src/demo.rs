@@ -10,7 +10,6 @@ use crate::args::{DemoArgs, Global, InputArgs};
 use crate::pipeline::score_run;
 use crate::progress::Phases;
 use crate::summary::Summary;
-use crate::tables;
 
 /// Where the demo city is: `--fixtures`, else `$STREETRANK_FIXTURES`, else the repository's `fixtures/city`.
 fn fixtures_dir(flag: Option<&Path>) -> PathBuf {
@@ -46,7 +45,11 @@ pub fn run(args: &DemoArgs, global: &Global) -> anyhow::Result<ExitCode> {
     if let Some(out) = &args.out_dir {
         std::fs::create_dir_all(out).map_err(|e| streetrank_io::Error::io(out, e))?;
         let opts = WriteOptions::default();
-        let ranking = tables::ranking_table(&run.loaded.streets, &run.ranking)?;
+        let ranking = streetrank_io::ranking_table(
+            &run.loaded.streets.network,
+            &run.ranking,
+            &run.loaded.streets.work_crs,
+        )?;
         for (name, format) in [
             ("ranking.geojson", Format::GeoJson),
             ("ranking.csv", Format::Csv),
@@ -58,7 +61,7 @@ pub fn run(args: &DemoArgs, global: &Global) -> anyhow::Result<ExitCode> {
                 &opts,
             )?;
         }
-        let assignments = tables::assignments_table(&run.loaded, &run.outcomes)?;
+        let assignments = crate::pipeline::assignments(&run.loaded, &run.outcomes)?;
         streetrank_io::write_table(
             &assignments,
             &Destination::Path(out.join("assignments.csv")),

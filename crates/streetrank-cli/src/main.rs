@@ -13,7 +13,6 @@ mod generate;
 mod pipeline;
 mod progress;
 mod summary;
-mod tables;
 
 use std::io::Write;
 use std::process::ExitCode;

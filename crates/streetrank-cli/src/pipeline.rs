@@ -18,7 +18,6 @@ use streetrank_io::{
 use crate::args::{FormatArg, Global, InputArgs, ScoreArgs, SnapArgs, ValidateArgs};
 use crate::progress::Phases;
 use crate::summary::Summary;
-use crate::tables;
 
 /// Everything read from the inputs.
 pub struct Loaded {
@@ -236,7 +235,11 @@ pub fn score_command(args: &ScoreArgs, global: &Global) -> anyhow::Result<ExitCo
     let format = output_format(args.format, &dest)?;
     let write_opts = WriteOptions::default();
     phases.run("write", "writing outputs", || -> anyhow::Result<()> {
-        let table = tables::ranking_table(&run.loaded.streets, &run.ranking)?;
+        let table = streetrank_io::ranking_table(
+            &run.loaded.streets.network,
+            &run.ranking,
+            &run.loaded.streets.work_crs,
+        )?;
         streetrank_io::write_table(&table, &dest, format, &write_opts)?;
         if let Some(path) = &args.assignments {
             write_assignments(&run.loaded, &run.outcomes, path, None, &write_opts)?;
@@ -256,6 +259,20 @@ pub fn score_command(args: &ScoreArgs, global: &Global) -> anyhow::Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
+/// The per-complaint table (internal: carries complaint locations).
+pub fn assignments(
+    loaded: &Loaded,
+    outcomes: &[SnapOutcome],
+) -> anyhow::Result<streetrank_io::FeatureTable> {
+    Ok(streetrank_io::assignments_table(
+        &loaded.streets.network,
+        &loaded.complaints,
+        &loaded.complaint_properties,
+        outcomes,
+        &loaded.streets.work_crs,
+    )?)
+}
+
 /// Writes the per-complaint table.
 fn write_assignments(
     loaded: &Loaded,
@@ -266,7 +283,7 @@ fn write_assignments(
 ) -> anyhow::Result<()> {
     let dest = Destination::Path(path.to_path_buf());
     let format = output_format(format, &dest)?;
-    let table = tables::assignments_table(loaded, outcomes)?;
+    let table = assignments(loaded, outcomes)?;
     streetrank_io::write_table(&table, &dest, format, opts)?;
     Ok(())
 }
@@ -284,7 +301,7 @@ pub fn snap_command(args: &SnapArgs, global: &Global) -> anyhow::Result<ExitCode
     let dest = Destination::parse(&args.output);
     let format = output_format(args.format, &dest)?;
     phases.run("write", "writing assignments", || -> anyhow::Result<()> {
-        let table = tables::assignments_table(&loaded, &outcomes)?;
+        let table = assignments(&loaded, &outcomes)?;
         streetrank_io::write_table(&table, &dest, format, &WriteOptions::default())?;
         Ok(())
     })?;
@@ -298,7 +315,7 @@ pub fn validate_command(args: &ValidateArgs, global: &Global) -> anyhow::Result<
     let mut phases = Phases::new(global.quiet);
     let cfg = args.input.run_config()?;
     let snap_opts = snap_options(&cfg)?;
-    let loaded = load(&args.input, &cfg, OnError::Skip, &mut phases)?;
+    let loaded = load(&args.input, &cfg, OnError::List, &mut phases)?;
     let outcomes =
         (!args.input.complaints.is_empty()).then(|| snap_all(&loaded, &snap_opts, &mut phases));
     let summary = Summary::build(

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde_json::{Value, json};
-use streetrank::{Ranking, SnapOutcome, UnmatchedReason};
+use streetrank::{Ranking, SnapOutcome};
 use streetrank_io::{LoadReport, RunConfig};
 
 use crate::pipeline::Loaded;
@@ -35,25 +35,15 @@ impl SnapSummary {
                     distances.push(snap.distance_m);
                 }
                 SnapOutcome::Unmatched(reason) => {
-                    *s.unmatched.entry(reason_text(reason)).or_default() += 1;
+                    *s.unmatched
+                        .entry(streetrank_io::unmatched_reason_text(reason))
+                        .or_default() += 1;
                 }
             }
         }
         distances.sort_by(f64::total_cmp);
         s.median_distance_m = distances.get(distances.len() / 2).copied();
         s
-    }
-}
-
-/// A short stable phrase for an unmatched reason.
-pub fn reason_text(reason: &UnmatchedReason) -> String {
-    match reason {
-        UnmatchedReason::NoSegmentWithin { max_distance_m } => {
-            format!("no street within {max_distance_m} m")
-        }
-        UnmatchedReason::NonFinitePoint => "coordinates not finite".to_owned(),
-        UnmatchedReason::EmptyIndex => "no streets loaded".to_owned(),
-        _ => "unmatched".to_owned(),
     }
 }
 

@@ -75,6 +75,11 @@ pub enum Error {
         /// What to do about it.
         fix: String,
     },
+    /// The core engine refused inputs that do not fit together (not tied to one file).
+    ///
+    /// Fix: as the message says; usually a caller passed results made for other data.
+    #[error(transparent)]
+    Core(#[from] streetrank::Error),
     /// The core engine refused the data.
     #[error("{}: {source}", path.display())]
     Model {

@@ -21,6 +21,7 @@ mod mapping;
 mod ratings;
 mod report;
 mod streets;
+mod tables;
 mod write;
 
 pub use complaints::{
@@ -36,6 +37,7 @@ pub use mapping::{detect_column, find_column, source_id_from_text};
 pub use ratings::{Aggregate, Ratings, RatingsMapping, apply_ratings, read_ratings};
 pub use report::{LoadReport, OnError, SKIP_EXAMPLES};
 pub use streets::{LoadedStreets, StreetMapping, StreetsOptions, read_streets};
+pub use tables::{assignments_table, ranking_table, unmatched_reason_text};
 pub use write::{
     Column, ColumnType, CsvGeometry, Destination, FeatureTable, Format, WriteOptions, WriteReport,
     write_csv, write_file_atomically, write_geojson, write_shapefile, write_table,

@@ -9,8 +9,12 @@ pub enum OnError {
     /// Stop at the first bad record with an error naming it (the default).
     #[default]
     Fail,
-    /// Skip bad records, counting them by reason in the [`LoadReport`].
+    /// Skip bad records, counting them by reason in the [`LoadReport`], which keeps the first
+    /// [`SKIP_EXAMPLES`] messages of each reason.
     Skip,
+    /// Like [`OnError::Skip`], but the report keeps every message: what `streetrank validate`
+    /// uses to list every problem in a file.
+    List,
 }
 
 /// How many example records a [`LoadReport`] keeps per skip reason.
@@ -28,7 +32,8 @@ pub struct LoadReport {
     pub loaded: usize,
     /// Records skipped, by reason (a short stable phrase such as `"empty geometry"`).
     pub skipped: BTreeMap<String, usize>,
-    /// Up to [`SKIP_EXAMPLES`] full messages per reason, in file order.
+    /// Full messages per reason, in file order: up to [`SKIP_EXAMPLES`] under
+    /// [`OnError::Skip`], all of them under [`OnError::List`].
     pub skip_examples: BTreeMap<String, Vec<String>>,
     /// Decisions taken on the user's behalf, one sentence each
     /// (`"longitude from column `LONGITUDE` (auto-detected)"`).
@@ -69,10 +74,10 @@ impl LoadReport {
     ) -> crate::Result<()> {
         match on_error {
             OnError::Fail => Err(error),
-            OnError::Skip => {
+            OnError::Skip | OnError::List => {
                 *self.skipped.entry(reason.to_owned()).or_default() += 1;
                 let examples = self.skip_examples.entry(reason.to_owned()).or_default();
-                if examples.len() < SKIP_EXAMPLES {
+                if on_error == OnError::List || examples.len() < SKIP_EXAMPLES {
                     examples.push(error.to_string());
                 }
                 Ok(())

@@ -1,11 +1,30 @@
-//! Rankings and assignments as feature tables for the writers, with geometry in WGS84.
+//! Rankings and assignments as feature tables, with geometry in WGS84: the one definition of
+//! the output columns, shared by the CLI and the Python package.
 
 use geo_types::{Coord, Geometry, LineString, Point};
-use streetrank::{PropertyValue, Ranking, SnapOutcome, SourceId, StreetNetwork};
-use streetrank_io::{Column, ColumnType, Crs, FeatureTable, LoadedStreets};
+use streetrank::{
+    Complaint, PropertyValue, Ranking, SnapOutcome, SourceId, StreetNetwork, UnmatchedReason,
+};
 
-use crate::pipeline::Loaded;
-use crate::summary::reason_text;
+use crate::{Column, ColumnType, Crs, Error, FeatureTable, Result, transform_parallel};
+
+/// A short stable phrase for why a complaint matched no street (`"no street within 30 m"`).
+#[must_use]
+pub fn unmatched_reason_text(reason: &UnmatchedReason) -> String {
+    match reason {
+        UnmatchedReason::NoSegmentWithin { max_distance_m } => {
+            format!("no street within {max_distance_m} m")
+        }
+        UnmatchedReason::NonFinitePoint => "coordinates not finite".to_owned(),
+        UnmatchedReason::EmptyIndex => "no streets loaded".to_owned(),
+        _ => "unmatched".to_owned(),
+    }
+}
+
+/// A count as an integer cell.
+fn count(n: usize) -> PropertyValue {
+    PropertyValue::Int(i64::try_from(n).unwrap_or(i64::MAX))
+}
 
 fn col(name: &str, ty: ColumnType, description: &str) -> Column {
     Column {
@@ -84,13 +103,13 @@ fn as_type(v: &PropertyValue, ty: ColumnType) -> PropertyValue {
 }
 
 /// Every segment's line in WGS84, reprojected in parallel.
-fn lines_wgs84(net: &StreetNetwork, work_crs: &Crs) -> anyhow::Result<Vec<LineString<f64>>> {
+fn lines_wgs84(net: &StreetNetwork, work_crs: &Crs) -> Result<Vec<LineString<f64>>> {
     let mut coords: Vec<Coord<f64>> = net
         .segments
         .iter()
         .flat_map(|s| s.geometry.0.iter().copied())
         .collect();
-    streetrank_io::transform_parallel(work_crs, &Crs::wgs84(), &mut coords)?;
+    transform_parallel(work_crs, &Crs::wgs84(), &mut coords)?;
     let mut out = Vec::with_capacity(net.segments.len());
     let mut rest = coords.as_slice();
     for s in &net.segments {
@@ -102,9 +121,21 @@ fn lines_wgs84(net: &StreetNetwork, work_crs: &Crs) -> anyhow::Result<Vec<LineSt
 }
 
 /// The ranked-segments table: one row per segment in rank order, every factor's raw value,
-/// normalised value and contribution, and the settings hash.
-pub fn ranking_table(streets: &LoadedStreets, ranking: &Ranking) -> anyhow::Result<FeatureTable> {
-    let net = &streets.network;
+/// normalised value and contribution, the segment's attributes, its pass-through properties and
+/// the settings hash. Geometry is each segment's line reprojected from `work_crs` to WGS84.
+///
+/// This is a publishable table: it carries no complaint field and no complaint location, only
+/// counts per segment.
+///
+/// # Errors
+///
+/// [`Error::Core`] when the ranking was not made for this network; [`Error::Crs`] when
+/// reprojection fails.
+pub fn ranking_table(
+    net: &StreetNetwork,
+    ranking: &Ranking,
+    work_crs: &Crs,
+) -> Result<FeatureTable> {
     let ids = id_type(net.segments.iter().map(|s| &s.id));
     let mut columns = vec![
         col("rank", ColumnType::Int, "1 = repair first"),
@@ -169,18 +200,20 @@ pub fn ranking_table(streets: &LoadedStreets, ranking: &Ranking) -> anyhow::Resu
     for (name, ty) in net.property_names.iter().zip(&prop_types) {
         columns.push(col(name, *ty, "passed through from the street file"));
     }
-    let lines = lines_wgs84(net, &streets.work_crs)?;
+    let lines = lines_wgs84(net, work_crs)?;
     let mut rows = Vec::with_capacity(net.segments.len());
     let mut geometries = Vec::with_capacity(net.segments.len());
     for &i in &ranking.order {
         let (Some(seg), Some(s)) = (net.segments.get(i), ranking.scores.get(i)) else {
-            anyhow::bail!(
-                "internal error: ranking refers to segment {i} of {}",
-                net.segments.len()
-            );
+            return Err(Error::Core(streetrank::Error::MismatchedInput {
+                message: format!(
+                    "the ranking refers to segment {i} but the network has {}",
+                    net.segments.len()
+                ),
+            }));
         };
         let mut row = vec![
-            PropertyValue::Int(i64::try_from(s.rank)?),
+            count(s.rank),
             id_cell_as(&seg.id, ids),
             PropertyValue::Float(s.score),
         ];
@@ -192,8 +225,8 @@ pub fn ranking_table(streets: &LoadedStreets, ranking: &Ranking) -> anyhow::Resu
             ]);
         }
         row.extend([
-            PropertyValue::Int(i64::try_from(s.complaints)?),
-            PropertyValue::Int(i64::try_from(s.complaints_kept)?),
+            count(s.complaints),
+            count(s.complaints_kept),
             PropertyValue::Bool(s.condition_missing),
             PropertyValue::Float(seg.length_m),
             opt_text(seg.attributes.road_class.as_ref()),
@@ -216,14 +249,33 @@ pub fn ranking_table(streets: &LoadedStreets, ranking: &Ranking) -> anyhow::Resu
     })
 }
 
-/// The per-complaint table. INTERNAL: it carries each complaint's location and id; only the
-/// complaint columns the user listed in `keep` are added.
+/// The per-complaint table: one row per complaint, in input order, with where it snapped.
+///
+/// **Internal output**: it carries each complaint's id and location (geometry, WGS84), so it
+/// must not be published. Only the complaint columns named in `complaint_properties` (the ones
+/// the user asked to keep) are added.
+///
+/// # Errors
+///
+/// [`Error::Core`] when `outcomes` does not match `complaints`; [`Error::Crs`] when
+/// reprojection fails.
 pub fn assignments_table(
-    loaded: &Loaded,
+    net: &StreetNetwork,
+    complaints: &[Complaint],
+    complaint_properties: &[String],
     outcomes: &[SnapOutcome],
-) -> anyhow::Result<FeatureTable> {
-    let net = &loaded.streets.network;
-    let cids = id_type(loaded.complaints.iter().map(|c| &c.id));
+    work_crs: &Crs,
+) -> Result<FeatureTable> {
+    if complaints.len() != outcomes.len() {
+        return Err(Error::Core(streetrank::Error::MismatchedInput {
+            message: format!(
+                "{} snap outcomes for {} complaints",
+                outcomes.len(),
+                complaints.len()
+            ),
+        }));
+    }
+    let cids = id_type(complaints.iter().map(|c| &c.id));
     let sids = id_type(net.segments.iter().map(|s| &s.id));
     let mut columns = vec![
         col("complaint_id", cids, "the complaint file's own id"),
@@ -270,28 +322,27 @@ pub fn assignments_table(
             "why no street was assigned",
         ),
     ];
-    let prop_types: Vec<ColumnType> = (0..loaded.complaint_properties.len())
+    let prop_types: Vec<ColumnType> = (0..complaint_properties.len())
         .map(|k| {
             property_type(
-                loaded
-                    .complaints
+                complaints
                     .iter()
                     .map(|c| c.properties.get(k).cloned().unwrap_or_default()),
             )
         })
         .collect();
-    for (name, ty) in loaded.complaint_properties.iter().zip(&prop_types) {
+    for (name, ty) in complaint_properties.iter().zip(&prop_types) {
         columns.push(col(name, *ty, "complaint column the user asked to keep"));
     }
-    let mut coords: Vec<Coord<f64>> = loaded.complaints.iter().map(|c| c.point.0).collect();
-    streetrank_io::transform_parallel(&loaded.streets.work_crs, &Crs::wgs84(), &mut coords)?;
+    let mut coords: Vec<Coord<f64>> = complaints.iter().map(|c| c.point.0).collect();
+    transform_parallel(work_crs, &Crs::wgs84(), &mut coords)?;
     let seg_id = |i: usize| {
         net.segments
             .get(i)
             .map_or(PropertyValue::Null, |s| id_cell_as(&s.id, sids))
     };
     let mut rows = Vec::with_capacity(outcomes.len());
-    for (c, o) in loaded.complaints.iter().zip(outcomes) {
+    for (c, o) in complaints.iter().zip(outcomes) {
         let mut row = vec![id_cell_as(&c.id, cids)];
         match o {
             SnapOutcome::Snapped(s) => row.extend([
@@ -312,7 +363,7 @@ pub fn assignments_table(
                 row.extend(std::iter::repeat_n(PropertyValue::Null, 7));
                 row.extend([
                     PropertyValue::Bool(false),
-                    PropertyValue::Text(reason_text(reason)),
+                    PropertyValue::Text(unmatched_reason_text(reason)),
                 ]);
             }
         }
