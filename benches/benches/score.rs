@@ -10,7 +10,10 @@ use streetrank::{Complaint, ScoreConfig, SnapOptions, StreetIndex, StreetNetwork
 use streetrank_synth::{CityOptions, complaints, generate_city};
 
 fn inputs(segments: usize, n: usize) -> (StreetNetwork, Vec<Complaint>, Vec<Option<usize>>) {
-    let opts = CityOptions::default().seed(7).segments(segments).complaints(n);
+    let opts = CityOptions::default()
+        .seed(7)
+        .segments(segments)
+        .complaints(n);
     let city = generate_city(&opts);
     let complaints: Vec<Complaint> = complaints(&city, &opts).collect();
     let points: Vec<Point<f64>> = complaints.iter().map(|c| c.point).collect();

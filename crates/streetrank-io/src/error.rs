@@ -131,5 +131,66 @@ impl Error {
     }
 }
 
+impl Error {
+    /// The message without its `Fix:` part, for wrapping in another error that
+    /// gives its own fix (so a message never says "Fix:" twice).
+    pub(crate) fn without_fix(&self) -> String {
+        match self {
+            Error::Crs {
+                context, problem, ..
+            }
+            | Error::Config {
+                context, problem, ..
+            } => format!("{context}: {problem}"),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// A number for a message: plain up to 1e15, scientific beyond (`1e300`, not
+/// three hundred digits).
+pub(crate) fn fmt_number(v: f64) -> String {
+    if v.is_finite() && v.abs() >= 1e15 {
+        format!("{v:e}")
+    } else {
+        v.to_string()
+    }
+}
+
 /// Shorthand for results of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fmt_number_table() {
+        let cases = [
+            (43.0505, "43.0505"),
+            (-76.0, "-76"),
+            (0.0, "0"),
+            (999_999_999_999_999.0, "999999999999999"),
+            (1e15, "1e15"),
+            (-2.5e300, "-2.5e300"),
+            (f64::NAN, "NaN"),
+            (f64::INFINITY, "inf"),
+        ];
+        for (v, want) in cases {
+            assert_eq!(fmt_number(v), want, "{v}");
+        }
+    }
+
+    #[test]
+    fn without_fix_drops_only_the_fix() {
+        let e = Error::Crs {
+            context: "CRS `X`".into(),
+            problem: "unknown".into(),
+            fix: "give --crs".into(),
+        };
+        assert_eq!(e.to_string(), "CRS `X`: unknown. Fix: give --crs");
+        assert_eq!(e.without_fix(), "CRS `X`: unknown");
+        let f = Error::file("a.csv", "empty", "give rows");
+        assert_eq!(f.without_fix(), f.to_string());
+    }
+}

@@ -158,7 +158,16 @@ pub fn read_ratings(path: &Path, mapping: &RatingsMapping, on_error: OnError) ->
         match table.reader.read_byte_record(&mut row) {
             Ok(false) => break,
             Ok(true) => {}
-            Err(e) => return Err(csv_error(path, &e, "a record")),
+            Err(e) => {
+                let error = csv_error(path, &e, "a record");
+                // Too few or too many fields (half a last row): one bad row.
+                if matches!(e.kind(), csv::ErrorKind::UnequalLengths { .. }) {
+                    record += 1;
+                    report.skip_or_fail(on_error, "wrong number of fields", error)?;
+                    continue;
+                }
+                return Err(error);
+            }
         }
         record += 1;
         let id = cell(&row, id_col);

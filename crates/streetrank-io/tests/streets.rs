@@ -294,7 +294,7 @@ fn wrong_files_and_wrong_crs_are_refused() {
         .to_string();
     assert!(
         err.contains(
-            "file holds Point features, not streets: did you swap the streets and complaints files?"
+            "file holds Point features, not streets: the streets and complaints files may be the wrong way round"
         ),
         "{err}"
     );
@@ -434,7 +434,7 @@ fn wkt_csv_reads_and_reports_rows() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("did you swap the streets and complaints files?"),
+        err.contains("the streets and complaints files may be the wrong way round"),
         "{err}"
     );
 

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::{Cell, Collector, ComplaintsOptions, Parsed, build_draft, resolve_columns};
+use super::{Cell, Collector, ComplaintsOptions, Parsed, Rejected, build_draft, resolve_columns};
 use crate::mapping::{csv_error, open_csv};
 use crate::{LoadReport, Result};
 
@@ -38,7 +38,18 @@ pub(super) fn read(
         match table.reader.read_byte_record(&mut row) {
             Ok(false) => break,
             Ok(true) => {}
-            Err(e) => return Err(csv_error(path, &e, "a record")),
+            Err(e) => {
+                let error = csv_error(path, &e, "a record");
+                // A row with too few or too many fields (half a last row) is one
+                // bad record: skippable. Anything else stops the file.
+                if matches!(e.kind(), ::csv::ErrorKind::UnequalLengths { .. }) {
+                    record += 1;
+                    let reason = "wrong number of fields";
+                    collector.accept(Err(Rejected { reason, error }), report)?;
+                    continue;
+                }
+                return Err(error);
+            }
         }
         record += 1;
         let get = |i: usize| -> Cell<'_> {

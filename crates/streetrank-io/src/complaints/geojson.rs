@@ -36,11 +36,8 @@ pub(super) fn read(
             if record == 1 && has_no_features(path) {
                 return no_features(path);
             }
-            Error::file(
-                path,
-                format!("feature {record} is not valid GeoJSON: {e}"),
-                "check that the file is a complete GeoJSON FeatureCollection",
-            )
+            let (problem, fix) = crate::streets::describe_geojson_error(record, &e);
+            Error::file(path, problem, fix)
         })?;
         let empty = serde_json::Map::new();
         let props = feature.properties.as_ref().unwrap_or(&empty);

@@ -21,6 +21,7 @@ use streetrank::{Complaint, PropertyValue, SourceId, Timestamp};
 
 use crate::crs::{Crs, Transform, transform_parallel};
 use crate::dates::{parse_timestamp, timestamp_from_epoch_millis};
+use crate::error::fmt_number;
 use crate::mapping::{
     detect_column, list_columns, mapped_column, property_from_json, property_from_text,
     source_id_from_text,
@@ -925,7 +926,11 @@ fn finish(
                     path,
                     d.record,
                     None,
-                    format!("longitude/latitude ({}, {}) is out of range", d.x, d.y),
+                    format!(
+                        "longitude/latitude ({}, {}) is out of range",
+                        fmt_number(d.x),
+                        fmt_number(d.y)
+                    ),
                     "latitude must be within ±90° and longitude within ±360°; check the columns and `crs` in [complaints]",
                 );
                 report.skip_or_fail(opts.on_error, "coordinate out of range", e)?;

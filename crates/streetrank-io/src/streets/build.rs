@@ -9,6 +9,7 @@ use streetrank::{PropertyValue, Segment, SegmentAttributes, SourceId, StreetNetw
 
 use super::columns::{Columns, Problem, Row};
 use super::{LoadedStreets, StreetsOptions};
+use crate::error::fmt_number;
 use crate::{Crs, Error, LoadReport, Result, area_of_use_lonlat, transform_parallel, utm_for};
 
 /// A geometry as read: the parts of a (multi)line, or why it is unusable.
@@ -70,7 +71,8 @@ impl<'a> Builder<'a> {
         if field == "geometry" {
             field.clone_from(&self.geometry_field);
         }
-        let err = Error::record(&self.path, feature, Some(&field), problem, fix);
+        let field = (!field.is_empty()).then_some(field.as_str());
+        let err = Error::record(&self.path, feature, field, problem, fix);
         self.report.skip_or_fail(self.opts.on_error, reason, err)
     }
 
@@ -243,7 +245,8 @@ impl<'a> Builder<'a> {
                     context: self.path.display().to_string(),
                     problem: format!(
                         "the CRS {crs} is longitude/latitude, but feature {feature} has coordinate ({}, {}), outside ±180/±90: the numbers look like projected feet or metres, so the CRS looks wrong",
-                        c.x, c.y
+                        fmt_number(c.x),
+                        fmt_number(c.y)
                     ),
                     fix: fix.into(),
                 });
@@ -323,6 +326,11 @@ fn check_work_crs(crs: &Crs) -> Result<()> {
     }
 }
 
+/// The largest coordinate magnitude any real CRS uses, with a wide margin
+/// (UTM northings reach 1e7 m, State Plane feet 2e7 ft): beyond it a value is
+/// garbage (`1e300`), not a wrong CRS.
+const MAX_COORDINATE: f64 = 1e9;
+
 /// Checks a feature's parts: one part of at least two finite, distinct points.
 fn single_line(parts: Vec<Vec<Coord<f64>>>) -> Result<Vec<Coord<f64>>, Problem> {
     let fix = "drop or repair the feature in the source GIS (or load with on_error = skip)";
@@ -352,6 +360,22 @@ fn single_line(parts: Vec<Vec<Coord<f64>>>) -> Result<Vec<Coord<f64>>, Problem> 
         return Err(geometry_problem(
             "non-finite coordinate",
             format!("vertex {} is not a finite number ({}, {})", i + 1, c.x, c.y),
+            fix,
+        ));
+    }
+    if let Some((i, c)) = line
+        .iter()
+        .enumerate()
+        .find(|(_, c)| c.x.abs() > MAX_COORDINATE || c.y.abs() > MAX_COORDINATE)
+    {
+        return Err(geometry_problem(
+            "coordinate out of range",
+            format!(
+                "vertex {} ({}, {}) is beyond ±1e9: no map coordinate is that large",
+                i + 1,
+                fmt_number(c.x),
+                fmt_number(c.y)
+            ),
             fix,
         ));
     }
@@ -419,6 +443,16 @@ mod tests {
                 ],
                 Some("multi-part geometry"),
             ),
+            (
+                vec![vec![c(0.0, 0.0), c(1e300, 1.0)]],
+                Some("coordinate out of range"),
+            ),
+            (
+                vec![vec![c(0.0, -1.000_000_1e9), c(0.0, 0.0)]],
+                Some("coordinate out of range"),
+            ),
+            // The bound itself is still a coordinate.
+            (vec![vec![c(0.0, 0.0), c(1e9, -1e9)]], None),
             // An empty second part is ignored.
             (vec![vec![c(0.0, 0.0), c(1.0, 0.0)], vec![]], None),
             (vec![vec![c(0.0, 0.0), c(0.0, 0.0), c(0.0, 2.0)]], None),

@@ -19,6 +19,17 @@ const HEAD_BYTES: u64 = 1 << 20;
 /// Reads a GeoJSON FeatureCollection of (Multi)LineStrings.
 pub(crate) fn read_geojson(path: &Path, opts: &StreetsOptions) -> Result<LoadedStreets> {
     let mut report = LoadReport::new(path);
+    if std::fs::metadata(path)
+        .map_err(|e| Error::io(path, e))?
+        .len()
+        == 0
+    {
+        return Err(Error::file(
+            path,
+            "the file is empty (0 bytes)",
+            "give a GeoJSON FeatureCollection of LineString features",
+        ));
+    }
     let crs = match &opts.mapping.crs {
         Some(c) => {
             report.note(format!("source CRS {} from the mapping", c.label()));
@@ -51,11 +62,8 @@ pub(crate) fn read_geojson(path: &Path, opts: &StreetsOptions) -> Result<LoadedS
                     "check that this is the streets file and that it has line features",
                 );
             }
-            Error::file(
-                path,
-                format!("invalid GeoJSON at feature {number}: {e}"),
-                "check that the file is a complete GeoJSON FeatureCollection (re-export it)",
-            )
+            let (problem, fix) = describe_geojson_error(number, &e);
+            Error::file(path, problem, fix)
         })?;
         let geometry = match &feature.geometry {
             None => Err(geometry_problem(
@@ -75,6 +83,47 @@ pub(crate) fn read_geojson(path: &Path, opts: &StreetsOptions) -> Result<LoadedS
     }
     let sha256 = sha256_file(path)?;
     builder.finish(crs, sha256)
+}
+
+/// What is wrong when the streaming reader fails at feature `number` (1-based),
+/// and what to do: a file cut short, a feature that is not JSON, or JSON that
+/// is not GeoJSON (a coordinate written as text). serde_json's "at line L
+/// column C" is left out: it counts from the start of the feature, not the file.
+pub(crate) fn describe_geojson_error(number: usize, e: &geojson::Error) -> (String, &'static str) {
+    let again = "copy or download the file again, or re-export it as a GeoJSON FeatureCollection";
+    match e {
+        geojson::Error::MalformedGeoJson(j) if j.is_eof() => (
+            format!("the file ends in the middle of feature {number}: it is truncated"),
+            again,
+        ),
+        geojson::Error::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => (
+            format!(
+                "the file ends before feature {number} or the end of its `features` array: it is truncated, or not a FeatureCollection"
+            ),
+            again,
+        ),
+        geojson::Error::MalformedGeoJson(j) => {
+            let text = j.to_string();
+            let detail = text
+                .rsplit_once(" at line ")
+                .map_or(text.as_str(), |(d, _)| d);
+            if j.is_data() {
+                (
+                    format!("feature {number} is not valid GeoJSON: {detail}"),
+                    "write the feature's coordinates as numbers (`[x, y]`) or drop the feature; such a feature stops the file even when skipping",
+                )
+            } else {
+                (
+                    format!("feature {number} is not valid JSON: {detail}"),
+                    "correct the feature (JSON has no NaN or Infinity: write null geometry or drop the feature), or re-export the file",
+                )
+            }
+        }
+        other => (
+            format!("feature {number} cannot be read: {other}"),
+            "check that the file is a complete GeoJSON FeatureCollection (re-export it)",
+        ),
+    }
 }
 
 /// Whether a small file is a FeatureCollection with no features (the
@@ -98,7 +147,7 @@ pub(crate) fn refuse_non_lines(path: &Path, g: &GeometryValue) -> Result<()> {
     match g {
         GeometryValue::Point { .. } | GeometryValue::MultiPoint { .. } => Err(Error::file(
             path,
-            "file holds Point features, not streets: did you swap the streets and complaints files?",
+            "file holds Point features, not streets: the streets and complaints files may be the wrong way round",
             "give the street centerlines (LineString features) as the streets file",
         )),
         GeometryValue::Polygon { .. } | GeometryValue::MultiPolygon { .. } => Err(Error::file(
@@ -174,7 +223,10 @@ fn legacy_crs(path: &Path, report: &mut LoadReport) -> Result<Crs> {
     };
     let crs = Crs::parse(&def).map_err(|e| Error::Crs {
         context: path.display().to_string(),
-        problem: format!("the GeoJSON `crs` member names `{name}`, which PROJ cannot use: {e}"),
+        problem: format!(
+            "the GeoJSON `crs` member names `{name}`, which PROJ cannot use: {}",
+            e.without_fix()
+        ),
         fix: "give the CRS with `--crs EPSG:NNNN` (or `crs = \"EPSG:NNNN\"` in the streets mapping), or re-export as RFC 7946 GeoJSON (WGS 84)".into(),
     })?;
     report.note(format!(

@@ -12,6 +12,8 @@ mod geojson;
 mod shapefile;
 mod wkt_csv;
 
+pub(crate) use geojson::describe_geojson_error;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 

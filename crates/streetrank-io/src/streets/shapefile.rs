@@ -85,7 +85,7 @@ fn source_crs(
     };
     let crs = Crs::parse(prj).map_err(|e| Error::Crs {
         context: prj_path.display().to_string(),
-        problem: format!("PROJ cannot read this .prj: {e}"),
+        problem: format!("PROJ cannot read this .prj: {}", e.without_fix()),
         fix:
             "give the CRS with `--crs EPSG:NNNN` (or `crs = \"EPSG:NNNN\"` in the streets mapping)"
                 .into(),
@@ -113,6 +113,23 @@ fn read_parts(
 ) -> Result<LoadedStreets> {
     let mut report = LoadReport::new(report_path);
     let reexport = "re-export the layer from the source GIS";
+    // Shorter than the 100-byte main header: the Shapefile crate would only
+    // say "failed to fill whole buffer".
+    if parts.shp.len() < 100 {
+        let problem = if parts.shp.is_empty() {
+            "the .shp is empty (0 bytes)".to_owned()
+        } else {
+            format!(
+                "the .shp is truncated: it has {} bytes, less than the 100-byte Shapefile header",
+                parts.shp.len()
+            )
+        };
+        return Err(Error::file(
+            shp_path,
+            problem,
+            "copy or download the file again, or re-export the layer",
+        ));
+    }
     let mut shapes = match &parts.shx {
         Some(shx) => ShapeReader::with_shx(
             Cursor::new(parts.shp.as_slice()),
@@ -144,7 +161,7 @@ fn read_parts(
         | ShapeType::MultipointZ => {
             return Err(Error::file(
                 shp_path,
-                "file holds Point features, not streets: did you swap the streets and complaints files?",
+                "file holds Point features, not streets: the streets and complaints files may be the wrong way round",
                 "give the street centerline layer (lines) as the streets file",
             ));
         }

@@ -17,6 +17,17 @@ const GEOMETRY_CANDIDATES: &[&str] = &["WKT", "geometry", "the_geom", "geom"];
 /// Reads a CSV file with one WKT LineString per row.
 pub(crate) fn read_wkt_csv(path: &Path, opts: &StreetsOptions) -> Result<LoadedStreets> {
     let mut report = LoadReport::new(path);
+    if std::fs::metadata(path)
+        .map_err(|e| Error::io(path, e))?
+        .len()
+        == 0
+    {
+        return Err(Error::file(
+            path,
+            "the file is empty (0 bytes)",
+            "give a CSV file with a header line and one street per row, its geometry as WKT",
+        ));
+    }
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
         .from_path(path)
@@ -95,15 +106,28 @@ pub(crate) fn read_wkt_csv(path: &Path, opts: &StreetsOptions) -> Result<LoadedS
         let row = match row {
             Ok(r) => r,
             Err(e) => {
-                builder.fail_or_skip(
-                    number,
-                    (
+                let problem = match e.kind() {
+                    csv::ErrorKind::UnequalLengths {
+                        pos,
+                        expected_len,
+                        len,
+                    } => (
+                        "wrong number of fields",
+                        String::new(),
+                        format!(
+                            "line {} has {len} fields where the header has {expected_len} (a truncated line or an unquoted delimiter)",
+                            pos.as_ref().map_or(0, csv::Position::line)
+                        ),
+                        "repair the line, or quote values that contain the delimiter".into(),
+                    ),
+                    _ => (
                         "unreadable row",
                         String::new(),
                         format!("cannot read the row: {e}"),
                         "fix the CSV quoting / number of fields on this row".into(),
                     ),
-                )?;
+                };
+                builder.fail_or_skip(number, problem)?;
                 continue;
             }
         };
@@ -166,7 +190,7 @@ fn refuse_non_lines(path: &Path, g: &Geometry<f64>) -> Result<()> {
     match g {
         Geometry::Point(_) | Geometry::MultiPoint(_) => Err(Error::file(
             path,
-            "file holds Point features, not streets: did you swap the streets and complaints files?",
+            "file holds Point features, not streets: the streets and complaints files may be the wrong way round",
             "give the street centerlines (LINESTRING rows) as the streets file",
         )),
         Geometry::Polygon(_) | Geometry::MultiPolygon(_) => Err(Error::file(
