@@ -1,14 +1,11 @@
 //! SHA-256 digests of input files, so a result can name exactly what it read.
 
 use std::fs::File;
-use std::io::Read;
 use std::path::Path;
-
-use sha2::{Digest, Sha256};
 
 use crate::{Error, Result};
 
-/// The SHA-256 of a file's bytes as lowercase hex, read in 64 KiB blocks.
+/// The SHA-256 of a file's bytes as lowercase hex, streamed.
 ///
 /// # Errors
 ///
@@ -27,19 +24,6 @@ use crate::{Error, Result};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn digest_file(path: &Path) -> Result<String> {
-    let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = f.read(&mut buf).map_err(|e| Error::io(path, e))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    streetrank::sha256_reader(file).map_err(|e| Error::io(path, e))
 }

@@ -10,7 +10,7 @@ use streetrank::PropertyValue;
 
 use super::build::{Builder, RawGeometry, geometry_problem};
 use super::columns::{self, Row, json_value};
-use super::{LoadedStreets, StreetsOptions, sha256_file};
+use super::{LoadedStreets, StreetsOptions};
 use crate::{Crs, Error, LoadReport, Result};
 
 /// How many bytes at the start of the file are searched for a legacy `crs` member.
@@ -81,7 +81,7 @@ pub(crate) fn read_geojson(path: &Path, opts: &StreetsOptions) -> Result<LoadedS
         };
         builder.push(number, geometry, &JsonRow(feature.properties.as_ref()))?;
     }
-    let sha256 = sha256_file(path)?;
+    let sha256 = crate::digest_file(path)?;
     builder.finish(crs, sha256)
 }
 

@@ -14,10 +14,8 @@ mod wkt_csv;
 
 pub(crate) use geojson::describe_geojson_error;
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
 use streetrank::StreetNetwork;
 
 use crate::{Crs, Error, LoadReport, OnError, Result};
@@ -152,34 +150,6 @@ pub fn read_streets(path: &Path, opts: &StreetsOptions) -> Result<LoadedStreets>
             "give a Shapefile (.shp, or a .zip holding one), GeoJSON (.geojson/.json) or CSV with a WKT column (.csv)",
         )),
     }
-}
-
-/// SHA-256 of bytes, lowercase hex.
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-/// SHA-256 of a file, streamed, lowercase hex.
-pub(crate) fn sha256_file(path: &Path) -> Result<String> {
-    let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = f.read(&mut buf).map_err(|e| Error::io(path, e))?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(hex(&h.finalize()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(64), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }
 
 /// A path for messages about a member of an archive: `a.zip[dir/b.shp]`.

@@ -10,7 +10,7 @@ use streetrank::PropertyValue;
 
 use super::build::{Builder, RawGeometry, geometry_problem};
 use super::columns::{self, Row};
-use super::{LoadedStreets, StreetsOptions, member_path, sha256_hex};
+use super::{LoadedStreets, StreetsOptions, member_path};
 use crate::archive::{ShapefileParts, shapefile_from_zip};
 use crate::{Crs, Error, LoadReport, Result};
 
@@ -28,7 +28,6 @@ pub(crate) fn read_shp_path(path: &Path, opts: &StreetsOptions) -> Result<Loaded
         }
         Ok(None)
     };
-    let sha256 = sha256_hex(&shp);
     let parts = ShapefileParts {
         name: path.display().to_string(),
         shx: sibling("shx")?,
@@ -37,15 +36,32 @@ pub(crate) fn read_shp_path(path: &Path, opts: &StreetsOptions) -> Result<Loaded
         cpg: sibling("cpg")?.map(|b| String::from_utf8_lossy(&b).into_owned()),
         shp,
     };
+    let sha256 = parts_digest(&parts);
     read_parts(path, path, &parts, opts, sha256)
 }
 
 /// Reads the Shapefile inside a `.zip`.
 pub(crate) fn read_zip(path: &Path, opts: &StreetsOptions) -> Result<LoadedStreets> {
     let (parts, bytes) = shapefile_from_zip(path, opts.mapping.layer.as_deref())?;
-    let sha256 = sha256_hex(&bytes);
+    let sha256 = streetrank::sha256_hex(&bytes);
     let shp_path = member_path(path, &parts.name);
     read_parts(path, &shp_path, &parts, opts, sha256)
+}
+
+/// The digest of a Shapefile on disk: every component that changes what is read (geometry,
+/// index, attributes, CRS, code page), so that editing the `.dbf` changes the settings hash.
+fn parts_digest(parts: &ShapefileParts) -> String {
+    let mut doc = String::new();
+    let mut add = |ext: &str, bytes: Option<&[u8]>| {
+        let digest = bytes.map_or_else(|| "absent".to_owned(), streetrank::sha256_hex);
+        doc.push_str(&format!("{ext}:{digest}\n"));
+    };
+    add("shp", Some(&parts.shp));
+    add("shx", parts.shx.as_deref());
+    add("dbf", parts.dbf.as_deref());
+    add("prj", parts.prj.as_deref().map(str::as_bytes));
+    add("cpg", parts.cpg.as_deref().map(str::as_bytes));
+    streetrank::sha256_hex(doc.as_bytes())
 }
 
 fn sibling_name(shp: &Path, ext: &str) -> PathBuf {

@@ -9,7 +9,7 @@ use wkt::TryFromWkt;
 
 use super::build::{Builder, RawGeometry, geometry_problem};
 use super::columns::{self, Row, cell_value};
-use super::{LoadedStreets, StreetsOptions, sha256_file};
+use super::{LoadedStreets, StreetsOptions};
 use crate::{Crs, Error, LoadReport, Result};
 
 const GEOMETRY_CANDIDATES: &[&str] = &["WKT", "geometry", "the_geom", "geom"];
@@ -163,7 +163,7 @@ pub(crate) fn read_wkt_csv(path: &Path, opts: &StreetsOptions) -> Result<LoadedS
             },
         )?;
     }
-    let sha256 = sha256_file(path)?;
+    let sha256 = crate::digest_file(path)?;
     builder.finish(crs, sha256)
 }
 
