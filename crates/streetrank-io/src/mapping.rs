@@ -68,16 +68,23 @@ pub(crate) fn mapped_column(
     setting: &str,
     name: &str,
 ) -> Result<usize> {
-    find_column(columns, name).ok_or_else(|| {
-        Error::file(
-            path,
-            format!(
-                "column `{name}` (mapped as `{setting}`) is not in the file; its columns are {}",
-                list_columns(columns)
-            ),
-            format!("set `{setting}` to one of these columns"),
-        )
-    })
+    find_column(columns, name).ok_or_else(|| missing_column(path, columns, setting, name))
+}
+
+/// The error for a mapped column the file lacks, listing the columns it has.
+pub(crate) fn missing_column(path: &Path, columns: &[String], setting: &str, name: &str) -> Error {
+    Error::file(
+        path,
+        format!(
+            "column `{name}` (mapped as `{setting}`) is not in the file; its columns are {}",
+            list_columns(columns)
+        ),
+        if setting == "keep" {
+            "list only columns the file has in `keep`".to_owned()
+        } else {
+            format!("set `{setting}` to one of these columns, or remove it to auto-detect")
+        },
+    )
 }
 
 /// Turns an id cell into a [`SourceId`]: canonical integers (`"42"`, `"-7"`,

@@ -157,7 +157,7 @@ const CASES: &[Case] = &[
     },
     Case {
         file: "complaints_mapped_id_missing.csv",
-        message: "{dir}/complaints_mapped_id_missing.csv: column `SERVICEREQUESTID` (mapped as `id`) is not in the file; its columns are `request_id`, `created_at`, `category`, `status`, `lon`, `lat`. Fix: set `id` to one of these columns",
+        message: "{dir}/complaints_mapped_id_missing.csv: column `SERVICEREQUESTID` (mapped as `id`) is not in the file; its columns are `request_id`, `created_at`, `category`, `status`, `lon`, `lat`. Fix: set `id` to one of these columns, or remove it to auto-detect",
         skip: None,
     },
     Case {
@@ -262,7 +262,7 @@ const CASES: &[Case] = &[
     },
     Case {
         file: "streets_mapped_id_missing.geojson",
-        message: "{dir}/streets_mapped_id_missing.geojson: column `STREET_ID` (set by `id`) is not in the file; its columns are: `segment_id`. Fix: set `id` to one of the file's columns, or remove it to auto-detect",
+        message: "{dir}/streets_mapped_id_missing.geojson: column `STREET_ID` (mapped as `id`) is not in the file; its columns are `segment_id`. Fix: set `id` to one of these columns, or remove it to auto-detect",
         skip: None,
     },
     Case {

@@ -452,7 +452,8 @@ fn wkt_csv_reads_and_reports_rows() {
     .unwrap_err()
     .to_string();
     assert!(
-        err.contains("column `NOPE` (set by `id`) is not in the file") && err.contains("`GIS_ID`"),
+        err.contains("column `NOPE` (mapped as `id`) is not in the file")
+            && err.contains("`GIS_ID`"),
         "{err}"
     );
 }

@@ -415,7 +415,7 @@ fn mapping_errors_name_the_columns() {
     assert_eq!(
         e.to_string(),
         format!(
-            "{}: column `address` (mapped as `keep`) is not in the file; its columns are `lon`, `lat`, `who`. Fix: set `keep` to one of these columns",
+            "{}: column `address` (mapped as `keep`) is not in the file; its columns are `lon`, `lat`, `who`. Fix: list only columns the file has in `keep`",
             p.display()
         )
     );

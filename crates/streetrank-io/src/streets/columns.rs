@@ -5,6 +5,7 @@ use std::path::Path;
 use streetrank::{PropertyValue, SegmentAttributes, SourceId};
 
 use super::StreetMapping;
+use crate::mapping::{find_column, missing_column};
 use crate::{Error, LoadReport, Result};
 
 /// Auto-detection candidates, in order of preference.
@@ -57,41 +58,19 @@ pub(crate) struct Columns {
     pub keep: Vec<(String, String)>,
 }
 
+/// The file's spelling of a column: exact match first, then ignoring ASCII case and blanks.
 fn find<'a>(available: &'a [String], name: &str) -> Option<&'a String> {
     available
         .iter()
         .find(|a| a.as_str() == name)
-        .or_else(|| available.iter().find(|a| a.eq_ignore_ascii_case(name)))
-}
-
-fn missing_column(path: &Path, setting: &str, name: &str, available: &[String]) -> Error {
-    Error::Config {
-        context: path.display().to_string(),
-        problem: format!(
-            "column `{name}` (set by `{setting}`) is not in the file; its columns are: {}",
-            list(available)
-        ),
-        fix: format!("set `{setting}` to one of the file's columns, or remove it to auto-detect"),
-    }
-}
-
-fn list(available: &[String]) -> String {
-    if available.is_empty() {
-        "(none)".into()
-    } else {
-        available
-            .iter()
-            .map(|a| format!("`{a}`"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
+        .or_else(|| find_column(available, name).and_then(|i| available.get(i)))
 }
 
 /// Resolves the mapping against the file's columns, noting every choice.
 ///
 /// # Errors
 ///
-/// [`Error::Config`] for a mapped column the file lacks or a bad `width_unit`.
+/// [`Error::File`] for a mapped column the file lacks; [`Error::Config`] for a bad `width_unit`.
 pub(crate) fn resolve(
     path: &Path,
     available: &[String],
@@ -105,7 +84,7 @@ pub(crate) fn resolve(
      -> Result<Option<String>> {
         if let Some(name) = given {
             let found = find(available, name)
-                .ok_or_else(|| missing_column(path, setting, name, available))?;
+                .ok_or_else(|| missing_column(path, available, setting, name))?;
             report.note(format!("{setting} from column `{found}` (mapping)"));
             return Ok(Some(found.clone()));
         }
@@ -171,7 +150,7 @@ pub(crate) fn resolve(
     }
     let mut keep = Vec::with_capacity(mapping.keep.len());
     for k in &mapping.keep {
-        let found = find(available, k).ok_or_else(|| missing_column(path, "keep", k, available))?;
+        let found = find(available, k).ok_or_else(|| missing_column(path, available, "keep", k))?;
         keep.push((k.clone(), found.clone()));
     }
     Ok(Columns {
@@ -334,20 +313,6 @@ pub(crate) fn cell_value(cell: &str) -> PropertyValue {
         return PropertyValue::Float(f);
     }
     PropertyValue::Text(t.to_owned())
-}
-
-/// A JSON property as a typed value.
-pub(crate) fn json_value(v: &serde_json::Value) -> PropertyValue {
-    match v {
-        serde_json::Value::Null => PropertyValue::Null,
-        serde_json::Value::Bool(b) => PropertyValue::Bool(*b),
-        serde_json::Value::Number(n) => match n.as_i64() {
-            Some(i) => PropertyValue::Int(i),
-            None => n.as_f64().map_or(PropertyValue::Null, PropertyValue::Float),
-        },
-        serde_json::Value::String(s) => PropertyValue::Text(s.clone()),
-        other => PropertyValue::Text(other.to_string()),
-    }
 }
 
 #[cfg(test)]

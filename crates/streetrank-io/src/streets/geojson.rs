@@ -9,8 +9,9 @@ use geojson::{FeatureReader, GeometryValue, JsonObject, Position};
 use streetrank::PropertyValue;
 
 use super::build::{Builder, RawGeometry, geometry_problem};
-use super::columns::{self, Row, json_value};
+use super::columns::{self, Row};
 use super::{LoadedStreets, StreetsOptions};
+use crate::mapping::property_from_json;
 use crate::{Crs, Error, LoadReport, Result};
 
 /// How many bytes at the start of the file are searched for a legacy `crs` member.
@@ -195,7 +196,7 @@ impl Row for JsonRow<'_> {
     fn value(&self, column: &str) -> PropertyValue {
         self.0
             .and_then(|p| p.get(column))
-            .map_or(PropertyValue::Null, json_value)
+            .map_or(PropertyValue::Null, property_from_json)
     }
 }
 
