@@ -125,6 +125,12 @@ pub struct PressureConfig {
     /// Length of street the raw value is expressed per, in metres. Default
     /// `100.0` (roughly one city block). Must be finite and `> 0`.
     pub per_length_m: f64,
+    /// Shortest length, in metres, a segment counts as when complaints are
+    /// divided by length. Default `50.0` (half a block): street files split
+    /// streets at every intersection and ramp, leaving stubs of 10-20 m on
+    /// which a single complaint would otherwise outrank a whole block with
+    /// five. Must be finite and `>= 0`; `0` divides by the true length.
+    pub min_length_m: f64,
     /// Two complaints closer than this (Euclidean, metres, inclusive) can be
     /// duplicates. Default `50.0`: FixMyStreet searches a 50 m radius for
     /// possible duplicates of a new report (mysociety/fixmystreet#1677).
@@ -148,6 +154,7 @@ impl Default for PressureConfig {
         PressureConfig {
             half_life_days: 90.0,
             per_length_m: 100.0,
+            min_length_m: 50.0,
             dedup_distance_m: 50.0,
             dedup_window_days: 30.0,
             undated_weight: 1.0,
@@ -342,6 +349,7 @@ impl ScoreConfig {
         let p = &self.pressure;
         positive("pressure.half_life_days", p.half_life_days)?;
         positive("pressure.per_length_m", p.per_length_m)?;
+        non_negative("pressure.min_length_m", p.min_length_m)?;
         non_negative("pressure.dedup_distance_m", p.dedup_distance_m)?;
         non_negative("pressure.dedup_window_days", p.dedup_window_days)?;
         non_negative("pressure.undated_weight", p.undated_weight)?;
@@ -489,6 +497,11 @@ mod tests {
             (
                 |c| c.pressure.per_length_m = 0.0,
                 Some(("pressure.per_length_m", "> 0")),
+            ),
+            (|c| c.pressure.min_length_m = 0.0, None),
+            (
+                |c| c.pressure.min_length_m = -5.0,
+                Some(("pressure.min_length_m", ">= 0")),
             ),
             (|c| c.pressure.dedup_distance_m = 0.0, None),
             (

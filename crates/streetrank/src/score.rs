@@ -119,7 +119,7 @@ struct Tally {
 /// half-life); an undated one weighs `pressure.undated_weight`. Then
 ///
 /// ```text
-/// raw        = Σ weights / (length_m / per_length_m)      (weights summed in the order above)
+/// raw        = Σ weights / (max(length_m, min_length_m) / per_length_m)   (weights summed in the order above)
 /// normalised = min(1, raw / cap)                          (0 when cap is 0)
 /// ```
 ///
@@ -409,7 +409,7 @@ fn pressure_tally(
         sum += p.undated_weight;
     }
     tally.kept = kept.len() + tally.undated;
-    tally.raw = sum / (length_m / p.per_length_m);
+    tally.raw = sum / (length_m.max(p.min_length_m) / p.per_length_m);
     tally
 }
 

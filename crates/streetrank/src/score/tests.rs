@@ -204,14 +204,19 @@ fn complaints_after_as_of_are_excluded_and_noted() {
 #[test]
 fn raw_is_per_length() {
     // One fresh complaint: 1 per 200 m = 0.5 per 100 m; 0.25 per 50 m; 1 per 200 m.
-    for (len, per, want) in [
-        (200.0, 100.0, 0.5),
-        (200.0, 50.0, 0.25),
-        (200.0, 200.0, 1.0),
-        (25.0, 100.0, 4.0),
+    // A 25 m stub counts as min_length_m long: 50 m by default (2 per 100 m), its own length at 0.
+    for (len, per, min_len, want) in [
+        (200.0, 100.0, 50.0, 0.5),
+        (200.0, 50.0, 50.0, 0.25),
+        (200.0, 200.0, 50.0, 1.0),
+        (25.0, 100.0, 50.0, 2.0),
+        (50.0, 100.0, 50.0, 2.0),
+        (25.0, 100.0, 0.0, 4.0),
+        (25.0, 100.0, 20.0, 4.0),
     ] {
         let mut config = cfg_as_of(10);
         config.pressure.per_length_m = per;
+        config.pressure.min_length_m = min_len;
         let network = net(vec![seg(1, len, 0.0)]);
         let r = score(
             &network,
@@ -221,7 +226,10 @@ fn raw_is_per_length() {
             &[],
         )
         .unwrap();
-        assert!(close(r.scores[0].pressure.raw, want), "{len} {per}");
+        assert!(
+            close(r.scores[0].pressure.raw, want),
+            "{len} {per} {min_len}"
+        );
     }
 }
 
