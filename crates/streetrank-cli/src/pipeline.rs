@@ -1,14 +1,12 @@
 //! The commands' work: load, index, snap, score, write, and report.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use geo_types::Point;
 use streetrank::{
-    Complaint, InputDigest, Ranking, ScoreConfig, SnapOptions, SnapOutcome, SourceId, StreetIndex,
-    sha256_hex,
+    Complaint, InputDigest, Ranking, ScoreConfig, SnapOptions, SnapOutcome, StreetIndex,
 };
 use streetrank_io::{
     ComplaintsOptions, Destination, Format, LoadedComplaints, LoadedStreets, OnError, Ratings,
@@ -48,10 +46,9 @@ pub fn load(
     let mut streets = phases.run("read streets", "reading streets", || {
         streetrank_io::read_streets(&input.streets, &streets_opts)
     })?;
-    let mut complaints: Vec<Complaint> = Vec::new();
+    let mut batches = Vec::with_capacity(input.complaints.len());
     let mut complaint_properties = Vec::new();
     let mut complaint_files = Vec::with_capacity(input.complaints.len());
-    let mut first_file: HashMap<SourceId, usize> = HashMap::new();
     for (k, path) in input.complaints.iter().enumerate() {
         let opts = ComplaintsOptions {
             mapping: cfg.complaints.clone(),
@@ -66,22 +63,13 @@ pub fn load(
         if k == 0 {
             complaint_properties.clone_from(&file.property_names);
         }
-        if input.complaints.len() > 1 {
-            for c in &file.complaints {
-                if let Some(&other) = first_file.get(&c.id).filter(|&&other| other != k) {
-                    bail!(
-                        "complaint id {} is in both {} and {}: ids must be unique across the complaint files",
-                        c.id,
-                        input.complaints[other].display(),
-                        path.display()
-                    );
-                }
-                first_file.insert(c.id.clone(), k);
-            }
-        }
-        complaints.append(&mut file.complaints);
+        batches.push((
+            path.display().to_string(),
+            std::mem::take(&mut file.complaints),
+        ));
         complaint_files.push(file);
     }
+    let complaints = streetrank_io::merge_complaints(batches)?;
     let ratings = match &input.ratings {
         None => None,
         Some(path) => {
@@ -127,36 +115,18 @@ fn digests(
     loaded: &Loaded,
     cfg: &RunConfig,
 ) -> anyhow::Result<Vec<InputDigest>> {
-    let name = |p: &Path| {
-        p.file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-    };
-    let mut out = vec![InputDigest {
-        role: "streets".into(),
-        name: name(&input.streets),
-        sha256: loaded.streets.sha256.clone(),
-    }];
+    let mut out = vec![streetrank_io::input_digest(
+        "streets",
+        &input.streets,
+        &loaded.streets.sha256,
+    )];
     for (path, c) in input.complaints.iter().zip(&loaded.complaint_files) {
-        out.push(InputDigest {
-            role: "complaints".into(),
-            name: name(path),
-            sha256: c.sha256.clone(),
-        });
+        out.push(streetrank_io::input_digest("complaints", path, &c.sha256));
     }
     if let (Some(path), Some((r, _, _))) = (&input.ratings, &loaded.ratings) {
-        out.push(InputDigest {
-            role: "ratings".into(),
-            name: name(path),
-            sha256: r.sha256.clone(),
-        });
+        out.push(streetrank_io::input_digest("ratings", path, &r.sha256));
     }
-    // Column mappings, CRS and snapping settings change the result as much as the scoring weights do.
-    let run = serde_json::to_string(cfg).context("serialising the run configuration")?;
-    out.push(InputDigest {
-        role: "run-config".into(),
-        name: "mappings, CRS and snapping".into(),
-        sha256: sha256_hex(run.as_bytes()),
-    });
+    out.push(streetrank_io::run_config_digest(cfg)?);
     Ok(out)
 }
 

@@ -20,6 +20,7 @@ mod error;
 mod mapping;
 mod ratings;
 mod report;
+mod run;
 mod streets;
 mod tables;
 mod write;
@@ -36,6 +37,7 @@ pub use error::{Error, Result};
 pub use mapping::{detect_column, find_column, source_id_from_text};
 pub use ratings::{Aggregate, Ratings, RatingsMapping, apply_ratings, read_ratings};
 pub use report::{LoadReport, OnError, SKIP_EXAMPLES};
+pub use run::{input_digest, merge_complaints, run_config_digest};
 pub use streets::{LoadedStreets, StreetMapping, StreetsOptions, read_streets};
 pub use tables::{assignments_table, ranking_table, unmatched_reason_text};
 pub use write::{

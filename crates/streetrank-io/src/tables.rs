@@ -351,7 +351,7 @@ pub fn assignments_table(
                 PropertyValue::Float(s.distance_m),
                 PropertyValue::Float(s.fraction),
                 PropertyValue::Float(s.chainage_m),
-                PropertyValue::Text(format!("{:?}", s.side).to_lowercase()),
+                PropertyValue::Text(s.side.as_str().to_owned()),
                 s.runner_up
                     .map_or(PropertyValue::Null, |r| seg_id(r.segment)),
                 opt_f64(s.runner_up.map(|r| r.distance_m)),

@@ -165,6 +165,24 @@ pub enum Side {
     On,
 }
 
+impl Side {
+    /// `"left"`, `"right"` or `"on"`: the spelling every output uses.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(streetrank::Side::Left.as_str(), "left");
+    /// ```
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Left => "left",
+            Side::Right => "right",
+            Side::On => "on",
+        }
+    }
+}
+
 /// The nearest street other than the one snapped to.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RunnerUp {

@@ -1,0 +1,97 @@
+//! The pieces of a scoring run that every front end (the CLI, the Python package) must do the
+//! same way for their results to be identical: merging complaint files, and the digests that
+//! make the settings hash.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use streetrank::{Complaint, InputDigest, SourceId, sha256_hex};
+
+use crate::{Error, Result, RunConfig};
+
+/// Concatenates complaint batches (one per file or frame, labelled for messages) in order,
+/// refusing an id that appears in two batches.
+///
+/// # Errors
+///
+/// [`Error::Config`] naming the id and both batches.
+///
+/// # Examples
+///
+/// ```
+/// use geo_types::Point;
+/// use streetrank::{Complaint, SourceId};
+/// let c = |id: &str| Complaint::new(SourceId::from(id), Point::new(0.0, 0.0)).unwrap();
+/// let all = streetrank_io::merge_complaints(vec![
+///     ("a.csv".into(), vec![c("1"), c("2")]),
+///     ("b.csv".into(), vec![c("3")]),
+/// ])?;
+/// assert_eq!(all.len(), 3);
+/// let err = streetrank_io::merge_complaints(vec![
+///     ("a.csv".into(), vec![c("1")]),
+///     ("b.csv".into(), vec![c("1")]),
+/// ]).unwrap_err();
+/// assert!(err.to_string().contains("complaint id 1 is in both a.csv and b.csv"));
+/// # Ok::<(), streetrank_io::Error>(())
+/// ```
+pub fn merge_complaints(batches: Vec<(String, Vec<Complaint>)>) -> Result<Vec<Complaint>> {
+    let total = batches.iter().map(|(_, b)| b.len()).sum();
+    let mut all = Vec::with_capacity(total);
+    if batches.len() > 1 {
+        let mut first: HashMap<&SourceId, usize> = HashMap::with_capacity(total);
+        for (k, (_, batch)) in batches.iter().enumerate() {
+            for c in batch {
+                if let Some(&other) = first.get(&c.id).filter(|&&other| other != k) {
+                    return Err(Error::Config {
+                        context: "complaints".into(),
+                        problem: format!(
+                            "complaint id {} is in both {} and {}",
+                            c.id, batches[other].0, batches[k].0
+                        ),
+                        fix: "ids must be unique across the complaint files: map another id column, or \
+                              leave out the file that repeats the other"
+                            .into(),
+                    });
+                }
+                first.insert(&c.id, k);
+            }
+        }
+    }
+    for (_, mut batch) in batches {
+        all.append(&mut batch);
+    }
+    Ok(all)
+}
+
+/// The digest of one input file for the settings hash: its role (`"streets"`, `"complaints"`,
+/// `"ratings"`), its file name (not the folder, so a moved file reproduces the hash) and its
+/// SHA-256.
+#[must_use]
+pub fn input_digest(role: &str, path: &Path, sha256: &str) -> InputDigest {
+    InputDigest {
+        role: role.to_owned(),
+        name: path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+        sha256: sha256.to_owned(),
+    }
+}
+
+/// The digest of the whole run configuration (column mappings, CRS, snapping and scoring
+/// settings): they change the result as much as the input files do.
+///
+/// # Errors
+///
+/// [`Error::Config`] if the configuration cannot be serialised (a non-finite number).
+pub fn run_config_digest(cfg: &RunConfig) -> Result<InputDigest> {
+    let run = serde_json::to_string(cfg).map_err(|e| Error::Config {
+        context: "run configuration".into(),
+        problem: format!("cannot be serialised: {e}"),
+        fix: "use finite numbers in every setting".into(),
+    })?;
+    Ok(InputDigest {
+        role: "run-config".into(),
+        name: "mappings, CRS and snapping".into(),
+        sha256: sha256_hex(run.as_bytes()),
+    })
+}
