@@ -39,7 +39,7 @@ def main() -> None:
     p.add_argument("--repeat", type=int, default=5)
     args = p.parse_args()
     rng = np.random.default_rng(7)
-    streets = grid_city(224)  # 100,128 segments
+    streets = grid_city(224)  # 99,904 segments
     extent = 223 * 100.0
     xy = rng.uniform(0, extent, size=(args.points, 2))
     points = gpd.GeoDataFrame({"n": np.arange(args.points)}, geometry=shapely.points(xy), crs="EPSG:32618")

@@ -1,0 +1,214 @@
+//! Conversions between Python values / numpy arrays and the core model. No decisions here.
+
+use geo_types::{Coord, LineString};
+use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyString};
+use streetrank::{PropertyValue, SourceId};
+use streetrank_io::{ColumnType, FeatureTable};
+
+use crate::errors::data_error;
+
+/// A 1-D array as a slice (Python passes contiguous arrays).
+pub fn slice1<'a, T: numpy::Element>(
+    a: &'a PyReadonlyArray1<'_, T>,
+    what: &str,
+) -> PyResult<&'a [T]> {
+    a.as_slice()
+        .map_err(|_| data_error(format!("{what}: expected a contiguous 1-D array")))
+}
+
+/// An `(n, 2)` C-contiguous coordinate array as coordinates.
+pub fn coords(a: &PyReadonlyArray2<'_, f64>, what: &str) -> PyResult<Vec<Coord<f64>>> {
+    let shape = a.shape();
+    if shape.len() != 2 || shape[1] != 2 {
+        return Err(data_error(format!(
+            "{what}: expected an (n, 2) coordinate array, got shape {shape:?}"
+        )));
+    }
+    let flat = a
+        .as_slice()
+        .map_err(|_| data_error(format!("{what}: expected a C-contiguous (n, 2) array")))?;
+    Ok(flat
+        .chunks_exact(2)
+        .map(|c| Coord { x: c[0], y: c[1] })
+        .collect())
+}
+
+/// Lines from flat coordinates and `shapely.to_ragged_array` offsets (`m + 1` of them).
+pub fn lines(all: &[Coord<f64>], offsets: &[i64]) -> PyResult<Vec<LineString<f64>>> {
+    let mut out = Vec::with_capacity(offsets.len().saturating_sub(1));
+    for w in offsets.windows(2) {
+        let (a, b) = (usize::try_from(w[0]), usize::try_from(w[1]));
+        let part = match (a, b) {
+            (Ok(a), Ok(b)) if a <= b => all.get(a..b),
+            _ => None,
+        };
+        let Some(part) = part else {
+            return Err(data_error(format!(
+                "line offsets {}..{} do not fit {} coordinates",
+                w[0],
+                w[1],
+                all.len()
+            )));
+        };
+        out.push(LineString::new(part.to_vec()));
+    }
+    Ok(out)
+}
+
+/// Ids from a Python sequence of `int` or `str`.
+pub fn ids(seq: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<SourceId>> {
+    let mut out = Vec::with_capacity(seq.len().unwrap_or(0));
+    for item in seq.try_iter()? {
+        let item = item?;
+        if let Ok(s) = item.cast::<PyString>() {
+            out.push(SourceId::Text(s.to_cow()?.into_owned()));
+        } else if let Ok(i) = item.extract::<i64>() {
+            out.push(SourceId::Int(i));
+        } else {
+            return Err(data_error(format!(
+                "{what}: ids must be integers or strings, got {}",
+                item.repr()?
+            )));
+        }
+    }
+    Ok(out)
+}
+
+/// Optional strings from a Python sequence: `None` and float NaN (pandas' missing value) are missing.
+pub fn opt_strings(seq: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<Option<String>>> {
+    let mut out = Vec::with_capacity(seq.len().unwrap_or(0));
+    for item in seq.try_iter()? {
+        let item = item?;
+        if item.is_none() {
+            out.push(None);
+        } else if let Ok(s) = item.cast::<PyString>() {
+            out.push(Some(s.to_cow()?.into_owned()));
+        } else if item.extract::<f64>().is_ok_and(f64::is_nan) {
+            out.push(None);
+        } else {
+            return Err(PyTypeError::new_err(format!(
+                "{what}: expected text or missing values, got {}",
+                item.repr()?
+            )));
+        }
+    }
+    Ok(out)
+}
+
+/// A NaN-for-missing float.
+pub fn opt_f64(v: f64) -> Option<f64> {
+    (!v.is_nan()).then_some(v)
+}
+
+/// One id as a Python object.
+pub fn id_to_py<'py>(py: Python<'py>, id: &SourceId) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match id {
+        SourceId::Int(i) => i.into_pyobject(py)?.into_any(),
+        SourceId::Text(s) => s.into_pyobject(py)?.into_any(),
+    })
+}
+
+/// Ids as a Python list.
+pub fn ids_to_py<'a, 'py>(
+    py: Python<'py>,
+    ids: impl Iterator<Item = &'a SourceId>,
+) -> PyResult<Bound<'py, PyList>> {
+    let items = ids
+        .map(|id| id_to_py(py, id))
+        .collect::<PyResult<Vec<_>>>()?;
+    PyList::new(py, items)
+}
+
+/// One cell as a Python object (`None` for null).
+pub fn value_to_py<'py>(py: Python<'py>, v: &PropertyValue) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match v {
+        PropertyValue::Null => py.None().into_bound(py),
+        PropertyValue::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
+        PropertyValue::Int(i) => i.into_pyobject(py)?.into_any(),
+        PropertyValue::Float(x) => x.into_pyobject(py)?.into_any(),
+        PropertyValue::Text(s) => s.into_pyobject(py)?.into_any(),
+    })
+}
+
+/// One column of cells: a numpy array for complete numeric and boolean columns (floats keep NaN
+/// for null), otherwise a list of Python values with `None` for null.
+pub fn column_to_py<'py>(
+    py: Python<'py>,
+    ty: ColumnType,
+    cells: &[&PropertyValue],
+) -> PyResult<Bound<'py, PyAny>> {
+    let complete = cells.iter().all(|v| !matches!(v, PropertyValue::Null));
+    match ty {
+        ColumnType::Float => {
+            let mut out = Vec::with_capacity(cells.len());
+            for v in cells {
+                out.push(match v {
+                    PropertyValue::Float(x) => *x,
+                    #[allow(clippy::cast_precision_loss)]
+                    PropertyValue::Int(i) => *i as f64,
+                    _ => f64::NAN,
+                });
+            }
+            Ok(out.into_pyarray(py).into_any())
+        }
+        ColumnType::Int if complete && cells.iter().all(|v| matches!(v, PropertyValue::Int(_))) => {
+            let out: Vec<i64> = cells
+                .iter()
+                .map(|v| if let PropertyValue::Int(i) = v { *i } else { 0 })
+                .collect();
+            Ok(out.into_pyarray(py).into_any())
+        }
+        ColumnType::Bool
+            if complete && cells.iter().all(|v| matches!(v, PropertyValue::Bool(_))) =>
+        {
+            let out: Vec<bool> = cells
+                .iter()
+                .map(|v| matches!(v, PropertyValue::Bool(true)))
+                .collect();
+            Ok(out.into_pyarray(py).into_any())
+        }
+        _ => {
+            let items = cells
+                .iter()
+                .map(|v| value_to_py(py, v))
+                .collect::<PyResult<Vec<_>>>()?;
+            Ok(PyList::new(py, items)?.into_any())
+        }
+    }
+}
+
+/// A feature table's columns (not its geometry) as `{name: array or list}`, in column order.
+pub fn table_to_py<'py>(py: Python<'py>, table: &FeatureTable) -> PyResult<Bound<'py, PyDict>> {
+    let out = PyDict::new(py);
+    let null = PropertyValue::Null;
+    for (k, col) in table.columns.iter().enumerate() {
+        let cells: Vec<&PropertyValue> = table
+            .rows
+            .iter()
+            .map(|r| r.get(k).unwrap_or(&null))
+            .collect();
+        out.set_item(&col.name, column_to_py(py, col.ty, &cells)?)?;
+    }
+    Ok(out)
+}
+
+/// Pass-through properties as `{name: list}`.
+pub fn properties_to_py<'py, 'a>(
+    py: Python<'py>,
+    names: &[String],
+    rows: impl Iterator<Item = &'a [PropertyValue]> + Clone,
+) -> PyResult<Bound<'py, PyDict>> {
+    let out = PyDict::new(py);
+    let null = PropertyValue::Null;
+    for (k, name) in names.iter().enumerate() {
+        let items = rows
+            .clone()
+            .map(|r| value_to_py(py, r.get(k).unwrap_or(&null)))
+            .collect::<PyResult<Vec<_>>>()?;
+        out.set_item(name, PyList::new(py, items)?)?;
+    }
+    Ok(out)
+}

@@ -1,0 +1,232 @@
+//! The file readers of `streetrank-io`, their results as numpy arrays and lists.
+
+use std::path::PathBuf;
+
+use numpy::IntoPyArray;
+use numpy::ndarray::Array2;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use streetrank_io::{
+    ComplaintMapping, ComplaintsOptions, Crs, LoadReport, OnError, RunConfig, StreetMapping,
+    StreetsOptions,
+};
+
+use crate::convert::{ids_to_py, properties_to_py};
+use crate::errors::{config_error, io_error};
+
+/// The bad-record policy from its Python name.
+pub fn on_error(name: &str) -> PyResult<OnError> {
+    match name {
+        "fail" => Ok(OnError::Fail),
+        "skip" => Ok(OnError::Skip),
+        other => Err(config_error(format!(
+            "on_error={other:?}: expected \"fail\" or \"skip\""
+        ))),
+    }
+}
+
+/// Parses a CRS definition (`EPSG:NNNN`, WKT, PROJJSON).
+pub fn crs(def: &str) -> PyResult<Crs> {
+    Crs::parse(def).map_err(|e| io_error(&e))
+}
+
+fn mapping<T: serde::de::DeserializeOwned>(json: &str, what: &str) -> PyResult<T> {
+    serde_json::from_str(json).map_err(|e| config_error(format!("{what} mapping: {e}")))
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> PyResult<String> {
+    serde_json::to_string(v).map_err(|e| config_error(format!("serialising a setting: {e}")))
+}
+
+fn report<'py>(py: Python<'py>, r: &LoadReport) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("path", r.path.display().to_string())?;
+    d.set_item("loaded", r.loaded)?;
+    d.set_item("skipped", r.skipped.clone())?;
+    d.set_item("notes", r.notes.clone())?;
+    Ok(d)
+}
+
+/// `(n, 2)` array from coordinates.
+fn coord_array<'py>(
+    py: Python<'py>,
+    xy: impl Iterator<Item = (f64, f64)>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let flat: Vec<f64> = xy.flat_map(|(x, y)| [x, y]).collect();
+    let n = flat.len() / 2;
+    let a = Array2::from_shape_vec((n, 2), flat)
+        .map_err(|e| config_error(format!("coordinate array: {e}")))?;
+    Ok(a.into_pyarray(py).into_any())
+}
+
+/// Reads a street file; returns its columns as arrays and lists, in the working CRS.
+#[pyfunction]
+#[pyo3(signature = (path, mapping_json, on_error_name, work_crs=None))]
+pub fn read_streets<'py>(
+    py: Python<'py>,
+    path: PathBuf,
+    mapping_json: &str,
+    on_error_name: &str,
+    work_crs: Option<&str>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let opts = StreetsOptions {
+        mapping: mapping::<StreetMapping>(mapping_json, "streets")?,
+        on_error: on_error(on_error_name)?,
+        work_crs: work_crs.map(crs).transpose()?,
+    };
+    let loaded = py
+        .detach(|| streetrank_io::read_streets(&path, &opts))
+        .map_err(|e| io_error(&e))?;
+    let segs = &loaded.network.segments;
+    let d = PyDict::new(py);
+    d.set_item("ids", ids_to_py(py, segs.iter().map(|s| &s.id))?)?;
+    d.set_item(
+        "coords",
+        coord_array(
+            py,
+            segs.iter()
+                .flat_map(|s| s.geometry.0.iter().map(|c| (c.x, c.y))),
+        )?,
+    )?;
+    let mut offsets = Vec::with_capacity(segs.len() + 1);
+    let mut at = 0_i64;
+    offsets.push(at);
+    for s in segs {
+        at += i64::try_from(s.geometry.0.len()).unwrap_or(i64::MAX);
+        offsets.push(at);
+    }
+    d.set_item("offsets", offsets.into_pyarray(py))?;
+    let nan = |v: Option<f64>| v.unwrap_or(f64::NAN);
+    let attrs = segs.iter().map(|s| &s.attributes);
+    let class: Vec<Option<String>> = attrs.clone().map(|a| a.road_class.clone()).collect();
+    d.set_item("road_class", class)?;
+    let v: Vec<f64> = attrs.clone().map(|a| nan(a.condition)).collect();
+    d.set_item("condition", v.into_pyarray(py))?;
+    let v: Vec<f64> = attrs.clone().map(|a| nan(a.aadt)).collect();
+    d.set_item("aadt", v.into_pyarray(py))?;
+    let v: Vec<f64> = attrs.clone().map(|a| nan(a.width_m)).collect();
+    d.set_item("width_m", v.into_pyarray(py))?;
+    let v: Vec<f64> = attrs
+        .clone()
+        .map(|a| a.lanes.map_or(f64::NAN, f64::from))
+        .collect();
+    d.set_item("lanes", v.into_pyarray(py))?;
+    let district: Vec<Option<String>> = attrs.map(|a| a.district.clone()).collect();
+    d.set_item("district", district)?;
+    d.set_item(
+        "properties",
+        properties_to_py(
+            py,
+            &loaded.network.property_names,
+            segs.iter().map(|s| s.properties.as_slice()),
+        )?,
+    )?;
+    d.set_item("work_crs", loaded.work_crs.definition())?;
+    d.set_item("work_crs_label", loaded.work_crs.label())?;
+    d.set_item("source_crs", loaded.source_crs.label())?;
+    d.set_item("extent_lonlat", loaded.extent_lonlat.to_vec())?;
+    d.set_item("sha256", &loaded.sha256)?;
+    d.set_item("mapping", to_json(&opts.mapping)?)?;
+    d.set_item("report", report(py, &loaded.report)?)?;
+    Ok(d)
+}
+
+/// Reads a complaints file into `work_crs`; returns its columns as arrays and lists.
+#[pyfunction]
+#[pyo3(signature = (path, mapping_json, on_error_name, work_crs, extent_lonlat=None, far_km=streetrank_io::DEFAULT_FAR_KM))]
+pub fn read_complaints<'py>(
+    py: Python<'py>,
+    path: PathBuf,
+    mapping_json: &str,
+    on_error_name: &str,
+    work_crs: &str,
+    extent_lonlat: Option<[f64; 4]>,
+    far_km: f64,
+) -> PyResult<Bound<'py, PyDict>> {
+    let opts = ComplaintsOptions {
+        mapping: mapping::<ComplaintMapping>(mapping_json, "complaints")?,
+        on_error: on_error(on_error_name)?,
+        work_crs: crs(work_crs)?,
+        streets_extent_lonlat: extent_lonlat,
+        far_km,
+    };
+    let loaded = py
+        .detach(|| streetrank_io::read_complaints(&path, &opts))
+        .map_err(|e| io_error(&e))?;
+    let cs = &loaded.complaints;
+    let d = PyDict::new(py);
+    d.set_item("ids", ids_to_py(py, cs.iter().map(|c| &c.id))?)?;
+    d.set_item(
+        "coords",
+        coord_array(py, cs.iter().map(|c| (c.point.x(), c.point.y())))?,
+    )?;
+    // numpy's NaT is i64::MIN, so the array views as datetime64[s] with NaT for missing.
+    let created: Vec<i64> = cs
+        .iter()
+        .map(|c| c.created.map_or(i64::MIN, |t| t.0))
+        .collect();
+    d.set_item("created", created.into_pyarray(py))?;
+    let v: Vec<Option<String>> = cs.iter().map(|c| c.category.clone()).collect();
+    d.set_item("category", v)?;
+    let v: Vec<Option<String>> = cs.iter().map(|c| c.status.clone()).collect();
+    d.set_item("status", v)?;
+    d.set_item(
+        "properties",
+        properties_to_py(
+            py,
+            &loaded.property_names,
+            cs.iter().map(|c| c.properties.as_slice()),
+        )?,
+    )?;
+    d.set_item("source_crs", loaded.source_crs.label())?;
+    d.set_item("swapped", loaded.swapped)?;
+    d.set_item("far_away", loaded.far_away)?;
+    d.set_item("sha256", &loaded.sha256)?;
+    d.set_item("mapping", to_json(&opts.mapping)?)?;
+    d.set_item("report", report(py, &loaded.report)?)?;
+    Ok(d)
+}
+
+/// Checks a column mapping (`kind` is `"streets"`, `"complaints"` or `"ratings"`) and returns it
+/// normalised as JSON.
+#[pyfunction]
+pub fn parse_mapping(kind: &str, mapping_json: &str) -> PyResult<String> {
+    match kind {
+        "streets" => to_json(&mapping::<StreetMapping>(mapping_json, kind)?),
+        "complaints" => to_json(&mapping::<ComplaintMapping>(mapping_json, kind)?),
+        "ratings" => to_json(&mapping::<streetrank_io::RatingsMapping>(
+            mapping_json,
+            kind,
+        )?),
+        other => Err(config_error(format!("unknown mapping kind {other:?}"))),
+    }
+}
+
+/// A run configuration from a TOML file or from JSON (the same schema), as normalised JSON.
+#[pyfunction]
+#[pyo3(signature = (path=None, json=None))]
+pub fn load_config(path: Option<PathBuf>, json: Option<&str>) -> PyResult<String> {
+    let cfg = match (path, json) {
+        (Some(p), _) => streetrank_io::read_config(&p).map_err(|e| io_error(&e))?,
+        (None, Some(j)) => run_config(j)?,
+        (None, None) => RunConfig::default(),
+    };
+    to_json(&cfg)
+}
+
+/// Parses a run configuration from JSON.
+pub fn run_config(json: &str) -> PyResult<RunConfig> {
+    serde_json::from_str(json).map_err(|e| config_error(format!("config: {e}")))
+}
+
+/// The working CRS for data in `c` centred on (`lon`, `lat`): the CRS itself when it is projected
+/// in metres, else the UTM zone of the centre (as `read_streets` chooses for files).
+pub fn choose_work_crs(c: &Crs, lon: f64, lat: f64) -> PyResult<Crs> {
+    let geographic = c.is_geographic().map_err(|e| io_error(&e))?;
+    let metres = c.metres_per_unit().map_err(|e| io_error(&e))?;
+    if !geographic && metres == Some(1.0) {
+        Ok(c.clone())
+    } else {
+        Ok(streetrank_io::utm_for(lon, lat))
+    }
+}

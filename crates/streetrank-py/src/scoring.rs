@@ -1,0 +1,212 @@
+//! `score`: the CLI's `score` pipeline (snap, ratings, score, ranking table) on arrays.
+
+use std::path::PathBuf;
+
+use geo_types::Point;
+use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+use streetrank::{
+    Complaint, InputDigest, ScoreConfig, SegmentAttributes, SnapOutcome, StreetNetwork, Timestamp,
+};
+use streetrank_io::Crs;
+
+use crate::convert::{coords, ids, opt_f64, opt_strings, slice1};
+use crate::errors::{config_error, core_error, data_error, io_error};
+use crate::index::{outcomes_to_py, segments, snap_options, to_work};
+use crate::readers::{crs, run_config};
+
+fn item<'py>(d: &Bound<'py, PyDict>, key: &str) -> PyResult<Bound<'py, PyAny>> {
+    d.get_item(key)?.ok_or_else(|| {
+        data_error(format!(
+            "missing key {key:?} (internal: the Python layer builds this)"
+        ))
+    })
+}
+
+/// The street network from the Python layer's arrays, in the working CRS.
+fn network(
+    py: Python<'_>,
+    d: &Bound<'_, PyDict>,
+    work: Option<&Crs>,
+) -> PyResult<(StreetNetwork, Crs, bool)> {
+    let ids = ids(&item(d, "ids")?, "street ids")?;
+    let coords_a: PyReadonlyArray2<'_, f64> = item(d, "coords")?.extract()?;
+    let offsets_a: PyReadonlyArray1<'_, i64> = item(d, "offsets")?.extract()?;
+    let from = crs(&item(d, "crs")?.extract::<String>()?)?;
+    let n = ids.len();
+    let class = opt_strings(&item(d, "road_class")?, "road_class")?;
+    let district = opt_strings(&item(d, "district")?, "district")?;
+    let floats = |key: &str| -> PyResult<Vec<f64>> {
+        let a: PyReadonlyArray1<'_, f64> = item(d, key)?.extract()?;
+        let v = slice1(&a, key)?.to_vec();
+        if v.len() == n {
+            Ok(v)
+        } else {
+            Err(data_error(format!(
+                "{key}: {} values for {n} streets",
+                v.len()
+            )))
+        }
+    };
+    let (condition, aadt, width, lanes) = (
+        floats("condition")?,
+        floats("aadt")?,
+        floats("width_m")?,
+        floats("lanes")?,
+    );
+    if class.len() != n || district.len() != n {
+        return Err(data_error(format!(
+            "road_class/district: lengths differ from the {n} streets"
+        )));
+    }
+    let mut xy = coords(&coords_a, "street coordinates")?;
+    let offsets = slice1(&offsets_a, "line offsets")?;
+    let (segs, w) = py.detach(|| -> PyResult<_> {
+        let w = to_work(&mut xy, &from, work)?;
+        Ok((segments(ids, &xy, offsets)?, w))
+    })?;
+    let mut with_attrs = Vec::with_capacity(n);
+    for (k, s) in segs.into_iter().enumerate() {
+        let lanes = opt_f64(lanes[k])
+            .map(|v| {
+                if v >= 0.0 && v <= f64::from(u32::MAX) && v.fract() == 0.0 {
+                    // Checked integral and in range just above.
+                    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                    Ok(v as u32)
+                } else {
+                    Err(data_error(format!(
+                        "lanes of street {}: {v} is not a whole number of lanes",
+                        s.id
+                    )))
+                }
+            })
+            .transpose()?;
+        with_attrs.push(s.with_attributes(SegmentAttributes {
+            road_class: class[k].clone(),
+            condition: opt_f64(condition[k]),
+            aadt: opt_f64(aadt[k]),
+            width_m: opt_f64(width[k]),
+            lanes,
+            district: district[k].clone(),
+        }));
+    }
+    let moved = w != from;
+    let net = StreetNetwork::new(with_attrs, Vec::new()).map_err(|e| core_error(&e))?;
+    Ok((net, w, moved))
+}
+
+/// One batch of complaints from the Python layer's arrays, in the working CRS.
+fn complaints(py: Python<'_>, d: &Bound<'_, PyDict>, work: &Crs) -> PyResult<Vec<Complaint>> {
+    let ids = ids(&item(d, "ids")?, "complaint ids")?;
+    let coords_a: PyReadonlyArray2<'_, f64> = item(d, "coords")?.extract()?;
+    let created_a: PyReadonlyArray1<'_, i64> = item(d, "created")?.extract()?;
+    let from = crs(&item(d, "crs")?.extract::<String>()?)?;
+    let category = opt_strings(&item(d, "category")?, "category")?;
+    let status = opt_strings(&item(d, "status")?, "status")?;
+    let created = slice1(&created_a, "created")?;
+    let mut xy = coords(&coords_a, "complaint coordinates")?;
+    let n = ids.len();
+    if xy.len() != n || created.len() != n || category.len() != n || status.len() != n {
+        return Err(data_error(format!(
+            "complaints: column lengths differ from the {n} ids"
+        )));
+    }
+    py.detach(|| to_work(&mut xy, &from, Some(work)))?;
+    let mut out = Vec::with_capacity(n);
+    for (k, id) in ids.into_iter().enumerate() {
+        let mut c = Complaint::new(id, Point(xy[k])).map_err(|e| core_error(&e))?;
+        c.created = (created[k] != i64::MIN).then_some(Timestamp(created[k]));
+        c.category.clone_from(&category[k]);
+        c.status.clone_from(&status[k]);
+        out.push(c);
+    }
+    Ok(out)
+}
+
+/// Snaps and scores, exactly as `streetrank score` does after loading, and returns the ranking
+/// table's columns (`streetrank_io::ranking_table`) and the snap outcomes.
+///
+/// `config_json` is a whole run configuration (the CLI's TOML schema, as JSON); `digests` are
+/// the input files' `(role, name, sha256)`; the run configuration's digest is added here as the
+/// CLI adds it.
+// The Python keyword arguments of one call; a struct would only move them around.
+#[allow(clippy::too_many_arguments)]
+#[pyfunction]
+#[pyo3(signature = (streets, batches, config_json, digests, as_of=None, ratings=None, on_error_name="fail"))]
+pub fn score<'py>(
+    py: Python<'py>,
+    streets: &Bound<'py, PyDict>,
+    batches: &Bound<'py, PyList>,
+    config_json: &str,
+    digests: Vec<(String, String, String)>,
+    as_of: Option<&str>,
+    ratings: Option<PathBuf>,
+    on_error_name: &str,
+) -> PyResult<Bound<'py, PyDict>> {
+    let on_error = crate::readers::on_error(on_error_name)?;
+    let cfg = run_config(config_json)?;
+    cfg.score.validate().map_err(|e| core_error(&e))?;
+    let snap_opts = snap_options(cfg.snap.max_distance_m, cfg.snap.ambiguity_tolerance_m)?;
+    let mut score_cfg: ScoreConfig = cfg.score.clone();
+    if let Some(text) = as_of {
+        score_cfg.as_of = Some(Timestamp::parse_utc(text).ok_or_else(|| {
+            config_error(format!(
+                "as_of={text:?}: expected a date like 2016-10-01 (UTC)"
+            ))
+        })?);
+    }
+    let (mut net, work, moved) = network(py, streets, cfg.work_crs.as_ref())?;
+    let mut batches_in = Vec::with_capacity(batches.len());
+    for (k, b) in batches.iter().enumerate() {
+        let b = b.cast_into::<PyDict>()?;
+        batches_in.push((format!("complaint frame {k}"), complaints(py, &b, &work)?));
+    }
+    let all = streetrank_io::merge_complaints(batches_in).map_err(|e| io_error(&e))?;
+    let rated = match &ratings {
+        None => None,
+        Some(path) => {
+            let r = py
+                .detach(|| streetrank_io::read_ratings(path, &cfg.ratings, on_error))
+                .map_err(|e| io_error(&e))?;
+            let counts = streetrank_io::apply_ratings(&mut net, &r);
+            Some((r.sha256, counts))
+        }
+    };
+    let mut digests: Vec<InputDigest> = digests
+        .into_iter()
+        .map(|(role, name, sha256)| InputDigest { role, name, sha256 })
+        .collect();
+    if let (Some(path), Some((sha, _))) = (&ratings, &rated) {
+        digests.push(streetrank_io::input_digest("ratings", path, sha));
+    }
+    digests.push(streetrank_io::run_config_digest(&cfg).map_err(|e| io_error(&e))?);
+    let (outcomes, ranking, table) = py.detach(|| -> PyResult<_> {
+        let index = streetrank::StreetIndex::new(&net.segments);
+        let points: Vec<Point<f64>> = all.iter().map(|c| c.point).collect();
+        let outcomes = index.snap_all(&points, &snap_opts);
+        let assignments: Vec<Option<usize>> = outcomes.iter().map(SnapOutcome::segment).collect();
+        let ranking = streetrank::score(&net, &all, &assignments, &score_cfg, &digests)
+            .map_err(|e| core_error(&e))?;
+        let table =
+            streetrank_io::ranking_table(&net, &ranking, &work).map_err(|e| io_error(&e))?;
+        Ok((outcomes, ranking, table))
+    })?;
+    let d = PyDict::new(py);
+    d.set_item("columns", crate::convert::table_to_py(py, &table)?)?;
+    let order: Vec<i64> = ranking
+        .order
+        .iter()
+        .map(|&i| i64::try_from(i).unwrap_or(-1))
+        .collect();
+    d.set_item("order", order.into_pyarray(py))?;
+    d.set_item("outcomes", outcomes_to_py(py, &outcomes)?)?;
+    d.set_item("settings_hash", &ranking.settings_hash)?;
+    d.set_item("as_of", ranking.as_of.0)?;
+    d.set_item("notes", ranking.notes.clone())?;
+    d.set_item("work_crs", work.definition())?;
+    d.set_item("work_crs_label", work.label())?;
+    d.set_item("reprojected", moved)?;
+    d.set_item("ratings", rated.map(|(_, c)| c))?;
+    Ok(d)
+}

@@ -1,0 +1,41 @@
+"""streetrank: rank street segments for repair, on GeoDataFrames.
+
+Load a city's street centerlines and 311 complaints, snap every complaint to its street and rank
+the segments, with the same Rust engine (and the same results) as the ``streetrank`` command line.
+
+Examples
+--------
+>>> import geopandas as gpd, shapely, streetrank
+>>> streets = gpd.GeoDataFrame(
+...     geometry=[shapely.LineString([(0, 0), (100, 0)]), shapely.LineString([(0, 50), (100, 50)])],
+...     index=[1, 2], crs="EPSG:32618")
+>>> points = gpd.GeoDataFrame(geometry=shapely.points([(40, 10), (40, 45)]), crs="EPSG:32618")
+>>> streetrank.snap(points, streets)[["segment_id", "distance_m", "side"]]
+   segment_id  distance_m   side
+0           1        10.0   left
+1           2         5.0  right
+"""
+
+from streetrank._api import StreetIndex, read_complaints, read_streets, score, snap
+from streetrank._streetrank import (
+    ConfigError,
+    CRSError,
+    DataError,
+    InputError,
+    StreetrankError,
+    __version__,
+)
+
+__all__ = [
+    "CRSError",
+    "ConfigError",
+    "DataError",
+    "InputError",
+    "StreetIndex",
+    "StreetrankError",
+    "__version__",
+    "read_complaints",
+    "read_streets",
+    "score",
+    "snap",
+]

@@ -1,0 +1,510 @@
+"""The public API: GeoDataFrames in, GeoDataFrames out. Conversion only; Rust decides everything."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from typing import Any, Literal, Optional, Union
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from streetrank import _streetrank as _rs
+from streetrank._streetrank import CRSError, DataError
+
+_PathLike = Union[str, "os.PathLike[str]"]
+
+#: Street columns that feed the scoring model (the names ``read_streets`` gives them).
+_STREET_ATTRIBUTES = ("road_class", "condition", "aadt", "width_m", "lanes", "district")
+_COMPLAINT_ATTRIBUTES = ("created", "category", "status")
+_SIDES = ["left", "right", "on"]
+
+
+def _crs_def(frame: gpd.GeoDataFrame | gpd.GeoSeries, what: str) -> str:
+    """The CRS of a frame as a definition PROJ reads; a missing CRS is a ``CRSError``."""
+    crs = frame.crs
+    if crs is None:
+        raise CRSError(
+            f"{what} has no CRS, so streetrank cannot tell metres from degrees. Fix: set it, "
+            f"e.g. `{what} = {what}.set_crs('EPSG:4326')` for longitude/latitude"
+        )
+    auth = pyproj.CRS.from_user_input(crs).to_authority(min_confidence=100)
+    return f"{auth[0]}:{auth[1]}" if auth else crs.to_wkt()
+
+
+def _ids(frame: pd.DataFrame, id_column: Optional[str], what: str) -> list[Any]:
+    """The ids of a frame's rows: ``id_column`` when given, else the index."""
+    values = frame[id_column] if id_column is not None else frame.index.to_series()
+    if values.isna().any():
+        raise DataError(f"{what}: ids must not be missing (column {id_column or 'index'})")
+    if pd.api.types.is_integer_dtype(values.dtype):
+        return [int(v) for v in values.to_numpy(dtype=np.int64)]
+    return [v if isinstance(v, (int, str)) and not isinstance(v, bool) else str(v) for v in values]
+
+
+def _lines(streets: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Street geometry as ``(n, 2)`` coordinates and line offsets (``shapely.to_ragged_array``)."""
+    geoms = streets.geometry.to_numpy()
+    if len(geoms) == 0:
+        return np.empty((0, 2)), np.zeros(1, dtype=np.int64)
+    kinds = set(shapely.get_type_id(geoms).tolist())
+    if kinds - {int(shapely.GeometryType.LINESTRING)}:
+        raise DataError(
+            "streets must all be LineStrings (got geometry type ids "
+            f"{sorted(kinds)}). Fix: `streets = streets.explode(index_parts=False)` splits "
+            "MultiLineStrings; drop missing or empty geometries first"
+        )
+    _, coords, offsets = shapely.to_ragged_array(geoms, include_z=False)
+    return np.ascontiguousarray(coords, dtype=np.float64), np.asarray(offsets[0], dtype=np.int64)
+
+
+def _points(points: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:
+    geoms = points.geometry.to_numpy() if isinstance(points, gpd.GeoDataFrame) else points.to_numpy()
+    if len(geoms) and not (shapely.get_type_id(geoms) == int(shapely.GeometryType.POINT)).all():
+        raise DataError("complaints must all be Points. Fix: `gdf.geometry = gdf.representative_point()`")
+    xy = np.ascontiguousarray(shapely.get_coordinates(geoms), dtype=np.float64)
+    if len(xy) != len(geoms):  # get_coordinates skips empty points
+        raise DataError("complaints hold empty points. Fix: drop them, `gdf[~gdf.is_empty]`")
+    return xy
+
+
+def _mapping_json(mapping: dict[str, Any]) -> str:
+    return json.dumps({k: v for k, v in mapping.items() if v is not None})
+
+
+def _attrs(frame: pd.DataFrame) -> dict[str, Any]:
+    meta = frame.attrs.get("streetrank")
+    return meta if isinstance(meta, dict) else {}
+
+
+def read_streets(
+    path: _PathLike, *, on_error: Literal["fail", "skip"] = "fail", work_crs: Optional[str] = None, **mapping: Any
+) -> gpd.GeoDataFrame:
+    """Read a street centerline file with streetrank's own reader.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A Shapefile (``.shp``, or a ``.zip`` holding one), GeoJSON, or CSV with a WKT column.
+    on_error : {"fail", "skip"}, default "fail"
+        Stop at the first bad feature, or skip and count bad features.
+    work_crs : str, optional
+        The metric CRS to project into; default the UTM zone of the streets' centre.
+    **mapping
+        The ``[streets]`` table of the CLI's config: ``id``, ``road_class``, ``condition``,
+        ``aadt``, ``width``, ``width_unit``, ``lanes``, ``district``, ``keep``, ``crs``,
+        ``layer``, ``geometry``. Unknown keys raise ``ConfigError``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One LineString row per segment in the working CRS, indexed by segment id, with the
+        columns ``road_class``, ``condition``, ``aadt``, ``width_m``, ``lanes``, ``district``
+        and any kept columns. ``.attrs["streetrank"]`` holds the file's digest, the mapping,
+        the CRSs and the load report.
+
+    Examples
+    --------
+    >>> import streetrank
+    >>> streets = streetrank.read_streets("../fixtures/city/streets.geojson")  # doctest: +SKIP
+    """
+    mapping_json = _mapping_json(mapping)
+    d = _rs.read_streets(os.fspath(path), mapping_json, on_error, work_crs)
+    geometry = shapely.from_ragged_array(
+        shapely.GeometryType.LINESTRING, d["coords"], (d["offsets"],)
+    )
+    index = pd.Index(d["ids"], name="segment_id")
+    data: dict[str, Any] = {
+        "road_class": pd.array(d["road_class"], dtype="string"),
+        "condition": d["condition"],
+        "aadt": d["aadt"],
+        "width_m": d["width_m"],
+        "lanes": pd.arrays.IntegerArray(
+            np.where(np.isnan(d["lanes"]), 0, d["lanes"]).astype(np.int64), np.isnan(d["lanes"])
+        ),
+        "district": pd.array(d["district"], dtype="string"),
+    }
+    data.update(d["properties"])
+    gdf = gpd.GeoDataFrame(data, index=index, geometry=geometry, crs=d["work_crs"])
+    gdf.attrs["streetrank"] = {
+        "source": ["streets", os.path.basename(os.fspath(path)), d["sha256"]],
+        "mapping": json.loads(d["mapping"]),
+        "work_crs_given": work_crs,
+        "work_crs": d["work_crs_label"],
+        "source_crs": d["source_crs"],
+        "extent_lonlat": d["extent_lonlat"],
+        "report": d["report"],
+    }
+    return gdf
+
+
+def read_complaints(
+    path: _PathLike,
+    *,
+    streets: Optional[gpd.GeoDataFrame] = None,
+    on_error: Literal["fail", "skip"] = "fail",
+    **mapping: Any,
+) -> gpd.GeoDataFrame:
+    """Read a complaints file (CSV, GeoJSON, Open311 JSON) with streetrank's own reader.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The complaints file.
+    streets : geopandas.GeoDataFrame, optional
+        The streets they belong to: points are projected straight into the streets' CRS, and the
+        swapped-axis and far-away checks use the streets' extent (as the CLI does). Without it
+        the points come back in longitude/latitude (EPSG:4326).
+    on_error : {"fail", "skip"}, default "fail"
+        Stop at the first bad record, or skip and count bad records.
+    **mapping
+        The ``[complaints]`` table of the CLI's config: ``id``, ``x``, ``y``, ``created``,
+        ``category``, ``status``, ``keep``, ``crs``, ``swap_xy``, ``date_format``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One Point row per complaint indexed by complaint id, with ``created`` (UTC),
+        ``category``, ``status`` and any kept columns.
+
+    Examples
+    --------
+    >>> import streetrank
+    >>> c = streetrank.read_complaints("potholes.csv", swap_xy=True)  # doctest: +SKIP
+    """
+    if streets is not None:
+        work = _crs_def(streets, "streets")
+        extent = _attrs(streets).get("extent_lonlat")
+        if extent is None and len(streets):
+            extent = [float(v) for v in streets.to_crs("EPSG:4326").total_bounds]
+    else:
+        work, extent = "EPSG:4326", None
+    d = _rs.read_complaints(os.fspath(path), _mapping_json(mapping), on_error, work, extent)
+    created = pd.Series(d["created"].view("datetime64[s]")).dt.tz_localize("UTC")
+    data: dict[str, Any] = {
+        "created": created.to_numpy(),
+        "category": pd.array(d["category"], dtype="string"),
+        "status": pd.array(d["status"], dtype="string"),
+    }
+    data.update(d["properties"])
+    xy = d["coords"]
+    gdf = gpd.GeoDataFrame(
+        data,
+        index=pd.Index(d["ids"], name="complaint_id"),
+        geometry=shapely.points(xy),
+        crs=work,
+    )
+    gdf["created"] = created.set_axis(gdf.index)
+    gdf.attrs["streetrank"] = {
+        "source": ["complaints", os.path.basename(os.fspath(path)), d["sha256"]],
+        "mapping": json.loads(d["mapping"]),
+        "source_crs": d["source_crs"],
+        "swapped": d["swapped"],
+        "far_away": d["far_away"],
+        "report": d["report"],
+    }
+    return gdf
+
+
+def _segment_ids(ids: list[Any], positions: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """Segment ids at ``positions`` (-1: none) as a nullable column."""
+    missing = positions < 0
+    safe = np.where(missing, 0, positions)
+    if ids and all(isinstance(i, int) for i in ids[:1]) and all(isinstance(i, int) for i in ids):
+        values = np.asarray(ids, dtype=np.int64)[safe] if ids else np.zeros(len(safe), np.int64)
+        return pd.arrays.IntegerArray(values, missing)
+    values = np.asarray(ids, dtype=object)[safe] if ids else np.full(len(safe), None, object)
+    out = pd.array(values.astype(str), dtype="string")
+    out[missing] = pd.NA
+    return out
+
+
+def _snap_frame(d: dict[str, Any], ids: list[Any], index: pd.Index) -> pd.DataFrame:
+    seg = d["segment"]
+    return pd.DataFrame(
+        {
+            "matched": seg >= 0,
+            "segment_id": _segment_ids(ids, seg),
+            "distance_m": d["distance_m"],
+            "fraction": d["fraction"],
+            "chainage_m": d["chainage_m"],
+            "side": pd.Categorical.from_codes(d["side"], categories=_SIDES),
+            "runner_up_id": _segment_ids(ids, d["runner_up"]),
+            "runner_up_m": d["runner_up_m"],
+            "ambiguous": d["ambiguous"],
+            "unmatched_reason": pd.Categorical.from_codes(d["reason"], categories=d["reasons"]),
+        },
+        index=index,
+    )
+
+
+class StreetIndex:
+    """An R-tree over a street network: build once, snap many times.
+
+    Parameters
+    ----------
+    streets : geopandas.GeoDataFrame
+        LineString streets with a CRS. A geographic CRS (or one not in metres) is projected to
+        the UTM zone of the streets' centre; see ``work_crs``.
+    id_column : str, optional
+        The column holding segment ids; default the index.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely, streetrank
+    >>> streets = gpd.GeoDataFrame(geometry=[shapely.LineString([(0, 0), (100, 0)])],
+    ...                            index=["A"], crs="EPSG:32618")
+    >>> index = streetrank.StreetIndex(streets)
+    >>> pts = gpd.GeoSeries(shapely.points([(30, -4), (30, 80)]), crs="EPSG:32618")
+    >>> r = index.snap(pts)
+    >>> r["segment_id"].tolist(), r["distance_m"].tolist()[0], r["unmatched_reason"].tolist()[1]
+    (['A', <NA>], 4.0, 'no street within 30 m')
+    """
+
+    def __init__(self, streets: gpd.GeoDataFrame, *, id_column: Optional[str] = None) -> None:
+        self._ids = _ids(streets, id_column, "streets")
+        coords, offsets = _lines(streets)
+        given = _attrs(streets).get("work_crs_given")
+        self._index = _rs.StreetIndex(
+            self._ids, coords, offsets, _crs_def(streets, "streets"), given
+        )
+
+    @property
+    def work_crs(self) -> str:
+        """The metric CRS the index works in (``EPSG:32618``)."""
+        return self._index.work_crs_label
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def snap(
+        self,
+        points: gpd.GeoDataFrame | gpd.GeoSeries,
+        *,
+        max_distance: float = 30.0,
+        ambiguity_tolerance: float = 1.0,
+    ) -> pd.DataFrame:
+        """Snap points to their nearest street.
+
+        Parameters
+        ----------
+        points : geopandas.GeoDataFrame or geopandas.GeoSeries
+            Points with a CRS (reprojected to the index's CRS when different).
+        max_distance : float, default 30.0
+            Metres; farther points stay unmatched.
+        ambiguity_tolerance : float, default 1.0
+            Metres; a runner-up street this close to the best is flagged ``ambiguous``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed like ``points``: ``matched``, ``segment_id``, ``distance_m``, ``fraction``,
+            ``chainage_m``, ``side``, ``runner_up_id``, ``runner_up_m``, ``ambiguous``,
+            ``unmatched_reason``.
+        """
+        xy = _points(points)
+        d = self._index.snap(xy, _crs_def(points, "points"), max_distance, ambiguity_tolerance)
+        return _snap_frame(d, self._ids, points.index)
+
+
+def snap(
+    complaints: gpd.GeoDataFrame | gpd.GeoSeries,
+    streets: gpd.GeoDataFrame,
+    *,
+    max_distance: float = 30.0,
+    ambiguity_tolerance: float = 1.0,
+    id_column: Optional[str] = None,
+) -> pd.DataFrame:
+    """Snap complaints to streets once; see :class:`StreetIndex` to snap many times.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely, streetrank
+    >>> streets = gpd.GeoDataFrame(geometry=[shapely.LineString([(0, 0), (100, 0)])],
+    ...                            index=[7], crs="EPSG:32618")
+    >>> pts = gpd.GeoSeries(shapely.points([(25, 3)]), crs="EPSG:32618")
+    >>> r = streetrank.snap(pts, streets)
+    >>> r["segment_id"].tolist(), r["fraction"].tolist(), r["chainage_m"].tolist()
+    ([7], [0.25], [25.0])
+    """
+    index = StreetIndex(streets, id_column=id_column)
+    return index.snap(complaints, max_distance=max_distance, ambiguity_tolerance=ambiguity_tolerance)
+
+
+def _digest(frame: pd.DataFrame, role: str, arrays: Sequence[np.ndarray], ids: list[Any]) -> list[str]:
+    """The digest of a frame: its file's when streetrank read it, else of its data."""
+    source = _attrs(frame).get("source")
+    if isinstance(source, list) and len(source) == 3 and source[0] == role:
+        return [str(s) for s in source]
+    h = hashlib.sha256()
+    for a in arrays:
+        h.update(np.ascontiguousarray(a).tobytes())
+    h.update(json.dumps(ids, default=str).encode())
+    return [role, "GeoDataFrame", h.hexdigest()]
+
+
+def _floats(frame: pd.DataFrame, name: str) -> np.ndarray:
+    if name not in frame.columns:
+        return np.full(len(frame), np.nan)
+    return np.ascontiguousarray(pd.to_numeric(frame[name]).astype("float64").to_numpy(na_value=np.nan))
+
+
+def _texts(frame: pd.DataFrame, name: str) -> list[Optional[str]]:
+    if name not in frame.columns:
+        return [None] * len(frame)
+    return [None if pd.isna(v) else str(v) for v in frame[name].tolist()]
+
+
+def _created(frame: pd.DataFrame) -> np.ndarray:
+    if "created" not in frame.columns:
+        return np.full(len(frame), np.iinfo(np.int64).min, dtype=np.int64)
+    s = pd.to_datetime(frame["created"])
+    if s.dt.tz is not None:
+        s = s.dt.tz_convert("UTC").dt.tz_localize(None)
+    return np.ascontiguousarray(s.to_numpy(dtype="datetime64[s]").view(np.int64))
+
+
+def score(
+    streets: gpd.GeoDataFrame,
+    complaints: gpd.GeoDataFrame | Sequence[gpd.GeoDataFrame],
+    *,
+    config: Union[dict[str, Any], _PathLike, None] = None,
+    as_of: Optional[str] = None,
+    ratings: Optional[_PathLike] = None,
+    on_error: Literal["fail", "skip"] = "fail",
+    id_column: Optional[str] = None,
+    complaint_id_column: Optional[str] = None,
+) -> gpd.GeoDataFrame:
+    """Snap complaints to streets and rank the segments for repair, as ``streetrank score`` does.
+
+    Parameters
+    ----------
+    streets : geopandas.GeoDataFrame
+        LineString streets with a CRS; the scoring model reads the columns ``road_class``,
+        ``condition``, ``aadt``, ``width_m``, ``lanes``, ``district`` when present.
+    complaints : geopandas.GeoDataFrame or sequence of them
+        Point complaints with a CRS (several frames are kept apart as the CLI keeps several
+        files); ``created``, ``category``, ``status`` are read when present.
+    config : dict or path, optional
+        The CLI's configuration: a dict or a TOML file with the same schema (``score``,
+        ``snap``, ``ratings``, ``work_crs`` …). The ``streets``/``complaints`` mappings come
+        from the frames when ``read_streets``/``read_complaints`` made them.
+    as_of : str, optional
+        The date complaints are aged to (``"2016-10-01"``, UTC); default the newest complaint.
+    ratings : path, optional
+        A condition ratings table keyed by segment id (mapped by ``config["ratings"]``).
+    on_error : {"fail", "skip"}, default "fail"
+        For the ratings file: stop at the first bad row, or skip bad rows.
+    id_column, complaint_id_column : str, optional
+        Columns holding the ids; default each frame's index.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per segment in rank order with the CLI's ranking columns (``rank``,
+        ``segment_id``, ``score``, each factor's ``_raw``/``_norm``/``_pts``, ``complaints``,
+        ``settings_hash`` …), the streets' other columns and geometry (their CRS).
+        ``.attrs["streetrank"]`` says which working CRS was used and whether the data was
+        reprojected.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely, streetrank
+    >>> streets = gpd.GeoDataFrame(
+    ...     geometry=[shapely.LineString([(0, 0), (100, 0)]), shapely.LineString([(0, 50), (100, 50)])],
+    ...     index=[1, 2], crs="EPSG:32618")
+    >>> pts = gpd.GeoDataFrame(geometry=shapely.points([(10, 2), (60, 1), (50, 48)]), crs="EPSG:32618")
+    >>> ranked = streetrank.score(streets, pts, as_of="2020-01-01")
+    >>> ranked[["rank", "segment_id", "complaints"]].to_numpy().tolist()
+    [[1, 1, 2], [2, 2, 1]]
+    """
+    frames = [complaints] if isinstance(complaints, (gpd.GeoDataFrame, gpd.GeoSeries)) else list(complaints)
+    if isinstance(config, dict):
+        cfg = json.loads(_rs.load_config(json=json.dumps(config)))
+    elif config is not None:
+        cfg = json.loads(_rs.load_config(path=os.fspath(config)))
+    else:
+        cfg = json.loads(_rs.load_config())
+    meta = _attrs(streets)
+    if "mapping" in meta:
+        cfg["streets"] = meta["mapping"]
+        if cfg.get("work_crs") is None:
+            cfg["work_crs"] = meta.get("work_crs_given")
+    for f in frames[:1]:
+        if "mapping" in _attrs(f):
+            cfg["complaints"] = _attrs(f)["mapping"]
+    config_json = _rs.load_config(json=json.dumps(cfg))
+
+    ids = _ids(streets, id_column, "streets")
+    coords, offsets = _lines(streets)
+    street_arrays = {
+        "ids": ids,
+        "coords": coords,
+        "offsets": offsets,
+        "crs": _crs_def(streets, "streets"),
+        "road_class": _texts(streets, "road_class"),
+        "district": _texts(streets, "district"),
+        **{k: _floats(streets, k) for k in ("condition", "aadt", "width_m", "lanes")},
+    }
+    digests = [_digest(streets, "streets", [coords, offsets], ids)]
+    batches = []
+    for k, f in enumerate(frames):
+        frame = f if isinstance(f, gpd.GeoDataFrame) else gpd.GeoDataFrame(geometry=f)
+        cids = _ids(frame, complaint_id_column, f"complaints[{k}]")
+        xy = _points(frame)
+        batches.append(
+            {
+                "ids": cids,
+                "coords": xy,
+                "crs": _crs_def(frame, f"complaints[{k}]"),
+                "created": _created(frame),
+                "category": _texts(frame, "category"),
+                "status": _texts(frame, "status"),
+            }
+        )
+        digests.append(_digest(frame, "complaints", [xy], cids))
+    out = _rs.score(
+        street_arrays,
+        batches,
+        config_json,
+        [(d[0], d[1], d[2]) for d in digests],
+        as_of,
+        None if ratings is None else os.fspath(ratings),
+        on_error,
+    )
+    order = out["order"]
+    columns = dict(out["columns"])
+    extra = [c for c in streets.columns if c not in _STREET_ATTRIBUTES and c not in columns and c != streets.geometry.name]
+    if id_column is not None and id_column in extra:
+        extra.remove(id_column)
+    for c in extra:
+        columns[c] = streets[c].to_numpy()[order]
+    index = streets.index[order]
+    result = gpd.GeoDataFrame(
+        columns,
+        index=index.rename(None),
+        geometry=streets.geometry.to_numpy()[order],
+        crs=streets.crs,
+    )
+    for name in ("segment_id",):
+        if isinstance(columns[name], list):
+            result[name] = pd.array(columns[name], dtype="string")
+    result.attrs["streetrank"] = {
+        "settings_hash": out["settings_hash"],
+        "as_of": str(np.datetime64(out["as_of"], "s")),
+        "work_crs": out["work_crs_label"],
+        "reprojected": bool(out["reprojected"]),
+        "note": (
+            f"streets in {_crs_def(streets, 'streets')} were projected to {out['work_crs_label']} for metric work"
+            if out["reprojected"]
+            else f"worked in the streets' own CRS {out['work_crs_label']}"
+        ),
+        "notes": out["notes"],
+        "ratings": out["ratings"],
+    }
+    return result

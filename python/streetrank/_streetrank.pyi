@@ -1,0 +1,83 @@
+"""Stubs of the Rust extension (glue only; the public API is in ``streetrank._api``)."""
+
+from os import PathLike
+from typing import Any, Literal, final
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "__version__",
+    "StreetrankError",
+    "CRSError",
+    "InputError",
+    "DataError",
+    "ConfigError",
+    "StreetIndex",
+    "read_streets",
+    "read_complaints",
+    "parse_mapping",
+    "load_config",
+    "score",
+]
+__version__: str
+
+class StreetrankError(Exception): ...
+class CRSError(StreetrankError): ...
+class InputError(StreetrankError): ...
+class DataError(StreetrankError): ...
+class ConfigError(StreetrankError): ...
+
+@final
+class StreetIndex:
+    def __new__(
+        cls,
+        ids: list[int | str],
+        coords: npt.NDArray[np.float64],
+        offsets: npt.NDArray[np.int64],
+        crs: str,
+        work_crs: str | None = None,
+    ) -> StreetIndex: ...
+    def snap(
+        self,
+        coords: npt.NDArray[np.float64],
+        crs: str,
+        max_distance_m: float,
+        ambiguity_tolerance_m: float,
+    ) -> dict[str, Any]: ...
+    def _snap_seconds(
+        self, coords: npt.NDArray[np.float64], max_distance_m: float, ambiguity_tolerance_m: float
+    ) -> float: ...
+    @property
+    def work_crs(self) -> str: ...
+    @property
+    def work_crs_label(self) -> str: ...
+    @property
+    def reprojected(self) -> bool: ...
+    def __len__(self) -> int: ...
+
+def read_streets(
+    path: str | PathLike[str],
+    mapping_json: str,
+    on_error_name: Literal["fail", "skip"],
+    work_crs: str | None = None,
+) -> dict[str, Any]: ...
+def read_complaints(
+    path: str | PathLike[str],
+    mapping_json: str,
+    on_error_name: Literal["fail", "skip"],
+    work_crs: str,
+    extent_lonlat: list[float] | None = None,
+    far_km: float = ...,
+) -> dict[str, Any]: ...
+def parse_mapping(kind: Literal["streets", "complaints", "ratings"], mapping_json: str) -> str: ...
+def load_config(path: str | PathLike[str] | None = None, json: str | None = None) -> str: ...
+def score(
+    streets: dict[str, Any],
+    batches: list[dict[str, Any]],
+    config_json: str,
+    digests: list[tuple[str, str, str]],
+    as_of: str | None = None,
+    ratings: str | PathLike[str] | None = None,
+    on_error_name: Literal["fail", "skip"] = "fail",
+) -> dict[str, Any]: ...

@@ -1,0 +1,107 @@
+"""The Python API on small hand-made frames: CRS handling, errors, index join, config."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+import streetrank
+
+
+def _streets(crs: str | None = "EPSG:32618") -> gpd.GeoDataFrame:
+    lines = [shapely.LineString([(0, 0), (100, 0)]), shapely.LineString([(0, 50), (100, 50)])]
+    return gpd.GeoDataFrame({"road_class": ["residential", "primary"]}, geometry=lines, index=[10, 20], crs=crs)
+
+
+def _points(xy: list[tuple[float, float]], crs: str | None = "EPSG:32618", index: list[str] | None = None) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(geometry=shapely.points(np.asarray(xy, dtype=float).reshape(-1, 2)), index=index, crs=crs)
+
+
+@pytest.mark.parametrize(
+    ("xy", "segment", "distance", "side"),
+    [
+        ((40, 10), 10, 10.0, "left"),   # plain
+        ((40, 0), 10, 0.0, "on"),       # exactly on the line
+        ((40, 45), 20, 5.0, "right"),
+        ((40, 20), 10, 20.0, "left"),   # nearer the first street
+    ],
+)
+def test_snap_table(xy: tuple[float, float], segment: int, distance: float, side: str) -> None:
+    r = streetrank.snap(_points([xy]), _streets())
+    assert r["segment_id"].tolist() == [segment]
+    assert r["distance_m"].tolist() == [distance]
+    assert r["side"].tolist() == [side]
+
+
+def test_tie_is_ambiguous_and_boundary_is_inclusive() -> None:
+    r = streetrank.snap(_points([(40, 25), (40, -30), (40, -30.5)]), _streets())
+    assert r["ambiguous"].tolist() == [True, False, False]
+    assert r["matched"].tolist() == [True, True, False]
+    assert r["unmatched_reason"].tolist()[2] == "no street within 30 m"
+
+
+def test_result_is_joined_back_by_index() -> None:
+    r = streetrank.snap(_points([(40, 45), (40, 5)], index=["b", "a"]), _streets())
+    assert r.index.tolist() == ["b", "a"]
+    assert r.loc["a", "segment_id"] == 10
+
+
+def test_empty_points() -> None:
+    r = streetrank.snap(_points([]), _streets())
+    assert len(r) == 0 and "segment_id" in r.columns
+
+
+def test_geographic_crs_is_projected_to_utm_and_said_so() -> None:
+    streets = _streets().to_crs("EPSG:4326")
+    pts = _points([(40, 10)]).to_crs("EPSG:4326")
+    index = streetrank.StreetIndex(streets)
+    assert index.work_crs == "EPSG:32617"  # (0, 0) of zone 18 lies in zone 17
+    assert index.snap(pts)["distance_m"].iloc[0] == pytest.approx(10.0, abs=0.1)  # another zone: scale differs slightly
+    ranked = streetrank.score(streets, pts, as_of="2020-01-01")
+    meta = ranked.attrs["streetrank"]
+    assert meta["reprojected"] and meta["work_crs"] == "EPSG:32617"
+    assert ranked.crs == streets.crs
+
+
+def test_missing_crs_raises_crs_error_with_the_fix() -> None:
+    with pytest.raises(streetrank.CRSError, match="set_crs"):
+        streetrank.StreetIndex(_streets(crs=None))
+    with pytest.raises(streetrank.StreetrankError, match="set_crs"):
+        streetrank.snap(_points([(1, 1)], crs=None), _streets())
+
+
+def test_bad_data_raises_data_error() -> None:
+    multi = gpd.GeoDataFrame(geometry=[shapely.MultiLineString([[(0, 0), (1, 0)]])], crs="EPSG:32618")
+    with pytest.raises(streetrank.DataError, match="explode"):
+        streetrank.StreetIndex(multi)
+    zero = gpd.GeoDataFrame(geometry=[shapely.LineString([(5, 5), (5, 5)])], crs="EPSG:32618")
+    with pytest.raises(streetrank.DataError):
+        streetrank.StreetIndex(zero)
+    dup = _streets().set_axis([1, 1])
+    with pytest.raises(streetrank.DataError, match="1"):
+        streetrank.score(dup, _points([(1, 1)]))
+    nan = _points([(np.nan, 1.0)])
+    with pytest.raises(streetrank.DataError):
+        streetrank.score(_streets(), nan)
+
+
+def test_config_errors() -> None:
+    with pytest.raises(streetrank.ConfigError, match="bogus"):
+        streetrank.score(_streets(), _points([(1, 1)]), config={"score": {"bogus": 1}})
+    with pytest.raises(streetrank.ConfigError):
+        streetrank.snap(_points([(1, 1)]), _streets(), max_distance=-1.0)
+    with pytest.raises(streetrank.ConfigError, match="as_of"):
+        streetrank.score(_streets(), _points([(1, 1)]), as_of="yesterday")
+
+
+def test_config_dict_and_toml_path_agree(tmp_path) -> None:
+    pts = _points([(10, 2), (60, 1), (50, 48)])
+    toml = tmp_path / "run.toml"
+    toml.write_text("[snap]\nmax_distance_m = 3.0\n")
+    a = streetrank.score(_streets(), pts, config={"snap": {"max_distance_m": 3.0}}, as_of="2020-01-01")
+    b = streetrank.score(_streets(), pts, config=toml, as_of="2020-01-01")
+    assert a["complaints"].tolist() == b["complaints"].tolist() == [2, 1]
+    assert a.attrs["streetrank"]["settings_hash"] == b.attrs["streetrank"]["settings_hash"]
+    assert a["road_class"].tolist() == ["residential", "primary"]
