@@ -53,9 +53,8 @@ pub fn load(
         let opts = ComplaintsOptions {
             mapping: cfg.complaints.clone(),
             on_error,
-            work_crs: streets.work_crs.clone(),
             streets_extent_lonlat: Some(streets.extent_lonlat),
-            far_km: 5.0,
+            ..ComplaintsOptions::new(streets.work_crs.clone())
         };
         let mut file = phases.run("read complaints", "reading complaints", || {
             streetrank_io::read_complaints(path, &opts)
