@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import time
 
 import geopandas as gpd
@@ -54,8 +55,9 @@ def main() -> None:
         assert len(out) == args.points
     r, py = min(rust), min(python)
     print(f"cores: {os.cpu_count()}  segments: {len(streets)}  points: {args.points}  best of {args.repeat}")
-    print(f"rust snap_all:            {r:8.3f} s")
-    print(f"python StreetIndex.snap:  {py:8.3f} s")
+    print(f"rust snap_all:            {r:8.3f} s   (median {statistics.median(rust):.3f} s)")
+    print(f"python StreetIndex.snap:  {py:8.3f} s   (median {statistics.median(python):.3f} s)")
+    print(f"python overhead:          {py - r:8.3f} s")
     print(f"ratio python / rust:      {py / r:8.2f}x   (target <= 1.5x)")
 
 

@@ -63,14 +63,24 @@ def _lines(streets: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(coords, dtype=np.float64), np.asarray(offsets[0], dtype=np.int64)
 
 
-def _points(points: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:
+def _points(points: gpd.GeoDataFrame | gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
+    """Point geometry as ``x`` and ``y`` arrays; anything but non-empty Points is a ``DataError``."""
     geoms = points.geometry.to_numpy() if isinstance(points, gpd.GeoDataFrame) else points.to_numpy()
+    # Fast path, one pass per axis: get_x/get_y give NaN for missing and non-Point geometries and
+    # raise (or give NaN) for empty Points, so NaN-free results mean only non-empty Points.
+    # Anything else (or a Point with a NaN coordinate) takes the exact checks below.
+    try:
+        x, y = shapely.get_x(geoms), shapely.get_y(geoms)
+        if not (np.isnan(x).any() or np.isnan(y).any()):
+            return x, y
+    except shapely.errors.GEOSException:
+        pass
     if len(geoms) and not (shapely.get_type_id(geoms) == int(shapely.GeometryType.POINT)).all():
         raise DataError("complaints must all be Points. Fix: `gdf.geometry = gdf.representative_point()`")
-    xy = np.ascontiguousarray(shapely.get_coordinates(geoms), dtype=np.float64)
+    xy = shapely.get_coordinates(geoms)
     if len(xy) != len(geoms):  # get_coordinates skips empty points
         raise DataError("complaints hold empty points. Fix: drop them, `gdf[~gdf.is_empty]`")
-    return xy
+    return xy[:, 0], xy[:, 1]
 
 
 def _mapping_json(mapping: dict[str, Any]) -> str:
@@ -211,35 +221,44 @@ def read_complaints(
     return gdf
 
 
-def _segment_ids(ids: list[Any], positions: np.ndarray) -> pd.api.extensions.ExtensionArray:
-    """Segment ids at ``positions`` (-1: none) as a nullable column."""
-    missing = positions < 0
-    safe = np.where(missing, 0, positions)
-    if ids and all(isinstance(i, int) for i in ids[:1]) and all(isinstance(i, int) for i in ids):
-        values = np.asarray(ids, dtype=np.int64)[safe] if ids else np.zeros(len(safe), np.int64)
-        return pd.arrays.IntegerArray(values, missing)
-    values = np.asarray(ids, dtype=object)[safe] if ids else np.full(len(safe), None, object)
-    out = pd.array(values.astype(str), dtype="string")
-    out[missing] = pd.NA
-    return out
+def _id_lookup(ids: list[Any]) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """Ids as an array to ``take`` from: int64 when all are ``int``, else ``string`` (``str(id)``)."""
+    if ids and all(isinstance(i, int) for i in ids):
+        return np.asarray(ids, dtype=np.int64)
+    return pd.array(np.asarray(ids, dtype=object).astype(str), dtype="string")
 
 
-def _snap_frame(d: dict[str, Any], ids: list[Any], index: pd.Index) -> pd.DataFrame:
+def _segment_ids(
+    lookup: np.ndarray | pd.api.extensions.ExtensionArray, positions: np.ndarray
+) -> pd.api.extensions.ExtensionArray:
+    """Segment ids at ``positions`` (-1: none) as a nullable column, without per-row objects."""
+    if isinstance(lookup, np.ndarray):  # never empty: see _id_lookup
+        # -1 clips to position 0; the mask hides it.
+        return pd.arrays.IntegerArray(lookup.take(positions, mode="clip"), positions < 0)
+    return lookup.take(positions, allow_fill=True)
+
+
+def _snap_frame(
+    d: dict[str, Any], lookup: np.ndarray | pd.api.extensions.ExtensionArray, index: pd.Index
+) -> pd.DataFrame:
     seg = d["segment"]
+    # copy=False: the columns are fresh arrays owned by this frame alone; pandas need not copy
+    # them into blocks.
     return pd.DataFrame(
         {
             "matched": seg >= 0,
-            "segment_id": _segment_ids(ids, seg),
+            "segment_id": _segment_ids(lookup, seg),
             "distance_m": d["distance_m"],
             "fraction": d["fraction"],
             "chainage_m": d["chainage_m"],
             "side": pd.Categorical.from_codes(d["side"], categories=_SIDES),
-            "runner_up_id": _segment_ids(ids, d["runner_up"]),
+            "runner_up_id": _segment_ids(lookup, d["runner_up"]),
             "runner_up_m": d["runner_up_m"],
             "ambiguous": d["ambiguous"],
             "unmatched_reason": pd.Categorical.from_codes(d["reason"], categories=d["reasons"]),
         },
         index=index,
+        copy=False,
     )
 
 
@@ -268,6 +287,7 @@ class StreetIndex:
 
     def __init__(self, streets: gpd.GeoDataFrame, *, id_column: Optional[str] = None) -> None:
         self._ids = _ids(streets, id_column, "streets")
+        self._id_lookup = _id_lookup(self._ids)
         coords, offsets = _lines(streets)
         given = _attrs(streets).get("work_crs_given")
         self._index = _rs.StreetIndex(
@@ -307,9 +327,9 @@ class StreetIndex:
             ``chainage_m``, ``side``, ``runner_up_id``, ``runner_up_m``, ``ambiguous``,
             ``unmatched_reason``.
         """
-        xy = _points(points)
-        d = self._index.snap(xy, _crs_def(points, "points"), max_distance, ambiguity_tolerance)
-        return _snap_frame(d, self._ids, points.index)
+        x, y = _points(points)
+        d = self._index.snap(x, y, _crs_def(points, "points"), max_distance, ambiguity_tolerance)
+        return _snap_frame(d, self._id_lookup, points.index)
 
 
 def snap(
@@ -456,7 +476,7 @@ def score(
     for k, f in enumerate(frames):
         frame = f if isinstance(f, gpd.GeoDataFrame) else gpd.GeoDataFrame(geometry=f)
         cids = _ids(frame, complaint_id_column, f"complaints[{k}]")
-        xy = _points(frame)
+        xy = np.column_stack(_points(frame))
         batches.append(
             {
                 "ids": cids,

@@ -40,7 +40,8 @@ class StreetIndex:
     ) -> StreetIndex: ...
     def snap(
         self,
-        coords: npt.NDArray[np.float64],
+        x: npt.NDArray[np.float64],
+        y: npt.NDArray[np.float64],
         crs: str,
         max_distance_m: float,
         ambiguity_tolerance_m: float,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -105,3 +106,81 @@ def test_config_dict_and_toml_path_agree(tmp_path) -> None:
     assert a["complaints"].tolist() == b["complaints"].tolist() == [2, 1]
     assert a.attrs["streetrank"]["settings_hash"] == b.attrs["streetrank"]["settings_hash"]
     assert a["road_class"].tolist() == ["residential", "primary"]
+
+
+@pytest.mark.parametrize(
+    ("geometry", "message"),
+    [
+        (None, "must all be Points"),
+        (shapely.LineString([(0, 0), (1, 1)]), "must all be Points"),
+        (shapely.MultiPoint([(40, 10)]), "must all be Points"),
+        (shapely.Point(), "empty points"),
+    ],
+)
+def test_points_that_are_not_points_raise(geometry: shapely.Geometry | None, message: str) -> None:
+    pts = gpd.GeoDataFrame(geometry=[shapely.Point(40, 10), geometry], crs="EPSG:32618")
+    with pytest.raises(streetrank.DataError, match=message):
+        streetrank.snap(pts, _streets())
+
+
+def test_nan_point_is_unmatched_not_an_error() -> None:
+    r = streetrank.snap(_points([(np.nan, 1.0), (40, 10), (1.0, np.inf)]), _streets())
+    assert r["matched"].tolist() == [False, True, False]
+    assert r["unmatched_reason"].tolist()[0] == r["unmatched_reason"].tolist()[2] == "coordinates not finite"
+    assert r["segment_id"].isna().tolist() == [True, False, True]
+
+
+@pytest.mark.parametrize(
+    ("index", "dtype"),
+    [([10, 20], "Int64"), (["a", "b"], "string"), ([1.5, 2.5], "string")],
+)
+def test_segment_ids_keep_their_kind_and_missing_is_na(index: list[object], dtype: str) -> None:
+    r = streetrank.snap(_points([(40, 25), (40, 45), (40, 500)]), _streets().set_axis(index))
+    want = [str(i) if dtype == "string" else i for i in index]
+    assert r["segment_id"].dtype == dtype and r["runner_up_id"].dtype == dtype
+    assert r["segment_id"].tolist()[:2] == [want[0], want[1]] and r["segment_id"].isna().tolist() == [False, False, True]
+    assert r["runner_up_id"].tolist()[0] == want[1] and r["runner_up_id"].isna().tolist() == [False, True, True]
+
+
+def test_large_batch_equals_small_batches() -> None:
+    # Large batches are split over threads, each with its own reason codes: with two or more
+    # threads the first run sees only "no street" (first half: far away), later ones "not
+    # finite" first (second half: near, or NaN every 1000th row, and the last row far). The
+    # merged codes must follow first appearance overall and every row must equal what a small
+    # (single-run) batch gives.
+    rng = np.random.default_rng(3)
+    n = 3 * 65_536 + 7
+    xy = np.column_stack([rng.uniform(0, 100, n), rng.uniform(-20, 70, n)])
+    xy[: n // 2, 0] = 1000.0
+    xy[n // 2 :: 1000] = np.nan
+    xy[-1] = (1000.0, 0.0)
+    index = streetrank.StreetIndex(_streets())
+    big = index.snap(_points(xy.tolist()))
+    first_seen = list(dict.fromkeys(big["unmatched_reason"].dropna()))
+    assert list(big["unmatched_reason"].cat.categories) == first_seen == ["no street within 30 m", "coordinates not finite"]
+    small = [index.snap(_points(xy[k : k + 50_000].tolist())) for k in range(0, n, 50_000)]
+    want = pd.concat([s.astype({"unmatched_reason": object}) for s in small], ignore_index=True)
+    pd.testing.assert_frame_equal(big.astype({"unmatched_reason": object}), want)
+
+
+def test_raw_snap_takes_strided_arrays_and_checks_lengths() -> None:
+    index = streetrank.StreetIndex(_streets())
+    xy = np.array([[40.0, 10.0], [40.0, 45.0], [40.0, 500.0]])
+    strided = index._index.snap(xy[:, 0], xy[:, 1], "EPSG:32618", 30.0, 1.0)
+    contiguous = index._index.snap(xy[:, 0].copy(), xy[:, 1].copy(), "EPSG:32618", 30.0, 1.0)
+    assert xy[:, 0].strides != xy[:, 0].copy().strides
+    for k in ("segment", "distance_m", "side", "reason"):
+        np.testing.assert_array_equal(strided[k], contiguous[k])
+    with pytest.raises(streetrank.DataError, match="2 x but 3 y"):
+        index._index.snap(xy[:2, 0], xy[:, 1], "EPSG:32618", 30.0, 1.0)
+
+
+def test_repeated_snaps_in_other_crss_agree() -> None:
+    index = streetrank.StreetIndex(_streets())
+    pts = _points([(40, 10), (60, 47)])
+    first = index.snap(pts.to_crs("EPSG:4326"))
+    index.snap(pts.to_crs("EPSG:3857"))
+    again = index.snap(pts.to_crs("EPSG:4326"))
+    assert first["segment_id"].tolist() == again["segment_id"].tolist() == [10, 20]
+    assert first["distance_m"].tolist() == again["distance_m"].tolist()
+    assert index.snap(pts)["distance_m"].tolist() == pytest.approx(first["distance_m"].tolist(), abs=1e-6)

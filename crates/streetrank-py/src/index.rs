@@ -1,10 +1,12 @@
 //! `StreetIndex`: the core R-tree index, built once from numpy arrays and queried many times.
 
+use std::sync::{Mutex, PoisonError};
+
 use geo_types::{Coord, Point};
 use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
-use streetrank::{Segment, Side, SnapOptions, SnapOutcome, SourceId};
+use streetrank::{Segment, Side, SnapOptions, SnapOutcome, SourceId, UnmatchedReason};
 use streetrank_io::Crs;
 
 use crate::convert::{lines, slice1};
@@ -63,79 +65,122 @@ pub fn snap_options(max_distance_m: f64, ambiguity_tolerance_m: f64) -> PyResult
     Ok(opts)
 }
 
-/// Snap outcomes as columns: positions (`-1` for none), metres, side codes (0 left, 1 right,
-/// 2 on, -1 none), reason codes into `reasons` (-1 for matched).
-pub fn outcomes_to_py<'py>(
-    py: Python<'py>,
-    outcomes: &[SnapOutcome],
-) -> PyResult<Bound<'py, PyDict>> {
-    let n = outcomes.len();
-    let (mut seg, mut dist, mut frac, mut chain) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
-    let (mut side, mut ru, mut ru_m, mut amb, mut reason) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
-    let mut reasons: Vec<String> = Vec::new();
-    let pos = |i: usize| i64::try_from(i).unwrap_or(-1);
-    for o in outcomes {
-        match o {
-            SnapOutcome::Snapped(s) => {
-                seg.push(pos(s.segment));
-                dist.push(s.distance_m);
-                frac.push(s.fraction);
-                chain.push(s.chainage_m);
-                // Codes into `_SIDES` in _api.py, spelled as `Side::as_str` spells them.
-                side.push(match s.side {
-                    Side::Left => 0_i8,
-                    Side::Right => 1,
-                    _ => 2,
-                });
-                ru.push(s.runner_up.map_or(-1, |r| pos(r.segment)));
-                ru_m.push(s.runner_up.map_or(f64::NAN, |r| r.distance_m));
-                amb.push(s.ambiguous);
-                reason.push(-1_i32);
-            }
-            SnapOutcome::Unmatched(r) => {
-                seg.push(-1);
-                dist.push(f64::NAN);
-                frac.push(f64::NAN);
-                chain.push(f64::NAN);
-                side.push(-1);
-                ru.push(-1);
-                ru_m.push(f64::NAN);
-                amb.push(false);
-                let text = streetrank_io::unmatched_reason_text(r);
-                let k = match reasons.iter().position(|t| *t == text) {
-                    Some(k) => k,
-                    None => {
-                        reasons.push(text);
-                        reasons.len() - 1
-                    }
-                };
-                reason.push(i32::try_from(k).unwrap_or(i32::MAX));
+/// Snap outcomes as columns, built on plain Rust data (no GIL needed) and handed to numpy
+/// without copies by [`SnapColumns::into_py`].
+pub struct SnapColumns {
+    /// Segment positions in the index's input order, `-1` for none.
+    segment: Vec<i64>,
+    /// Metres to the segment, NaN for none.
+    distance_m: Vec<f64>,
+    /// Position along the segment in `0..=1`, NaN for none.
+    fraction: Vec<f64>,
+    /// Metres along the segment, NaN for none.
+    chainage_m: Vec<f64>,
+    /// Side codes into `_SIDES` in `_api.py`: 0 left, 1 right, 2 on, -1 none.
+    side: Vec<i8>,
+    /// Runner-up segment positions, `-1` for none.
+    runner_up: Vec<i64>,
+    /// Metres to the runner-up, NaN for none.
+    runner_up_m: Vec<f64>,
+    /// Whether the runner-up is within the ambiguity tolerance.
+    ambiguous: Vec<bool>,
+    /// Codes into `reasons`, `-1` for matched points.
+    reason: Vec<i32>,
+    /// The distinct unmatched reasons' texts, in order of first appearance.
+    reasons: Vec<String>,
+}
+
+/// The code of `text` in `texts`, added when new (two reason values can share a text).
+fn code_of(texts: &mut Vec<String>, text: String) -> i32 {
+    let k = match texts.iter().position(|t| *t == text) {
+        Some(k) => k,
+        None => {
+            texts.push(text);
+            texts.len() - 1
+        }
+    };
+    i32::try_from(k).unwrap_or(i32::MAX)
+}
+
+impl SnapColumns {
+    /// Splits outcomes into columns, in input order, in one pass. Reason codes index
+    /// `reasons`, in order of first appearance; each distinct reason is formatted once.
+    pub fn new(outcomes: &[SnapOutcome]) -> SnapColumns {
+        let n = outcomes.len();
+        let mut c = SnapColumns {
+            segment: Vec::with_capacity(n),
+            distance_m: Vec::with_capacity(n),
+            fraction: Vec::with_capacity(n),
+            chainage_m: Vec::with_capacity(n),
+            side: Vec::with_capacity(n),
+            runner_up: Vec::with_capacity(n),
+            runner_up_m: Vec::with_capacity(n),
+            ambiguous: Vec::with_capacity(n),
+            reason: Vec::with_capacity(n),
+            reasons: Vec::new(),
+        };
+        let mut seen: Vec<(UnmatchedReason, i32)> = Vec::new();
+        let pos = |i: usize| i64::try_from(i).unwrap_or(-1);
+        for o in outcomes {
+            match o {
+                SnapOutcome::Snapped(s) => {
+                    c.segment.push(pos(s.segment));
+                    c.distance_m.push(s.distance_m);
+                    c.fraction.push(s.fraction);
+                    c.chainage_m.push(s.chainage_m);
+                    // Codes into `_SIDES` in _api.py, spelled as `Side::as_str` spells them.
+                    c.side.push(match s.side {
+                        Side::Left => 0,
+                        Side::Right => 1,
+                        _ => 2,
+                    });
+                    c.runner_up.push(s.runner_up.map_or(-1, |r| pos(r.segment)));
+                    c.runner_up_m
+                        .push(s.runner_up.map_or(f64::NAN, |r| r.distance_m));
+                    c.ambiguous.push(s.ambiguous);
+                    c.reason.push(-1);
+                }
+                SnapOutcome::Unmatched(r) => {
+                    c.segment.push(-1);
+                    c.distance_m.push(f64::NAN);
+                    c.fraction.push(f64::NAN);
+                    c.chainage_m.push(f64::NAN);
+                    c.side.push(-1);
+                    c.runner_up.push(-1);
+                    c.runner_up_m.push(f64::NAN);
+                    c.ambiguous.push(false);
+                    let code = match seen.iter().find(|(v, _)| v == r) {
+                        Some(&(_, code)) => code,
+                        None => {
+                            let code =
+                                code_of(&mut c.reasons, streetrank_io::unmatched_reason_text(r));
+                            seen.push((*r, code));
+                            code
+                        }
+                    };
+                    c.reason.push(code);
+                }
             }
         }
+        c
     }
-    let d = PyDict::new(py);
-    d.set_item("segment", seg.into_pyarray(py))?;
-    d.set_item("distance_m", dist.into_pyarray(py))?;
-    d.set_item("fraction", frac.into_pyarray(py))?;
-    d.set_item("chainage_m", chain.into_pyarray(py))?;
-    d.set_item("side", side.into_pyarray(py))?;
-    d.set_item("runner_up", ru.into_pyarray(py))?;
-    d.set_item("runner_up_m", ru_m.into_pyarray(py))?;
-    d.set_item("ambiguous", amb.into_pyarray(py))?;
-    d.set_item("reason", reason.into_pyarray(py))?;
-    d.set_item("reasons", PyList::new(py, reasons)?)?;
-    Ok(d)
+
+    /// The columns as `{name: numpy array}` plus `reasons` (a list of texts); moves the
+    /// vectors into numpy without copying.
+    pub fn into_py(self, py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("segment", self.segment.into_pyarray(py))?;
+        d.set_item("distance_m", self.distance_m.into_pyarray(py))?;
+        d.set_item("fraction", self.fraction.into_pyarray(py))?;
+        d.set_item("chainage_m", self.chainage_m.into_pyarray(py))?;
+        d.set_item("side", self.side.into_pyarray(py))?;
+        d.set_item("runner_up", self.runner_up.into_pyarray(py))?;
+        d.set_item("runner_up_m", self.runner_up_m.into_pyarray(py))?;
+        d.set_item("ambiguous", self.ambiguous.into_pyarray(py))?;
+        d.set_item("reason", self.reason.into_pyarray(py))?;
+        d.set_item("reasons", PyList::new(py, self.reasons)?)?;
+        Ok(d)
+    }
 }
 
 /// An R-tree over street segments in one working CRS.
@@ -145,7 +190,13 @@ pub struct StreetIndex {
     work_crs: Crs,
     reprojected: bool,
     len: usize,
+    /// CRSs parsed from definitions `snap` was given, most recent last: PROJ takes tens of
+    /// milliseconds per parse (it opens its database), a fixed cost on every call otherwise.
+    parsed: Mutex<Vec<(String, Crs)>>,
 }
+
+/// How many parsed CRS definitions a `StreetIndex` remembers.
+const PARSED_CRS_CAPACITY: usize = 8;
 
 #[pymethods]
 impl StreetIndex {
@@ -171,41 +222,51 @@ impl StreetIndex {
             Ok(StreetIndex {
                 index: streetrank::StreetIndex::new(&segs),
                 reprojected: w != from,
+                parsed: Mutex::new(vec![
+                    (crs.to_owned(), from),
+                    (w.definition().to_owned(), w.clone()),
+                ]),
                 work_crs: w,
                 len: segs.len(),
             })
         })
     }
 
-    /// Snaps `(n, 2)` points given in `crs`; returns the outcome columns.
-    #[pyo3(signature = (coords, crs, max_distance_m, ambiguity_tolerance_m))]
+    /// Snaps points given as `x` and `y` arrays (any strides) in `crs`; returns the outcome
+    /// columns. Everything after reading the arguments runs with the GIL released.
+    #[pyo3(signature = (x, y, crs, max_distance_m, ambiguity_tolerance_m))]
     fn snap<'py>(
         &self,
         py: Python<'py>,
-        coords: PyReadonlyArray2<'py, f64>,
+        x: PyReadonlyArray1<'py, f64>,
+        y: PyReadonlyArray1<'py, f64>,
         crs: &str,
         max_distance_m: f64,
         ambiguity_tolerance_m: f64,
     ) -> PyResult<Bound<'py, PyDict>> {
         let opts = snap_options(max_distance_m, ambiguity_tolerance_m)?;
-        let from = crate::readers::crs(crs)?;
-        let flat = coords_slice(&coords)?;
-        let outcomes = py.detach(|| -> PyResult<Vec<SnapOutcome>> {
-            let pts: Vec<Point<f64>> = if from == self.work_crs {
-                flat.chunks_exact(2)
-                    .map(|c| Point::new(c[0], c[1]))
-                    .collect()
-            } else {
-                let mut xy: Vec<Coord<f64>> = flat
-                    .chunks_exact(2)
-                    .map(|c| Coord { x: c[0], y: c[1] })
-                    .collect();
-                to_work(&mut xy, &from, Some(&self.work_crs))?;
-                xy.into_iter().map(Point).collect()
+        let (x, y) = (x.as_array(), y.as_array());
+        if x.len() != y.len() {
+            return Err(data_error(format!(
+                "points: {} x but {} y coordinates",
+                x.len(),
+                y.len()
+            )));
+        }
+        let columns = py.detach(|| -> PyResult<SnapColumns> {
+            let from = self.parse_crs(crs)?;
+            let coord = |(&x, &y): (&f64, &f64)| Coord { x, y };
+            let mut xy: Vec<Coord<f64>> = match (x.as_slice(), y.as_slice()) {
+                (Some(xs), Some(ys)) => xs.iter().zip(ys).map(coord).collect(),
+                _ => x.iter().zip(y.iter()).map(coord).collect(),
             };
-            Ok(self.index.snap_all(&pts, &opts))
+            if from != self.work_crs {
+                to_work(&mut xy, &from, Some(&self.work_crs))?;
+            }
+            let pts: Vec<Point<f64>> = xy.into_iter().map(Point).collect();
+            Ok(SnapColumns::new(&self.index.snap_all(&pts, &opts)))
         })?;
-        outcomes_to_py(py, &outcomes)
+        columns.into_py(py)
     }
 
     /// Benchmark hook: seconds `snap_all` takes in Rust alone on `(n, 2)` points already in the
@@ -251,6 +312,30 @@ impl StreetIndex {
 
     fn __len__(&self) -> usize {
         self.len
+    }
+}
+
+impl StreetIndex {
+    /// `def` parsed, from the cache when this index has parsed it before.
+    fn parse_crs(&self, def: &str) -> PyResult<Crs> {
+        // A poisoned lock only means another thread panicked mid-update: the list is still valid.
+        let cached = {
+            let parsed = self.parsed.lock().unwrap_or_else(PoisonError::into_inner);
+            parsed
+                .iter()
+                .find(|(d, _)| d == def)
+                .map(|(_, c)| c.clone())
+        };
+        if let Some(c) = cached {
+            return Ok(c);
+        }
+        let crs = crate::readers::crs(def)?;
+        let mut parsed = self.parsed.lock().unwrap_or_else(PoisonError::into_inner);
+        if parsed.len() >= PARSED_CRS_CAPACITY {
+            parsed.remove(0);
+        }
+        parsed.push((def.to_owned(), crs.clone()));
+        Ok(crs)
     }
 }
 

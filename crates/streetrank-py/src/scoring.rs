@@ -13,7 +13,7 @@ use streetrank_io::Crs;
 
 use crate::convert::{coords, ids, opt_f64, opt_strings, slice1};
 use crate::errors::{config_error, core_error, data_error, io_error};
-use crate::index::{outcomes_to_py, segments, snap_options, to_work};
+use crate::index::{SnapColumns, segments, snap_options, to_work};
 use crate::readers::{crs, run_config};
 
 fn item<'py>(d: &Bound<'py, PyDict>, key: &str) -> PyResult<Bound<'py, PyAny>> {
@@ -190,7 +190,7 @@ pub fn score<'py>(
             .map_err(|e| core_error(&e))?;
         let table =
             streetrank_io::ranking_table(&net, &ranking, &work).map_err(|e| io_error(&e))?;
-        Ok((outcomes, ranking, table))
+        Ok((SnapColumns::new(&outcomes), ranking, table))
     })?;
     let d = PyDict::new(py);
     d.set_item("columns", crate::convert::table_to_py(py, &table)?)?;
@@ -200,7 +200,7 @@ pub fn score<'py>(
         .map(|&i| i64::try_from(i).unwrap_or(-1))
         .collect();
     d.set_item("order", order.into_pyarray(py))?;
-    d.set_item("outcomes", outcomes_to_py(py, &outcomes)?)?;
+    d.set_item("outcomes", outcomes.into_py(py)?)?;
     d.set_item("settings_hash", &ranking.settings_hash)?;
     d.set_item("as_of", ranking.as_of.0)?;
     d.set_item("notes", ranking.notes.clone())?;
