@@ -8,7 +8,7 @@ use streetrank_io::{Aggregate, Crs, Format, OnError, RunConfig};
 
 /// Rank street segments for repair from street centerlines, pavement ratings and 311 complaints.
 #[derive(Debug, Parser)]
-#[command(name = "streetrank", version, about, max_term_width = 100)]
+#[command(name = "streetrank", version, max_term_width = 100)]
 pub struct Cli {
     /// Options for every command.
     #[command(flatten)]
@@ -117,7 +117,7 @@ pub struct InputArgs {
     /// Bad records: fail (default) or skip and count them.
     #[arg(long, value_enum, value_name = "MODE")]
     pub on_error: Option<OnErrorArg>,
-    /// Metric CRS to work in [default: the UTM zone of the streets' centre].
+    /// Metric CRS to work in [default: the streets' own CRS when it is in metres, else the UTM zone of their centre].
     #[arg(long, value_name = "CRS")]
     pub work_crs: Option<String>,
 

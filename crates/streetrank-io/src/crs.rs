@@ -195,6 +195,54 @@ pub(crate) fn utm_zone(lon: f64) -> u32 {
     }
 }
 
+/// The working CRS for data in `source` covering `extent_lonlat` ([west, south, east, north]):
+/// `source` itself when it is projected in metres (no needless reprojection, and distances in the
+/// city's own CRS), else the UTM zone of the extent's centre. Returns it with a sentence saying
+/// why, for the load report.
+///
+/// Every front end (the CLI's readers, the Python package) chooses through this function, so they
+/// work in the same CRS and give the same answers.
+///
+/// # Errors
+///
+/// [`Error::Crs`] when PROJ cannot describe `source`.
+///
+/// # Examples
+///
+/// ```
+/// use streetrank_io::{Crs, choose_work_crs};
+/// let dc = [-77.12, 38.79, -76.91, 39.0];
+/// assert_eq!(choose_work_crs(&Crs::wgs84(), dc)?.0, Crs::epsg(32618));
+/// assert_eq!(choose_work_crs(&Crs::epsg(26985), dc)?.0, Crs::epsg(26985));
+/// # Ok::<(), streetrank_io::Error>(())
+/// ```
+pub fn choose_work_crs(source: &Crs, extent_lonlat: [f64; 4]) -> Result<(Crs, String)> {
+    let metric = !source.is_geographic()?
+        && source
+            .metres_per_unit()?
+            .is_some_and(|m| (m - 1.0).abs() < 1e-9);
+    if metric {
+        let why = format!(
+            "working CRS {} (the streets' own CRS, projected in metres)",
+            source.label()
+        );
+        return Ok((source.clone(), why));
+    }
+    let (lon, lat) = (
+        (extent_lonlat[0] + extent_lonlat[2]) / 2.0,
+        (extent_lonlat[1] + extent_lonlat[3]) / 2.0,
+    );
+    let utm = utm_for(lon, lat);
+    let hemi = if lat < 0.0 { 'S' } else { 'N' };
+    let why = format!(
+        "working CRS {} (UTM zone {}{hemi}, chosen from the streets' extent, since {} is not in metres)",
+        utm.label(),
+        utm_zone(lon),
+        source.label()
+    );
+    Ok((utm, why))
+}
+
 /// A transformation between two CRSs, with x = easting/longitude and
 /// y = northing/latitude on both sides.
 ///

@@ -30,7 +30,7 @@ pub use complaints::{
     DEFAULT_FAR_KM, LoadedComplaints, detect_axis_swap, read_complaints,
 };
 pub use config::{RunConfig, SnapSection, parse_config, read_config};
-pub use crs::{Crs, Transform, area_of_use_lonlat, transform_parallel, utm_for};
+pub use crs::{Crs, Transform, area_of_use_lonlat, choose_work_crs, transform_parallel, utm_for};
 pub use dates::{ACCEPTED_DATE_FORMATS, parse_timestamp, timestamp_from_epoch_millis};
 pub use digest::digest_file;
 pub use error::{Error, Result};

@@ -122,7 +122,9 @@ fn syracuse_zip_and_geojson_load_alike() {
         "{notes}"
     );
     assert!(
-        notes.contains("working CRS EPSG:32618 (UTM zone 18N, chosen from the streets' extent)"),
+        notes.contains(
+            "working CRS EPSG:32618 (UTM zone 18N, chosen from the streets' extent, since"
+        ),
         "{notes}"
     );
     assert!(notes.contains("source CRS from the .prj"), "{notes}");

@@ -11,7 +11,6 @@ use streetrank_io::Crs;
 
 use crate::convert::{lines, slice1};
 use crate::errors::{core_error, data_error, io_error};
-use crate::readers::choose_work_crs;
 
 /// Moves `xy` from `from` into the working CRS: `work` when given, else `from` itself when it is
 /// projected in metres, else the UTM zone of the data's centre. Returns the working CRS.
@@ -31,7 +30,9 @@ pub fn to_work(xy: &mut [Coord<f64>], from: &Crs, work: Option<&Crs>) -> PyResul
                     "no finite coordinates to choose a working CRS from",
                 ));
             }
-            choose_work_crs(from, (x0 + x1) / 2.0, (y0 + y1) / 2.0)?
+            streetrank_io::choose_work_crs(from, [x0, y0, x1, y1])
+                .map_err(|e| io_error(&e))?
+                .0
         }
     };
     if &target != from {

@@ -218,15 +218,3 @@ pub fn load_config(path: Option<PathBuf>, json: Option<&str>) -> PyResult<String
 pub fn run_config(json: &str) -> PyResult<RunConfig> {
     serde_json::from_str(json).map_err(|e| config_error(format!("config: {e}")))
 }
-
-/// The working CRS for data in `c` centred on (`lon`, `lat`): the CRS itself when it is projected
-/// in metres, else the UTM zone of the centre (as `read_streets` chooses for files).
-pub fn choose_work_crs(c: &Crs, lon: f64, lat: f64) -> PyResult<Crs> {
-    let geographic = c.is_geographic().map_err(|e| io_error(&e))?;
-    let metres = c.metres_per_unit().map_err(|e| io_error(&e))?;
-    if !geographic && metres == Some(1.0) {
-        Ok(c.clone())
-    } else {
-        Ok(streetrank_io::utm_for(lon, lat))
-    }
-}

@@ -10,7 +10,9 @@ use streetrank::{PropertyValue, Segment, SegmentAttributes, SourceId, StreetNetw
 use super::columns::{Columns, Problem, Row};
 use super::{LoadedStreets, StreetsOptions};
 use crate::error::fmt_number;
-use crate::{Crs, Error, LoadReport, Result, area_of_use_lonlat, transform_parallel, utm_for};
+use crate::{
+    Crs, Error, LoadReport, Result, area_of_use_lonlat, choose_work_crs, transform_parallel,
+};
 
 /// A geometry as read: the parts of a (multi)line, or why it is unusable.
 pub(crate) type RawGeometry = Result<Vec<Vec<Coord<f64>>>, Problem>;
@@ -164,20 +166,16 @@ impl<'a> Builder<'a> {
                 c.clone()
             }
             None => {
-                let (lon, lat) = ((extent[0] + extent[2]) / 2.0, (extent[1] + extent[3]) / 2.0);
-                let c = utm_for(lon, lat);
-                let zone = crate::crs::utm_zone(lon);
-                let hemi = if lat < 0.0 { 'S' } else { 'N' };
-                self.report.note(format!(
-                    "working CRS {} (UTM zone {zone}{hemi}, chosen from the streets' extent)",
-                    c.label()
-                ));
+                let (c, why) = choose_work_crs(&source_crs, extent)?;
+                self.report.note(why);
                 c
             }
         };
         check_work_crs(&work_crs)?;
-        transform_parallel(&source_crs, &work_crs, &mut self.coords)
-            .map_err(|e| self.crs_looks_wrong(&source_crs, &e.to_string()))?;
+        if work_crs != source_crs {
+            transform_parallel(&source_crs, &work_crs, &mut self.coords)
+                .map_err(|e| self.crs_looks_wrong(&source_crs, &e.to_string()))?;
+        }
 
         let mut segments = Vec::with_capacity(self.pending.len());
         let pending = std::mem::take(&mut self.pending);

@@ -81,8 +81,9 @@ pub struct StreetsOptions {
     pub mapping: StreetMapping,
     /// What to do with a bad feature (default: fail).
     pub on_error: OnError,
-    /// The metric CRS to work in (default: the WGS 84 UTM zone of the
-    /// streets' centre). Must be projected with metre units.
+    /// The metric CRS to work in (default: [`choose_work_crs`](crate::choose_work_crs): the
+    /// streets' own CRS when it is projected in metres, else the WGS 84 UTM zone of their
+    /// centre). Must be projected with metre units.
     pub work_crs: Option<Crs>,
 }
 
