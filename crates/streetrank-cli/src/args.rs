@@ -111,7 +111,7 @@ pub struct InputArgs {
     /// Condition ratings: .csv keyed by segment id.
     #[arg(long, value_name = "FILE")]
     pub ratings: Option<PathBuf>,
-    /// TOML config: [score], [snap], [streets], [complaints], [ratings] (see docs/scoring.md).
+    /// TOML config: [score], [snap], [streets], [complaints], [ratings] (see docs/config.md).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Bad records: fail (default) or skip and count them.
