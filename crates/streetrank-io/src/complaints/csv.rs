@@ -65,7 +65,7 @@ pub(super) fn read(
         x_name: name(cols.x),
         y_name: name(cols.y),
         records: collector.records,
-        drafts: collector.drafts,
+        drafts: collector.into_drafts(report)?,
         property_names: opts.mapping.keep.clone(),
         geojson: false,
     })

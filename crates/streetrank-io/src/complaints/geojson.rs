@@ -75,7 +75,7 @@ pub(super) fn read(
         x_name: name(c.x, "x"),
         y_name: name(c.y, "y"),
         records: coll.records,
-        drafts: coll.drafts,
+        drafts: coll.into_drafts(report)?,
         property_names: opts.mapping.keep.clone(),
         geojson: true,
     })

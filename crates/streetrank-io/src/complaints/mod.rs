@@ -12,11 +12,11 @@ mod geojson;
 mod open311;
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 
 use geo_types::{Coord, Point};
+use rayon::slice::ParallelSliceMut;
 use streetrank::{Complaint, PropertyValue, SourceId, Timestamp};
 
 use crate::crs::{Crs, Transform, transform_parallel};
@@ -578,12 +578,12 @@ pub(crate) struct Parsed {
     pub geojson: bool,
 }
 
-/// Accumulates drafts, checking ids for repeats and applying `on_error`.
+/// Accumulates drafts, applying `on_error` to rejected records; repeated ids are found once
+/// everything is read ([`Collector::into_drafts`]).
 pub(crate) struct Collector<'a> {
     path: &'a Path,
     on_error: OnError,
     id_field: Option<String>,
-    seen: HashMap<SourceId, usize>,
     pub drafts: Vec<Draft>,
     pub records: usize,
 }
@@ -594,7 +594,6 @@ impl<'a> Collector<'a> {
             path,
             on_error,
             id_field: cols.id.map(|i| cols.names[i].clone()),
-            seen: HashMap::new(),
             drafts: Vec::new(),
             records: 0,
         }
@@ -608,23 +607,57 @@ impl<'a> Collector<'a> {
         self.records += 1;
         match r {
             Ok(d) => {
-                if let Some(&first) = self.seen.get(&d.id) {
-                    let e = Error::record(
-                        self.path,
-                        d.record,
-                        self.id_field.as_deref(),
-                        format!("id `{}` was already used by record {first}", d.id),
-                        "complaint ids must be unique: remove the repeated row, map another id column with `id` in [complaints], or load with skipping to drop repeats",
-                    );
-                    report.skip_or_fail(self.on_error, "duplicate id", e)
-                } else {
-                    self.seen.insert(d.id.clone(), d.record);
-                    self.drafts.push(d);
-                    Ok(())
-                }
+                self.drafts.push(d);
+                Ok(())
             }
             Err(rej) => report.skip_or_fail(self.on_error, rej.reason, rej.error),
         }
+    }
+
+    /// The accepted drafts without repeated ids: every record whose id an earlier record
+    /// already has is an error under [`OnError::Fail`] (the first such record in file order)
+    /// or a counted skip, reported in file order.
+    ///
+    /// Found by sorting positions by id (in parallel) rather than with a map of copied ids
+    /// while reading, which a profile at 1M complaints put at 15% of the run.
+    pub fn into_drafts(self, report: &mut LoadReport) -> Result<Vec<Draft>> {
+        let mut drafts = self.drafts;
+        let mut order: Vec<usize> = (0..drafts.len()).collect();
+        order.par_sort_unstable_by(|&a, &b| drafts[a].id.cmp(&drafts[b].id).then(a.cmp(&b)));
+        // (position of the repeat, record number of the first holder of its id)
+        let mut repeats: Vec<(usize, usize)> = Vec::new();
+        let mut first: Option<usize> = None;
+        for (k, &i) in order.iter().enumerate() {
+            match first {
+                Some(f) if k > 0 && drafts[order[k - 1]].id == drafts[i].id => {
+                    repeats.push((i, drafts[f].record));
+                }
+                _ => first = Some(i),
+            }
+        }
+        if repeats.is_empty() {
+            return Ok(drafts);
+        }
+        repeats.sort_unstable();
+        let mut repeated = vec![false; drafts.len()];
+        for &(i, first_record) in &repeats {
+            let d = &drafts[i];
+            let e = Error::record(
+                self.path,
+                d.record,
+                self.id_field.as_deref(),
+                format!("id `{}` was already used by record {first_record}", d.id),
+                "complaint ids must be unique: remove the repeated row, map another id column with `id` in [complaints], or load with skipping to drop repeats",
+            );
+            report.skip_or_fail(self.on_error, "duplicate id", e)?;
+            repeated[i] = true;
+        }
+        let mut k = 0;
+        drafts.retain(|_| {
+            k += 1;
+            !repeated[k - 1]
+        });
+        Ok(drafts)
     }
 }
 
