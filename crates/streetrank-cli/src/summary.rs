@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 use streetrank::{Ranking, SnapOutcome};
-use streetrank_io::{LoadReport, RunConfig};
+use streetrank_io::{LoadReport, RunConfig, thousands};
 
 use crate::pipeline::Loaded;
 use crate::progress::Phases;
@@ -374,36 +374,5 @@ impl Summary {
             "top": self.top.iter().map(|t| json!({"rank": t.rank, "segment_id": t.id, "score": t.score, "complaints": t.complaints})).collect::<Vec<_>>(),
             "seconds": self.times.iter().map(|(n, t)| ((*n).to_owned(), json!(t))).collect::<serde_json::Map<_, _>>(),
         })
-    }
-}
-
-/// 12345 -> "12,345".
-pub fn thousands(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::thousands;
-
-    #[test]
-    fn thousands_separators() {
-        for (n, want) in [
-            (0, "0"),
-            (999, "999"),
-            (1000, "1,000"),
-            (7538, "7,538"),
-            (1_234_567, "1,234,567"),
-        ] {
-            assert_eq!(thousands(n), want);
-        }
     }
 }

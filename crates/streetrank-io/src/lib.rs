@@ -36,7 +36,7 @@ pub use digest::digest_file;
 pub use error::{Error, Result};
 pub use mapping::{detect_column, find_column, source_id_from_text};
 pub use ratings::{Aggregate, Ratings, RatingsMapping, apply_ratings, read_ratings};
-pub use report::{LoadReport, OnError, SKIP_EXAMPLES};
+pub use report::{LoadReport, OnError, SKIP_EXAMPLES, thousands};
 pub use run::{input_digest, merge_complaints, run_config_digest};
 pub use streets::{LoadedStreets, StreetMapping, StreetsOptions, read_streets};
 pub use tables::{assignments_table, ranking_table, unmatched_reason_text};

@@ -85,3 +85,24 @@ impl LoadReport {
         }
     }
 }
+
+/// A count with thousands separators, as messages and summaries print it: `7538` → `"7,538"`.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(streetrank_io::thousands(1_234_567), "1,234,567");
+/// assert_eq!(streetrank_io::thousands(999), "999");
+/// ```
+#[must_use]
+pub fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}

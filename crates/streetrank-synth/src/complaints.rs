@@ -7,7 +7,6 @@ use streetrank::{Complaint, SourceId, Timestamp};
 
 use crate::geom::{along, distance_to_line};
 use crate::rng::SplitMix64;
-use crate::time::civil_from_days;
 use crate::{City, CityOptions};
 
 /// The complaint categories and their shares: pothole 60%, street repair 25%,
@@ -115,7 +114,7 @@ impl ComplaintIter<'_> {
         let mut day = as_of_day.saturating_sub(1 + self.rng.below(730) as i64);
         if category == 0 {
             for _ in 0..32 {
-                let (_, month, _) = civil_from_days(day);
+                let (_, month, ..) = Timestamp(day.saturating_mul(Timestamp::DAY)).to_utc();
                 if self.rng.chance(POTHOLE_MONTH[month as usize - 1]) {
                     break;
                 }

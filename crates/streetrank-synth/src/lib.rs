@@ -46,7 +46,6 @@ mod geom;
 mod options;
 mod ratings;
 mod rng;
-mod time;
 mod write;
 
 pub use city::{CITY_CENTER, CRS_EPSG, City, Hotspot, RoadClass, generate_city};
@@ -56,7 +55,6 @@ pub use complaints::{
 pub use geom::distance_to_line;
 pub use options::CityOptions;
 pub use ratings::{RatingRow, ratings};
-pub use time::iso8601;
 pub use write::{write_complaints_csv, write_ratings_csv, write_streets_geojson};
 
 #[cfg(test)]

@@ -2,8 +2,6 @@
 
 use streetrank::Timestamp;
 
-use crate::time::days_from_civil;
-
 /// Options for [`generate_city`](crate::generate_city) and
 /// [`complaints`](crate::complaints).
 ///
@@ -38,7 +36,8 @@ impl Default for CityOptions {
             seed: 42,
             segments: 2_000,
             complaints: 20_000,
-            as_of: Timestamp(days_from_civil(2026, 6, 30) * Timestamp::DAY),
+            // 2026-06-30T00:00:00Z (Timestamp::from_ymd(2026, 6, 30), which is not const).
+            as_of: Timestamp(20_634 * Timestamp::DAY),
         }
     }
 }

@@ -135,7 +135,8 @@ fn presets_table() {
     let d = CityOptions::default();
     assert_eq!(Some(d.clone()), CityOptions::preset("small"));
     assert_eq!(d.get_seed(), 42);
-    assert_eq!(iso8601(d.get_as_of()), "2026-06-30T00:00:00Z");
+    assert_eq!(d.get_as_of().to_string(), "2026-06-30T00:00:00Z");
+    assert_eq!(Timestamp::from_ymd(2026, 6, 30), Some(d.get_as_of()));
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -475,7 +476,10 @@ fn writers_round_trip_with_identity() {
         let rec = rec.unwrap();
         rows += 1;
         assert_eq!(&rec[0], want.id.to_string());
-        assert_eq!(&rec[1], want.created.map(iso8601).unwrap_or_default());
+        assert_eq!(
+            &rec[1],
+            want.created.map(|t| t.to_string()).unwrap_or_default()
+        );
         assert_eq!(Some(&rec[2]), want.category.as_deref());
         assert_eq!(Some(&rec[3]), want.status.as_deref());
         assert!((rec[4].parse::<f64>().unwrap() - want.point.x()).abs() < 5e-8);

@@ -9,7 +9,6 @@ use std::io::{self, BufWriter, Write};
 
 use streetrank::{Complaint, PropertyValue};
 
-use crate::time::push_iso8601;
 use crate::{City, RatingRow};
 
 fn non_finite(what: &str, x: f64, y: f64) -> io::Error {
@@ -155,7 +154,7 @@ where
         // Writing to a String cannot fail.
         let _ = write!(id, "{}", c.id);
         if let Some(t) = c.created {
-            push_iso8601(&mut created, t);
+            let _ = write!(created, "{t}");
         }
         let _ = write!(lon_s, "{lon:.7}");
         let _ = write!(lat_s, "{lat:.7}");

@@ -26,6 +26,7 @@ use crate::mapping::{
     detect_column, list_columns, mapped_column, property_from_json, property_from_text,
     source_id_from_text,
 };
+use crate::report::thousands;
 use crate::{Error, LoadReport, OnError, Result};
 
 /// How the columns of a complaint file map onto a [`Complaint`].
@@ -304,19 +305,6 @@ fn km_outside(e: [f64; 4], c: Coord<f64>) -> f64 {
     let dx = (e[0] - c.x).max(c.x - e[2]).max(0.0) * km_per_degree_lon(e);
     let dy = (e[1] - c.y).max(c.y - e[3]).max(0.0) * KM_PER_DEGREE;
     dx.hypot(dy)
-}
-
-/// `7538` → `"7,538"`.
-fn thousands(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
 }
 
 // ---------------------------------------------------------------------------
