@@ -5,7 +5,7 @@
 //! shape type); the `.dbf` with the `dbase` crate's `TableWriterBuilder`.
 
 use std::collections::HashSet;
-use std::io::Write;
+use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use geo_types::{Coord, Geometry};
@@ -630,6 +630,10 @@ fn dbase_error(path: &Path, e: &dbase::Error) -> Error {
     Error::io(path, std::io::Error::other(e.to_string()))
 }
 
+/// The `.dbf` header's last-update date written by [`write_dbf`]: 1970-01-01, so output bytes
+/// do not depend on the day they are written.
+const DBF_FIXED_DATE: [u8; 3] = [70, 1, 1];
+
 fn write_dbf(
     table: &FeatureTable,
     plan: &[FieldPlan],
@@ -677,6 +681,14 @@ fn write_dbf(
         report.truncated_cells += row.truncated.get();
     }
     writer.finalize().map_err(|e| dbase_error(&path, &e))?;
+    drop(writer);
+    // The header's "last update" (bytes 1-3: years since 1900, month, day) is today's date as
+    // the dbase crate writes it; a fixed date makes the same inputs give the same bytes on any day.
+    let w = dbf.writer();
+    w.seek(SeekFrom::Start(1))
+        .and_then(|_| w.write_all(&DBF_FIXED_DATE))
+        .and_then(|()| w.seek(SeekFrom::End(0)))
+        .map_err(|e| Error::io(&path, e))?;
     if report.truncated_cells > 0 {
         report.warnings.push(format!(
             "{} text cells were cut to the Shapefile limit of {DBF_TEXT_MAX} bytes",
@@ -906,6 +918,33 @@ mod tests {
             std::fs::read_to_string(dir.path().join("ranked.prj"))
                 .unwrap()
                 .contains("GCS_WGS_1984")
+        );
+    }
+
+    /// Same table, same bytes, whatever the day: the `.dbf` date is fixed.
+    #[test]
+    fn output_bytes_do_not_depend_on_the_day() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut outputs = Vec::new();
+        for name in ["a.shp", "b.shp"] {
+            let path = dir.path().join(name);
+            write_shapefile(&lines_table(), &path, &WriteOptions::default()).unwrap();
+            let files: Vec<Vec<u8>> = ["shp", "shx", "dbf", "prj", "cpg"]
+                .iter()
+                .map(|ext| std::fs::read(path.with_extension(ext)).unwrap())
+                .collect();
+            outputs.push(files);
+        }
+        assert_eq!(outputs[0], outputs[1]);
+        assert_eq!(outputs[0][2][1..4], DBF_FIXED_DATE);
+        // The reader still accepts the file.
+        assert_eq!(
+            shapefile::dbase::Reader::from_path(dir.path().join("a.dbf"))
+                .unwrap()
+                .read()
+                .unwrap()
+                .len(),
+            lines_table().rows.len()
         );
     }
 
