@@ -133,6 +133,18 @@ pub struct InputArgs {
     /// Traffic (AADT) column.
     #[arg(long, value_name = "COLUMN", help_heading = "Street columns")]
     pub streets_aadt: Option<String>,
+    /// Pavement width column.
+    #[arg(long, value_name = "COLUMN", help_heading = "Street columns")]
+    pub streets_width: Option<String>,
+    /// Unit of the width column: m (default) or ft.
+    #[arg(long, value_name = "UNIT", help_heading = "Street columns")]
+    pub streets_width_unit: Option<String>,
+    /// Lane count column.
+    #[arg(long, value_name = "COLUMN", help_heading = "Street columns")]
+    pub streets_lanes: Option<String>,
+    /// WKT geometry column of a CSV street file [default: auto-detected: WKT, geometry, the_geom, geom].
+    #[arg(long, value_name = "COLUMN", help_heading = "Street columns")]
+    pub streets_geometry: Option<String>,
     /// District / ward column, for the equity factor.
     #[arg(long, value_name = "COLUMN", help_heading = "Street columns")]
     pub streets_district: Option<String>,
@@ -339,6 +351,10 @@ impl InputArgs {
         set(&mut s.road_class, self.streets_class.as_ref());
         set(&mut s.condition, self.streets_condition.as_ref());
         set(&mut s.aadt, self.streets_aadt.as_ref());
+        set(&mut s.width, self.streets_width.as_ref());
+        set(&mut s.width_unit, self.streets_width_unit.as_ref());
+        set(&mut s.lanes, self.streets_lanes.as_ref());
+        set(&mut s.geometry, self.streets_geometry.as_ref());
         set(&mut s.district, self.streets_district.as_ref());
         set(&mut s.layer, self.streets_layer.as_ref());
         if let Some(c) = crs_flag("streets-crs", self.streets_crs.as_ref())? {

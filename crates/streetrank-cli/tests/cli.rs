@@ -254,3 +254,32 @@ fn generate_is_deterministic() {
     let (_, rows) = read_csv(&tmp.path().join("a/complaints.csv"));
     assert_eq!(rows.len(), 2000);
 }
+
+/// Street mapping flags reach the reader: a bad `--streets-width-unit` is refused by name.
+#[test]
+fn street_mapping_flags_reach_the_reader() {
+    let mut args = score_args(Path::new("-"));
+    args.extend([
+        "--streets-width".into(),
+        "width_m".into(),
+        "--streets-width-unit".into(),
+        "furlongs".into(),
+    ]);
+    let run = streetrank(&args);
+    let (out, err) = text(&run);
+    assert_eq!(run.status.code(), Some(2), "{err}");
+    assert!(out.is_empty());
+    assert!(
+        err.contains("unknown `width_unit` \"furlongs\"") && err.contains("streets.geojson"),
+        "{err}"
+    );
+    let mut args = score_args(Path::new("-"));
+    args.extend([
+        "--streets-width".into(),
+        "width_m".into(),
+        "--streets-width-unit".into(),
+        "ft".into(),
+        "--quiet".into(),
+    ]);
+    assert!(streetrank(&args).status.success());
+}
