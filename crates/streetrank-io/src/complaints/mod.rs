@@ -602,6 +602,28 @@ impl<'a> Collector<'a> {
         }
     }
 
+    /// Everything read from a table-shaped file (CSV, Open311) whose x/y are named columns
+    /// (`noun` is what the format calls one: "column", "field").
+    pub fn into_parsed(
+        self,
+        cols: &Columns,
+        noun: &str,
+        keep: &[String],
+        report: &mut LoadReport,
+    ) -> Result<Parsed> {
+        let name = |i: Option<usize>| {
+            i.map_or_else(String::new, |i| format!("{noun} `{}`", cols.names[i]))
+        };
+        Ok(Parsed {
+            x_name: name(cols.x),
+            y_name: name(cols.y),
+            records: self.records,
+            drafts: self.into_drafts(report)?,
+            property_names: keep.to_vec(),
+            geojson: false,
+        })
+    }
+
     /// The accepted drafts without repeated ids: every record whose id an earlier record
     /// already has is an error under [`OnError::Fail`] (the first such record in file order)
     /// or a counted skip, reported in file order.

@@ -60,14 +60,5 @@ pub(super) fn read(
         let draft = build_draft(path, record, &cols, date_format, get, None);
         collector.accept(draft, report)?;
     }
-    let name =
-        |i: Option<usize>| i.map_or_else(String::new, |i| format!("field `{}`", cols.names[i]));
-    Ok(Parsed {
-        x_name: name(cols.x),
-        y_name: name(cols.y),
-        records: collector.records,
-        drafts: collector.into_drafts(report)?,
-        property_names: opts.mapping.keep.clone(),
-        geojson: false,
-    })
+    collector.into_parsed(&cols, "field", &opts.mapping.keep, report)
 }
