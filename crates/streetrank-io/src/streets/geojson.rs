@@ -20,17 +20,10 @@ const HEAD_BYTES: u64 = 1 << 20;
 /// Reads a GeoJSON FeatureCollection of (Multi)LineStrings.
 pub(crate) fn read_geojson(path: &Path, opts: &StreetsOptions) -> Result<LoadedStreets> {
     let mut report = LoadReport::new(path);
-    if std::fs::metadata(path)
-        .map_err(|e| Error::io(path, e))?
-        .len()
-        == 0
-    {
-        return Err(Error::file(
-            path,
-            "the file is empty (0 bytes)",
-            "give a GeoJSON FeatureCollection of LineString features",
-        ));
-    }
+    super::refuse_empty(
+        path,
+        "give a GeoJSON FeatureCollection of LineString features",
+    )?;
     let crs = match &opts.mapping.crs {
         Some(c) => {
             report.note(format!("source CRS {} from the mapping", c.label()));

@@ -153,6 +153,17 @@ pub fn read_streets(path: &Path, opts: &StreetsOptions) -> Result<LoadedStreets>
     }
 }
 
+/// Refuses a 0-byte street file with a message saying what the file should hold.
+pub(crate) fn refuse_empty(path: &Path, fix: &str) -> Result<()> {
+    let len = std::fs::metadata(path)
+        .map_err(|e| Error::io(path, e))?
+        .len();
+    if len == 0 {
+        return Err(Error::file(path, "the file is empty (0 bytes)", fix));
+    }
+    Ok(())
+}
+
 /// A path for messages about a member of an archive: `a.zip[dir/b.shp]`.
 pub(crate) fn member_path(archive: &Path, member: &str) -> PathBuf {
     PathBuf::from(format!("{}[{member}]", archive.display()))

@@ -17,17 +17,10 @@ const GEOMETRY_CANDIDATES: &[&str] = &["WKT", "geometry", "the_geom", "geom"];
 /// Reads a CSV file with one WKT LineString per row.
 pub(crate) fn read_wkt_csv(path: &Path, opts: &StreetsOptions) -> Result<LoadedStreets> {
     let mut report = LoadReport::new(path);
-    if std::fs::metadata(path)
-        .map_err(|e| Error::io(path, e))?
-        .len()
-        == 0
-    {
-        return Err(Error::file(
-            path,
-            "the file is empty (0 bytes)",
-            "give a CSV file with a header line and one street per row, its geometry as WKT",
-        ));
-    }
+    super::refuse_empty(
+        path,
+        "give a CSV file with a header line and one street per row, its geometry as WKT",
+    )?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
         .from_path(path)

@@ -346,24 +346,7 @@ mod tests {
         }
     }
 
-    /// Accepts `left` bytes, then fails every write.
-    struct FailAfter {
-        left: usize,
-    }
-
-    impl Write for FailAfter {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            if self.left == 0 {
-                return Err(std::io::Error::other("disk full"));
-            }
-            let n = buf.len().min(self.left);
-            self.left -= n;
-            Ok(n)
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
+    use crate::write::test_support::FailAfter;
 
     #[test]
     fn write_errors_are_io_errors_at_any_point() {

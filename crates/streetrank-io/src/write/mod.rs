@@ -271,6 +271,31 @@ fn write_stream<W: Write>(
     }
 }
 
+/// Test helpers shared by the writers' tests.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use std::io::Write;
+
+    /// Accepts `left` bytes, then fails every write.
+    pub(crate) struct FailAfter {
+        pub(crate) left: usize,
+    }
+
+    impl Write for FailAfter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.left == 0 {
+                return Err(std::io::Error::other("disk full"));
+            }
+            let n = buf.len().min(self.left);
+            self.left -= n;
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
