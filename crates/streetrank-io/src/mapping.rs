@@ -132,12 +132,11 @@ pub(crate) fn property_from_text(s: &str) -> PropertyValue {
     }
 }
 
-/// A CSV file opened for streaming: the reader positioned after the header,
-/// the header's column names, and the delimiter used.
+/// A CSV file opened for streaming: the reader positioned after the header, and the
+/// header's column names.
 pub(crate) struct CsvTable {
     pub reader: csv::Reader<Box<dyn Read>>,
     pub columns: Vec<String>,
-    pub delimiter: u8,
 }
 
 /// Picks the delimiter from the header line: the most frequent of `,` `;` and
@@ -214,11 +213,7 @@ pub(crate) fn open_csv(path: &Path) -> Result<CsvTable> {
             "the first line must name the columns",
         ));
     }
-    Ok(CsvTable {
-        reader,
-        columns,
-        delimiter,
-    })
+    Ok(CsvTable { reader, columns })
 }
 
 /// Maps a csv crate error to a file error naming the line and data row.

@@ -500,7 +500,7 @@ fn rows(c: &streetrank_io::LoadedComplaints) -> Vec<(String, String, f64, f64)> 
             let r = |v: f64| (v * 1e7).round() / 1e7;
             (
                 c.id.to_string(),
-                c.category.clone().unwrap_or_default(),
+                c.category.as_deref().unwrap_or_default().to_owned(),
                 r(lon),
                 r(lat),
             )

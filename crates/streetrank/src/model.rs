@@ -4,6 +4,7 @@
 //! never reprojects. `streetrank-io` reads files into these types.
 
 use std::fmt;
+use std::sync::Arc;
 
 use geo_types::{Coord, LineString, Point};
 use serde::{Deserialize, Serialize};
@@ -376,9 +377,13 @@ pub struct Complaint {
     /// When it was reported, if known.
     pub created: Option<Timestamp>,
     /// Category (service code or description), if mapped.
-    pub category: Option<String>,
-    /// Status (open, closed …), if mapped.
-    pub status: Option<String>,
+    ///
+    /// Shared (`Arc<str>`): readers give every complaint with the same category one
+    /// allocation, so a million complaints do not hold a million copies of `"Pothole"`.
+    /// Read it with `c.category.as_deref()`; set it with `Some("Pothole".into())`.
+    pub category: Option<Arc<str>>,
+    /// Status (open, closed …), if mapped; shared like [`Complaint::category`].
+    pub status: Option<Arc<str>>,
     /// Pass-through properties the user mapped explicitly, by name order of the reader.
     pub properties: Vec<PropertyValue>,
 }

@@ -1,63 +1,432 @@
-//! Complaints from CSV: streamed records, BOM and `;`/tab delimiters handled.
+//! Complaints from CSV: the file streamed in large blocks, each cut at record boundaries into
+//! pieces that are parsed in parallel straight into complaints; BOM and `;`/tab delimiters
+//! handled; the SHA-256 computed from the same blocks.
+//!
+//! Memory holds two blocks of the file (the one parsed and the next, read meanwhile) besides
+//! the complaints. Records are numbered, and errors reported, in file order, exactly as a
+//! sequential csv crate reader does: a piece numbers its records from 1 and counts its line
+//! ends, and the block's pieces are put together in order.
 
+use std::borrow::Cow;
+use std::fs::File;
+use std::io::{Read, Write};
 use std::path::Path;
 
-use super::{Cell, Collector, ComplaintsOptions, Parsed, Rejected, build_draft, resolve_columns};
-use crate::mapping::{csv_error, open_csv};
-use crate::{LoadReport, Result};
+use geo_types::Point;
+use rayon::prelude::*;
+use streetrank::{Complaint, Sha256Writer, SourceId};
 
-/// Reads every record of a CSV complaint file.
+use super::blocks::{Records, cuts};
+use super::{
+    Bad, COORDINATE_FIX, Collector, Columns, ComplaintsOptions, Interner, Parsed, coordinate_text,
+    resolve_columns,
+};
+use crate::dates::parse_timestamp;
+use crate::mapping::{property_from_text, sniff_delimiter, source_id_from_text};
+use crate::{Error, LoadReport, Result};
+
+/// Bytes read from the file at a time.
+pub(super) const BLOCK: usize = 32 << 20;
+/// Bytes per piece parsed on one thread: small enough to balance the threads, large enough
+/// that a piece's own copy of each category and status is shared by thousands of complaints.
+pub(super) const PIECE: usize = 1 << 20;
+
+/// Reads every record of a CSV complaint file; returns them with the file's SHA-256.
 pub(super) fn read(
     path: &Path,
     opts: &ComplaintsOptions,
     report: &mut LoadReport,
-) -> Result<Parsed> {
-    let mut table = open_csv(path)?;
-    if table.delimiter != b',' {
+) -> Result<(Parsed, String)> {
+    read_in_blocks(path, opts, report, BLOCK, PIECE)
+}
+
+/// [`read`] with the block and piece sizes given (tests use tiny ones).
+pub(super) fn read_in_blocks(
+    path: &Path,
+    opts: &ComplaintsOptions,
+    report: &mut LoadReport,
+    block: usize,
+    piece: usize,
+) -> Result<(Parsed, String)> {
+    let (block, piece) = (block.max(1), piece.max(1));
+    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let file_len = file.metadata().map_or(0, |m| m.len());
+    let mut buf = Vec::new();
+    let mut eof = fill(&mut file, &mut buf, block).map_err(|e| Error::io(path, e))?;
+    if buf.is_empty() {
+        return Err(Error::file(
+            path,
+            "the file is empty",
+            "give a CSV file with a header line and one row per record",
+        ));
+    }
+    // The delimiter from the header line, within what an 8 KiB buffered read first sees.
+    let start = if buf.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
+    let peek = &buf[..buf.len().min(8192)];
+    let line_end = peek[start..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(peek.len(), |p| p + start);
+    let delimiter = sniff_delimiter(&peek[start..line_end]);
+
+    // The header: the first record, read with a reader of its own as the csv crate does.
+    let (names, header_end, header_line) = loop {
+        let mut r = Records::new(&buf[start..], delimiter, false);
+        let got = r.next_record();
+        if !eof && (!got || r.ended_by_eof()) {
+            eof = fill(&mut file, &mut buf, block)
+                .map_err(|e| read_failed(path, "the header line", &e))?;
+            continue;
+        }
+        let names: Vec<String> = if got {
+            (0..r.len())
+                .map(|i| String::from_utf8_lossy(r.field(i)).trim().to_owned())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        break (names, start + r.consumed(), r.line());
+    };
+    if names.iter().all(String::is_empty) {
+        return Err(Error::file(
+            path,
+            "the header line is empty",
+            "the first line must name the columns",
+        ));
+    }
+    if delimiter != b',' {
         report.note(format!(
             "delimiter `{}` detected from the header line",
-            if table.delimiter == b'\t' {
+            if delimiter == b'\t' {
                 "tab".to_owned()
             } else {
-                char::from(table.delimiter).to_string()
+                char::from(delimiter).to_string()
             }
         ));
     }
-    let cols = resolve_columns(
-        path,
-        std::mem::take(&mut table.columns),
-        &opts.mapping,
-        report,
-        false,
-    )?;
+    let ncols = names.len();
+    let cols = resolve_columns(path, names, &opts.mapping, report, false)?;
     let mut collector = Collector::new(path, opts.on_error, &cols);
-    let date_format = opts.mapping.date_format.as_deref();
-    let mut row = csv::ByteRecord::new();
-    let mut record = 0usize;
+    let ctx = Ctx {
+        cols: &cols,
+        ncols,
+        delimiter,
+        date_format: opts.mapping.date_format.as_deref(),
+    };
+
+    let mut hasher = Sha256Writer::new();
+    let mut hashed = 0; // bytes of `buf` already hashed
+    let mut data_start = header_end;
+    let mut numbering = Numbering {
+        base: 0,
+        line_at: header_line,
+        last_record_line: header_line,
+    };
+    let mut first_block = true;
     loop {
-        match table.reader.read_byte_record(&mut row) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                let error = csv_error(path, &e, "a record");
-                // A row with too few or too many fields (half a last row) is one
-                // bad record: skippable. Anything else stops the file.
-                if matches!(e.kind(), ::csv::ErrorKind::UnequalLengths { .. }) {
-                    record += 1;
-                    let reason = "wrong number of fields";
-                    collector.accept(Err(Rejected { reason, error }), report)?;
-                    continue;
+        let region = &buf[data_start..];
+        let c = cuts(region, delimiter, piece);
+        let cut = if eof { Some(region.len()) } else { c.last };
+        let Some(cut) = cut else {
+            // Not one whole record in the buffer: read on.
+            eof =
+                fill(&mut file, &mut buf, block).map_err(|e| read_failed(path, "a record", &e))?;
+            continue;
+        };
+        let mut ranges = Vec::with_capacity(c.pieces.len() + 1);
+        let mut from = 0;
+        for &e in c.pieces.iter().filter(|&&e| e < cut) {
+            ranges.push(from..e);
+            from = e;
+        }
+        if from < cut {
+            ranges.push(from..cut);
+        }
+        let mut next = Vec::new();
+        if !eof {
+            next.reserve(block + region.len() - cut);
+            next.extend_from_slice(&region[cut..]);
+        }
+        let carry = next.len();
+        // Parse this block's pieces and hash its new bytes while the next block is read.
+        let ((outs, hash), more) = rayon::join(
+            || {
+                rayon::join(
+                    || {
+                        ranges
+                            .par_iter()
+                            .map(|r| parse_piece(&region[r.clone()], &ctx))
+                            .collect::<Vec<_>>()
+                    },
+                    || hasher.write_all(&buf[hashed..]),
+                )
+            },
+            || {
+                if eof {
+                    Ok(true)
+                } else {
+                    fill(&mut file, &mut next, block)
                 }
-                return Err(error);
+            },
+        );
+        hash.map_err(|e| Error::io(path, e))?;
+        let records_before = collector.records;
+        for out in outs {
+            numbering.merge(out, &mut collector, &ctx, report)?;
+        }
+        if first_block && cut > 0 {
+            // Room for the whole file's complaints at this block's density, so the vectors
+            // grow once rather than by doubling copies.
+            first_block = false;
+            let per_byte = (collector.records - records_before) as f64 / cut as f64;
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let want = (per_byte * file_len as f64 * 1.01) as usize;
+            let d = &mut collector.drafts;
+            d.complaints
+                .reserve(want.saturating_sub(d.complaints.len()));
+            d.records.reserve(want.saturating_sub(d.records.len()));
+        }
+        if eof {
+            break;
+        }
+        eof = more.map_err(|e| read_failed(path, "a record", &e))?;
+        buf = next;
+        hashed = carry;
+        data_start = 0;
+    }
+    let parsed = collector.into_parsed(&cols, "column", &opts.mapping.keep, report)?;
+    Ok((parsed, hasher.finish()))
+}
+
+/// Appends up to `want` bytes of the file to `buf`; `true` at the end of the file.
+fn fill(file: &mut File, buf: &mut Vec<u8>, want: usize) -> std::io::Result<bool> {
+    buf.reserve(want);
+    let n = Read::take(&mut *file, want as u64).read_to_end(buf)?;
+    Ok(n < want)
+}
+
+fn read_failed(path: &Path, what: &str, e: &std::io::Error) -> Error {
+    Error::file(
+        path,
+        format!("reading {what} failed: {e}"),
+        "check that the file is complete and readable",
+    )
+}
+
+/// What every piece needs to read its records.
+struct Ctx<'c> {
+    cols: &'c Columns,
+    ncols: usize,
+    delimiter: u8,
+    date_format: Option<&'c str>,
+}
+
+/// Why a record of a piece cannot be used.
+enum Problem {
+    Row(Bad),
+    /// Not as many fields as the header; `line` is the piece's line count before the record
+    /// (`None` for its first record).
+    Fields {
+        line: Option<u64>,
+        len: usize,
+    },
+}
+
+/// The records of one piece, numbered from 1 within it.
+struct PieceOut {
+    complaints: Vec<Complaint>,
+    /// Record number of each complaint.
+    records: Vec<usize>,
+    bad: Vec<(usize, Problem)>,
+    nrecords: usize,
+    /// Line ends in the piece.
+    lines: u64,
+    /// Line ends before the end of its last record.
+    last_line: Option<u64>,
+}
+
+fn parse_piece(data: &[u8], ctx: &Ctx<'_>) -> PieceOut {
+    let mut r = Records::new(data, ctx.delimiter, true);
+    let (mut categories, mut statuses) = (Interner::default(), Interner::default());
+    let mut out = PieceOut {
+        complaints: Vec::with_capacity(data.len() / 80),
+        records: Vec::with_capacity(data.len() / 80),
+        bad: Vec::new(),
+        nrecords: 0,
+        lines: 0,
+        last_line: None,
+    };
+    let mut prev_line = None;
+    while r.next_record() {
+        out.nrecords += 1;
+        let line = prev_line;
+        prev_line = Some(r.line());
+        if r.len() != ctx.ncols {
+            let len = r.len();
+            out.bad.push((out.nrecords, Problem::Fields { line, len }));
+            continue;
+        }
+        match complaint(&r, out.nrecords, ctx, &mut categories, &mut statuses) {
+            Ok(c) => {
+                out.complaints.push(c);
+                out.records.push(out.nrecords);
+            }
+            Err(b) => out.bad.push((out.nrecords, Problem::Row(b))),
+        }
+    }
+    out.last_line = prev_line;
+    out.lines = r.line();
+    out
+}
+
+/// A cell as text: borrowed when it is UTF-8, as the csv crate's lossy reading otherwise.
+fn text(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
+/// `str::trim`, without its work when the text starts and ends with a visible ASCII byte.
+fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
+}
+
+/// One record's complaint, its point as read (the same checks and messages as
+/// [`super::build_draft`]). Without an id column the id is the record number within the
+/// piece; [`Numbering::merge`] makes it the file's.
+fn complaint(
+    r: &Records<'_>,
+    record: usize,
+    ctx: &Ctx<'_>,
+    categories: &mut Interner,
+    statuses: &mut Interner,
+) -> std::result::Result<Complaint, Bad> {
+    let cols = ctx.cols;
+    let coordinate = |i: usize| {
+        coordinate_text(&text(r.field(i))).map_err(|(reason, problem)| Bad {
+            field: Some(i),
+            reason,
+            problem,
+            fix: COORDINATE_FIX,
+        })
+    };
+    let (Some(xi), Some(yi)) = (cols.x, cols.y) else {
+        return Err(Bad {
+            field: None,
+            reason: "missing geometry",
+            problem: "the record has no location".into(),
+            fix: "give every record a location",
+        });
+    };
+    let (x, y) = (coordinate(xi)?, coordinate(yi)?);
+    let id = match cols.id {
+        None => SourceId::Int(i64::try_from(record).unwrap_or(i64::MAX)),
+        Some(i) => {
+            let t = text(r.field(i));
+            if trim(&t).is_empty() {
+                return Err(Bad {
+                    field: Some(i),
+                    reason: "empty id",
+                    problem: "the id is empty".into(),
+                    fix: "give every record an id, or map another id column with `id` in [complaints]",
+                });
+            }
+            source_id_from_text(&t)
+        }
+    };
+    let created = match cols.created {
+        None => None,
+        Some(i) => parse_timestamp(&text(r.field(i)), ctx.date_format).map_err(|problem| Bad {
+            field: Some(i),
+            reason: "bad date",
+            problem,
+            fix: "fix the value, set `date_format` (a chrono format such as \"%d.%m.%Y %H:%M\") in [complaints], or load with skipping",
+        })?,
+    };
+    let shared = |i: Option<usize>, table: &mut Interner| {
+        let t = text(r.field(i?));
+        let t = trim(&t);
+        (!t.is_empty()).then(|| table.get(t))
+    };
+    Ok(Complaint {
+        id,
+        point: Point::new(x, y),
+        created,
+        category: shared(cols.category, categories),
+        status: shared(cols.status, statuses),
+        properties: cols
+            .keep
+            .iter()
+            .map(|&i| property_from_text(&text(r.field(i))))
+            .collect(),
+    })
+}
+
+/// Record and line numbers across pieces: what the pieces before have counted.
+struct Numbering {
+    /// Records before the next piece.
+    base: usize,
+    /// The csv crate's line count at the start of the next piece.
+    line_at: u64,
+    /// Its line count at the end of the last record (the position line of the next record).
+    last_record_line: u64,
+}
+
+impl Numbering {
+    /// Adds a piece's complaints to the collector and reports its bad records, in file order.
+    fn merge(
+        &mut self,
+        mut out: PieceOut,
+        collector: &mut Collector<'_>,
+        ctx: &Ctx<'_>,
+        report: &mut LoadReport,
+    ) -> Result<()> {
+        let path = collector.path;
+        for (local, problem) in out.bad {
+            let record = self.base + local;
+            let rejected = match problem {
+                Problem::Row(b) => b.at(path, record, ctx.cols),
+                Problem::Fields { line, len } => {
+                    let line = line.map_or(self.last_record_line, |l| self.line_at + l);
+                    super::Rejected {
+                        reason: "wrong number of fields",
+                        error: Error::record(
+                            path,
+                            record,
+                            None,
+                            format!(
+                                "line {line} has {len} fields where the header has {} (a truncated line or an unquoted delimiter)",
+                                ctx.ncols
+                            ),
+                            "repair the line, or quote values that contain the delimiter",
+                        ),
+                    }
+                }
+            };
+            report.skip_or_fail(collector.on_error, rejected.reason, rejected.error)?;
+        }
+        if ctx.cols.id.is_none() {
+            for (c, &r) in out.complaints.iter_mut().zip(&out.records) {
+                c.id = SourceId::Int(i64::try_from(self.base + r).unwrap_or(i64::MAX));
             }
         }
-        record += 1;
-        let get = |i: usize| -> Cell<'_> {
-            row.get(i)
-                .map_or(Cell::Missing, |b| Cell::Text(String::from_utf8_lossy(b)))
-        };
-        let draft = build_draft(path, record, &cols, date_format, get, None);
-        collector.accept(draft, report)?;
+        let d = &mut collector.drafts;
+        d.complaints.append(&mut out.complaints);
+        d.records.extend(out.records.iter().map(|r| self.base + r));
+        collector.records += out.nrecords;
+        self.base += out.nrecords;
+        if let Some(l) = out.last_line {
+            self.last_record_line = self.line_at + l;
+        }
+        self.line_at += out.lines;
+        Ok(())
     }
-    collector.into_parsed(&cols, "column", &opts.mapping.keep, report)
 }

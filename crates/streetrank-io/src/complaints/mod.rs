@@ -7,6 +7,7 @@
 //! [`ComplaintMapping::keep`] pass through: residents' names and addresses never
 //! flow into the results unless the user asks for them.
 
+mod blocks;
 mod csv;
 mod geojson;
 mod open311;
@@ -14,17 +15,17 @@ mod open311;
 use std::borrow::Cow;
 use std::io::Read;
 use std::path::Path;
+use std::sync::Arc;
 
 use geo_types::{Coord, Point};
 use rayon::slice::ParallelSliceMut;
-use streetrank::{Complaint, PropertyValue, SourceId, Timestamp};
+use streetrank::{Complaint, PropertyValue, SourceId};
 
 use crate::crs::{Crs, Transform, transform_parallel};
 use crate::dates::{parse_timestamp, timestamp_from_epoch_millis};
 use crate::error::fmt_number;
 use crate::mapping::{
-    detect_column, list_columns, mapped_column, property_from_json, property_from_text,
-    source_id_from_text,
+    detect_column, list_columns, mapped_column, property_from_json, source_id_from_text,
 };
 use crate::report::thousands;
 use crate::{Error, LoadReport, OnError, Result};
@@ -161,12 +162,15 @@ pub struct LoadedComplaints {
 /// ```
 pub fn read_complaints(path: &Path, opts: &ComplaintsOptions) -> Result<LoadedComplaints> {
     let mut report = LoadReport::new(path);
-    let parsed = match sniff_format(path)? {
-        Format::Csv => csv::read(path, opts, &mut report)?,
-        Format::GeoJson => geojson::read(path, opts, &mut report)?,
-        Format::Open311 => open311::read(path, opts, &mut report)?,
+    let (parsed, sha256) = match sniff_format(path)? {
+        Format::Csv => {
+            let (parsed, sha256) = csv::read(path, opts, &mut report)?;
+            (parsed, Some(sha256))
+        }
+        Format::GeoJson => (geojson::read(path, opts, &mut report)?, None),
+        Format::Open311 => (open311::read(path, opts, &mut report)?, None),
     };
-    finish(path, parsed, opts, report)
+    finish(path, parsed, sha256, opts, report)
 }
 
 /// Evidence about whether a file's x and y columns are swapped.
@@ -355,12 +359,11 @@ fn sniff_format(path: &Path) -> Result<Format> {
     })
 }
 
-/// One cell of a record, whatever the format.
+/// One cell of a JSON record (GeoJSON properties, an Open311 request); CSV cells are read in
+/// [`csv`].
 pub(crate) enum Cell<'a> {
     /// Absent (a JSON object without the key).
     Missing,
-    /// CSV text.
-    Text(Cow<'a, str>),
     /// A JSON value.
     Json(&'a serde_json::Value),
 }
@@ -520,16 +523,74 @@ pub(crate) fn resolve_columns(
     })
 }
 
-/// A complaint as read, before projection.
+/// One complaint as read: its record number and the complaint with its point still in the
+/// file's coordinates (x, y as given), before the axis check and projection.
 pub(crate) struct Draft {
     pub record: usize,
-    pub id: SourceId,
-    pub x: f64,
-    pub y: f64,
-    pub created: Option<Timestamp>,
-    pub category: Option<String>,
-    pub status: Option<String>,
-    pub properties: Vec<PropertyValue>,
+    pub complaint: Complaint,
+}
+
+/// The complaints read so far, points in the file's coordinates, with the record number of each
+/// (for messages): two vectors rather than one of [`Draft`]s, so the complaints are the final
+/// values and [`finish`] projects them in place.
+#[derive(Default)]
+pub(crate) struct Drafts {
+    pub complaints: Vec<Complaint>,
+    pub records: Vec<usize>,
+}
+
+/// Why a record cannot be used, before its record number is known (the parallel CSV reader
+/// numbers records once the pieces before it are counted): the field's column, a stable
+/// reason, the problem and the fix.
+pub(crate) struct Bad {
+    pub field: Option<usize>,
+    pub reason: &'static str,
+    pub problem: String,
+    pub fix: &'static str,
+}
+
+impl Bad {
+    /// The full error for record `record`.
+    pub fn at(self, path: &Path, record: usize, cols: &Columns) -> Rejected {
+        reject(
+            path,
+            record,
+            self.field.map(|i| cols.names[i].as_str()),
+            self.reason,
+            self.problem,
+            self.fix,
+        )
+    }
+}
+
+/// A shared copy of each distinct text (categories, statuses) met by one reader.
+#[derive(Default)]
+pub(crate) struct Interner {
+    /// The first few values, searched in order: files hold a handful.
+    few: Vec<Arc<str>>,
+    /// Every value once there are more than [`Interner::FEW`].
+    many: std::collections::HashSet<Arc<str>>,
+}
+
+impl Interner {
+    const FEW: usize = 16;
+
+    /// The shared copy of `text`.
+    pub fn get(&mut self, text: &str) -> Arc<str> {
+        if let Some(v) = self.few.iter().find(|v| ***v == *text) {
+            return Arc::clone(v);
+        }
+        if let Some(v) = self.many.get(text) {
+            return Arc::clone(v);
+        }
+        let v: Arc<str> = Arc::from(text);
+        if self.few.len() < Interner::FEW {
+            self.few.push(Arc::clone(&v));
+        } else {
+            self.many.insert(Arc::clone(&v));
+        }
+        v
+    }
 }
 
 /// A record that cannot be used: a stable reason and the full error.
@@ -554,7 +615,7 @@ fn reject(
 
 /// What a format reader hands to [`finish`].
 pub(crate) struct Parsed {
-    pub drafts: Vec<Draft>,
+    pub drafts: Drafts,
     /// Records seen (loaded or skipped).
     pub records: usize,
     /// Names of x and y for messages (`` column `Latitude` ``, or the geometry).
@@ -572,7 +633,7 @@ pub(crate) struct Collector<'a> {
     path: &'a Path,
     on_error: OnError,
     id_field: Option<String>,
-    pub drafts: Vec<Draft>,
+    pub drafts: Drafts,
     pub records: usize,
 }
 
@@ -582,7 +643,7 @@ impl<'a> Collector<'a> {
             path,
             on_error,
             id_field: cols.id.map(|i| cols.names[i].clone()),
-            drafts: Vec::new(),
+            drafts: Drafts::default(),
             records: 0,
         }
     }
@@ -595,7 +656,8 @@ impl<'a> Collector<'a> {
         self.records += 1;
         match r {
             Ok(d) => {
-                self.drafts.push(d);
+                self.drafts.complaints.push(d.complaint);
+                self.drafts.records.push(d.record);
                 Ok(())
             }
             Err(rej) => report.skip_or_fail(self.on_error, rej.reason, rej.error),
@@ -630,8 +692,11 @@ impl<'a> Collector<'a> {
     ///
     /// Found by sorting positions by id (in parallel) rather than with a map of copied ids
     /// while reading, which a profile at 1M complaints put at 15% of the run.
-    pub fn into_drafts(self, report: &mut LoadReport) -> Result<Vec<Draft>> {
-        let mut drafts = self.drafts;
+    pub fn into_drafts(self, report: &mut LoadReport) -> Result<Drafts> {
+        let Drafts {
+            complaints: mut drafts,
+            mut records,
+        } = self.drafts;
         let mut order: Vec<usize> = (0..drafts.len()).collect();
         order.par_sort_unstable_by(|&a, &b| drafts[a].id.cmp(&drafts[b].id).then(a.cmp(&b)));
         // (position of the repeat, record number of the first holder of its id)
@@ -640,23 +705,28 @@ impl<'a> Collector<'a> {
         for (k, &i) in order.iter().enumerate() {
             match first {
                 Some(f) if k > 0 && drafts[order[k - 1]].id == drafts[i].id => {
-                    repeats.push((i, drafts[f].record));
+                    repeats.push((i, records[f]));
                 }
                 _ => first = Some(i),
             }
         }
         if repeats.is_empty() {
-            return Ok(drafts);
+            return Ok(Drafts {
+                complaints: drafts,
+                records,
+            });
         }
         repeats.sort_unstable();
         let mut repeated = vec![false; drafts.len()];
         for &(i, first_record) in &repeats {
-            let d = &drafts[i];
             let e = Error::record(
                 self.path,
-                d.record,
+                records[i],
                 self.id_field.as_deref(),
-                format!("id `{}` was already used by record {first_record}", d.id),
+                format!(
+                    "id `{}` was already used by record {first_record}",
+                    drafts[i].id
+                ),
                 "complaint ids must be unique: remove the repeated row, map another id column with `id` in [complaints], or load with skipping to drop repeats",
             );
             report.skip_or_fail(self.on_error, "duplicate id", e)?;
@@ -667,18 +737,49 @@ impl<'a> Collector<'a> {
             k += 1;
             !repeated[k - 1]
         });
-        Ok(drafts)
+        let mut k = 0;
+        records.retain(|_| {
+            k += 1;
+            !repeated[k - 1]
+        });
+        Ok(Drafts {
+            complaints: drafts,
+            records,
+        })
     }
 }
 
 fn cell_text<'c>(cell: &'c Cell<'_>) -> Option<Cow<'c, str>> {
     match cell {
         Cell::Missing | Cell::Json(serde_json::Value::Null) => None,
-        Cell::Text(t) => Some(Cow::Borrowed(t.as_ref())),
         Cell::Json(serde_json::Value::String(s)) => Some(Cow::Borrowed(s.as_str())),
         Cell::Json(v) => Some(Cow::Owned(v.to_string())),
     }
     .filter(|t| !t.trim().is_empty())
+}
+
+/// What to do about a bad coordinate.
+pub(crate) const COORDINATE_FIX: &str =
+    "give every record a numeric coordinate, or load with skipping to drop such records";
+
+/// Reads a coordinate from a cell's text as written (blanks around it allowed): the value,
+/// or the reason and problem.
+pub(crate) fn coordinate_text(text: &str) -> std::result::Result<f64, (&'static str, String)> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(("empty coordinate", "the coordinate is empty".into()));
+    }
+    match t.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        Ok(_) => Err((
+            "bad coordinate",
+            format!("coordinate `{text}` is not a finite number"),
+        )),
+        Err(_) => Err((
+            "bad coordinate",
+            format!("coordinate `{text}` is not a number"),
+        )),
+    }
 }
 
 fn coordinate(
@@ -687,48 +788,21 @@ fn coordinate(
     name: &str,
     cell: &Cell<'_>,
 ) -> std::result::Result<f64, Rejected> {
-    let fix = "give every record a numeric coordinate, or load with skipping to drop such records";
-    let value = match cell {
-        Cell::Json(serde_json::Value::Number(n)) => n.as_f64(),
-        other => match cell_text(other) {
-            None => {
-                return Err(reject(
-                    path,
-                    record,
-                    Some(name),
-                    "empty coordinate",
-                    "the coordinate is empty".into(),
-                    fix,
-                ));
-            }
-            Some(t) => match t.trim().parse::<f64>() {
-                Ok(v) => Some(v),
-                Err(_) => {
-                    return Err(reject(
-                        path,
-                        record,
-                        Some(name),
-                        "bad coordinate",
-                        format!("coordinate `{t}` is not a number"),
-                        fix,
-                    ));
-                }
-            },
-        },
+    let fail = |(reason, problem): (&'static str, String)| {
+        reject(path, record, Some(name), reason, problem, COORDINATE_FIX)
     };
-    match value {
-        Some(v) if v.is_finite() => Ok(v),
-        _ => Err(reject(
-            path,
-            record,
-            Some(name),
-            "bad coordinate",
-            format!(
-                "coordinate `{}` is not a finite number",
-                cell_text(cell).unwrap_or_default()
-            ),
-            fix,
-        )),
+    match cell {
+        Cell::Json(serde_json::Value::Number(n)) => match n.as_f64() {
+            Some(v) if v.is_finite() => Ok(v),
+            _ => Err(fail((
+                "bad coordinate",
+                format!(
+                    "coordinate `{}` is not a finite number",
+                    cell_text(cell).unwrap_or_default()
+                ),
+            ))),
+        },
+        other => coordinate_text(&cell_text(other).unwrap_or_default()).map_err(fail),
     }
 }
 
@@ -806,25 +880,25 @@ pub(crate) fn build_draft<'c>(
             }
         }
     };
-    let text = |i: Option<usize>| i.and_then(|i| cell_text(&get(i)).map(|t| t.trim().to_owned()));
+    let text = |i: Option<usize>| i.and_then(|i| cell_text(&get(i)).map(|t| Arc::from(t.trim())));
     let properties = cols
         .keep
         .iter()
         .map(|&i| match get(i) {
             Cell::Missing => PropertyValue::Null,
-            Cell::Text(t) => property_from_text(&t),
             Cell::Json(v) => property_from_json(v),
         })
         .collect();
     Ok(Draft {
         record,
-        id,
-        x,
-        y,
-        created,
-        category: text(cols.category),
-        status: text(cols.status),
-        properties,
+        complaint: Complaint {
+            id,
+            point: Point::new(x, y),
+            created,
+            category: text(cols.category),
+            status: text(cols.status),
+            properties,
+        },
     })
 }
 
@@ -832,6 +906,7 @@ pub(crate) fn build_draft<'c>(
 fn finish(
     path: &Path,
     parsed: Parsed,
+    sha256: Option<String>,
     opts: &ComplaintsOptions,
     mut report: LoadReport,
 ) -> Result<LoadedComplaints> {
@@ -861,15 +936,19 @@ fn finish(
         }
     };
     let geographic = source_crs.is_geographic()?;
-    let mut drafts = parsed.drafts;
+    let Drafts {
+        complaints: mut drafts,
+        records,
+    } = parsed.drafts;
 
     // Both readings as lon/lat, when there is something to check them against.
-    let lonlat = |swap: bool, drafts: &[Draft]| -> Result<Vec<Coord<f64>>> {
+    let lonlat = |swap: bool, drafts: &[Complaint]| -> Result<Vec<Coord<f64>>> {
         let raw = drafts.iter().map(|d| {
+            let (x, y) = d.point.x_y();
             if swap {
-                Coord { x: d.y, y: d.x }
+                Coord { x: y, y: x }
             } else {
-                Coord { x: d.x, y: d.y }
+                Coord { x, y }
             }
         });
         if geographic {
@@ -954,7 +1033,7 @@ fn finish(
     }
     if swapped {
         for d in &mut drafts {
-            std::mem::swap(&mut d.x, &mut d.y);
+            d.point = Point::new(d.point.y(), d.point.x());
         }
     }
 
@@ -962,17 +1041,18 @@ fn finish(
     let mut keep = vec![true; drafts.len()];
     if geographic {
         for (k, d) in drafts.iter().enumerate() {
-            let in_range = (-90.0..=90.0).contains(&d.y) && (-360.0..=360.0).contains(&d.x);
+            let (x, y) = d.point.x_y();
+            let in_range = (-90.0..=90.0).contains(&y) && (-360.0..=360.0).contains(&x);
             if !in_range {
                 keep[k] = false;
                 let e = Error::record(
                     path,
-                    d.record,
+                    records[k],
                     None,
                     format!(
                         "longitude/latitude ({}, {}) is out of range",
-                        fmt_number(d.x),
-                        fmt_number(d.y)
+                        fmt_number(x),
+                        fmt_number(y)
                     ),
                     "latitude must be within ±90° and longitude within ±360°; check the columns and `crs` in [complaints]",
                 );
@@ -1000,7 +1080,7 @@ fn finish(
     }
 
     // Project into the work CRS.
-    let mut coords: Vec<Coord<f64>> = drafts.iter().map(|d| Coord { x: d.x, y: d.y }).collect();
+    let mut coords: Vec<Coord<f64>> = drafts.iter().map(|d| d.point.0).collect();
     let all_ok = keep.iter().all(|k| *k)
         && transform_parallel(&source_crs, &opts.work_crs, &mut coords).is_ok();
     if !all_ok {
@@ -1009,18 +1089,18 @@ fn finish(
             if !keep[k] {
                 continue;
             }
-            match t.point(d.x, d.y) {
+            match t.point(d.point.x(), d.point.y()) {
                 Ok((x, y)) => coords[k] = Coord { x, y },
                 Err(err) => {
                     keep[k] = false;
                     let e = Error::record(
                         path,
-                        d.record,
+                        records[k],
                         None,
                         format!(
                             "({}, {}) cannot be projected from {} to {}: {err}",
-                            d.x,
-                            d.y,
+                            d.point.x(),
+                            d.point.y(),
                             source_crs.label(),
                             opts.work_crs.label()
                         ),
@@ -1031,21 +1111,26 @@ fn finish(
             }
         }
     }
-    let mut complaints = Vec::with_capacity(drafts.len());
-    for ((d, c), k) in drafts.into_iter().zip(coords).zip(keep) {
-        if !k {
-            continue;
+    // The first kept complaint projected to a non-finite point stops the load, as
+    // `Complaint::new` says.
+    for ((d, c), k) in drafts.iter().zip(&coords).zip(&keep) {
+        if *k && !(c.x.is_finite() && c.y.is_finite()) {
+            if let Err(source) = Complaint::new(d.id.clone(), Point(*c)) {
+                return Err(Error::Model {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
         }
-        let mut complaint = Complaint::new(d.id, Point(c)).map_err(|source| Error::Model {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        complaint.created = d.created;
-        complaint.category = d.category;
-        complaint.status = d.status;
-        complaint.properties = d.properties;
-        complaints.push(complaint);
     }
+    let mut complaints = drafts;
+    let mut k = 0;
+    complaints.retain_mut(|c| {
+        k += 1;
+        c.point = Point(coords[k - 1]);
+        keep[k - 1]
+    });
+    drop(coords);
     report.loaded = complaints.len();
     Ok(LoadedComplaints {
         complaints,
@@ -1054,7 +1139,10 @@ fn finish(
         swapped,
         far_away,
         report,
-        sha256: crate::digest::digest_file(path)?,
+        sha256: match sha256 {
+            Some(s) => s,
+            None => crate::digest::digest_file(path)?,
+        },
     })
 }
 

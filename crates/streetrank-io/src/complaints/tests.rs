@@ -591,3 +591,15 @@ fn unknown_json_and_empty_geojson() {
     let e = read_complaints(&p, &opts(None)).unwrap_err();
     assert!(e.to_string().contains("no coordinate columns found"), "{e}");
 }
+
+/// Reads the CSV named by `STREETRANK_READ_CSV` (for profiling: `cargo test --release -p streetrank-io
+/// read_env_csv -- --ignored`, then callgrind or `perf stat` on the test binary).
+#[test]
+#[ignore = "profiling helper: needs STREETRANK_READ_CSV"]
+fn read_env_csv() {
+    let path = PathBuf::from(std::env::var_os("STREETRANK_READ_CSV").unwrap());
+    let mut o = opts(None);
+    o.mapping.id = Some("request_id".into());
+    let l = read_complaints(&path, &o).unwrap();
+    eprintln!("{} complaints, sha256 {}", l.complaints.len(), l.sha256);
+}
