@@ -81,7 +81,7 @@ const DATES: &[&str] = &["%Y-%m-%d", "%Y/%m/%d", "%m/%d/%Y"];
 /// # Ok::<(), String>(())
 /// ```
 pub fn parse_timestamp(value: &str, format: Option<&str>) -> Result<Option<Timestamp>, String> {
-    let v = value.trim();
+    let v = crate::mapping::trim(value);
     if v.is_empty() {
         return Ok(None);
     }

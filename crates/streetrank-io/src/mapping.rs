@@ -100,10 +100,22 @@ pub(crate) fn missing_column(path: &Path, columns: &[String], setting: &str, nam
 /// ```
 #[must_use]
 pub fn source_id_from_text(text: &str) -> SourceId {
-    let t = text.trim();
+    let t = trim(text);
+    // Canonical: what `i.to_string()` writes, checked without writing it.
+    let digits = t.strip_prefix('-').unwrap_or(t);
+    let canonical = !digits.starts_with(['0', '+']) || t == "0";
     match t.parse::<i64>() {
-        Ok(i) if i.to_string() == t => SourceId::Int(i),
+        Ok(i) if canonical => SourceId::Int(i),
         _ => SourceId::Text(t.to_owned()),
+    }
+}
+
+/// [`str::trim`], without its work when the text starts and ends with a visible ASCII
+/// character (the common case of a table cell).
+pub(crate) fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => s,
+        _ => s.trim(),
     }
 }
 
@@ -299,6 +311,13 @@ mod tests {
                 SourceId::from("99999999999999999999"),
             ),
             ("", SourceId::from("")),
+            ("0", SourceId::Int(0)),
+            ("-0", SourceId::from("-0")),
+            ("-07", SourceId::from("-07")),
+            ("-+7", SourceId::from("-+7")),
+            ("\u{a0}12\t", SourceId::Int(12)),
+            ("9223372036854775807", SourceId::Int(i64::MAX)),
+            ("-9223372036854775808", SourceId::Int(i64::MIN)),
         ];
         for (t, want) in cases {
             assert_eq!(&source_id_from_text(t), want, "{t:?}");

@@ -166,9 +166,9 @@ pub fn read_complaints<'py>(
         .map(|c| c.created.map_or(i64::MIN, |t| t.0))
         .collect();
     d.set_item("created", created.into_pyarray(py))?;
-    let v: Vec<Option<String>> = cs.iter().map(|c| c.category.clone()).collect();
+    let v: Vec<Option<&str>> = cs.iter().map(|c| c.category.as_deref()).collect();
     d.set_item("category", v)?;
-    let v: Vec<Option<String>> = cs.iter().map(|c| c.status.clone()).collect();
+    let v: Vec<Option<&str>> = cs.iter().map(|c| c.status.as_deref()).collect();
     d.set_item("status", v)?;
     d.set_item(
         "properties",

@@ -117,8 +117,8 @@ fn complaints(py: Python<'_>, d: &Bound<'_, PyDict>, work: &Crs) -> PyResult<Vec
     for (k, id) in ids.into_iter().enumerate() {
         let mut c = Complaint::new(id, Point(xy[k])).map_err(|e| core_error(&e))?;
         c.created = (created[k] != i64::MIN).then_some(Timestamp(created[k]));
-        c.category.clone_from(&category[k]);
-        c.status.clone_from(&status[k]);
+        c.category = category[k].as_deref().map(Into::into);
+        c.status = status[k].as_deref().map(Into::into);
         out.push(c);
     }
     Ok(out)

@@ -222,8 +222,8 @@ impl ComplaintIter<'_> {
         let mut complaint = Complaint::new(id, Point::from(point))
             .ok()?
             .with_created(created.map(Timestamp));
-        complaint.category = Some(CATEGORIES[category].0.to_owned());
-        complaint.status = Some(if status { "Open" } else { "Closed" }.to_owned());
+        complaint.category = Some(CATEGORIES[category].0.into());
+        complaint.status = Some(if status { "Open" } else { "Closed" }.into());
         let distance_m = distance_to_line(point, &segment.geometry.0);
         let out = LabeledComplaint {
             complaint,

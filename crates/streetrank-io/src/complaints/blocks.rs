@@ -190,11 +190,26 @@ impl<'a> Records<'a> {
 
     /// Field `i` of the current record (empty past the last field).
     pub fn field(&self, i: usize) -> &[u8] {
+        self.out.get(self.bounds(i)).unwrap_or_default()
+    }
+
+    /// The current record's field bytes, all fields one after the other.
+    pub fn bytes(&self) -> &[u8] {
+        let end = if self.nfields == 0 {
+            0
+        } else {
+            self.ends[self.nfields - 1]
+        };
+        self.out.get(..end).unwrap_or_default()
+    }
+
+    /// Where field `i` lies in [`Records::bytes`] (empty past the last field).
+    pub fn bounds(&self, i: usize) -> std::ops::Range<usize> {
         if i >= self.nfields {
-            return &[];
+            return 0..0;
         }
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        self.out.get(start..self.ends[i]).unwrap_or_default()
+        start..self.ends[i]
     }
 
     /// csv-core's line count: line ends read so far (plus 1 unless `inside`).

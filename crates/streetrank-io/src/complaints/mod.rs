@@ -765,9 +765,12 @@ pub(crate) const COORDINATE_FIX: &str =
 /// Reads a coordinate from a cell's text as written (blanks around it allowed): the value,
 /// or the reason and problem.
 pub(crate) fn coordinate_text(text: &str) -> std::result::Result<f64, (&'static str, String)> {
-    let t = text.trim();
+    let t = crate::mapping::trim(text);
     if t.is_empty() {
         return Err(("empty coordinate", "the coordinate is empty".into()));
+    }
+    if let Some(v) = short_decimal(t) {
+        return Ok(v);
     }
     match t.parse::<f64>() {
         Ok(v) if v.is_finite() => Ok(v),
@@ -780,6 +783,44 @@ pub(crate) fn coordinate_text(text: &str) -> std::result::Result<f64, (&'static 
             format!("coordinate `{text}` is not a number"),
         )),
     }
+}
+
+/// Exact powers of ten as `f64` (10^22 is the last one a double holds exactly).
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// `-?digits[.digits]` with at most 15 digits in all, the way coordinates are written, parsed
+/// without the general algorithm: the digits make an integer below 2^53 and the power of ten
+/// is exact, so one division is correctly rounded and equals what `str::parse::<f64>` gives
+/// (Clinger's fast path, which the standard parser takes for the same input). `None` for
+/// anything else.
+fn short_decimal(t: &str) -> Option<f64> {
+    let b = t.as_bytes();
+    let (negative, b) = match b {
+        [b'-', rest @ ..] => (true, rest),
+        _ => (false, b),
+    };
+    let (mut mantissa, mut digits, mut fraction, mut dot) = (0u64, 0usize, 0usize, false);
+    for &c in b {
+        match c {
+            b'0'..=b'9' if digits < 15 => {
+                mantissa = mantissa * 10 + u64::from(c - b'0');
+                digits += 1;
+                fraction += usize::from(dot);
+            }
+            b'.' if !dot => dot = true,
+            _ => return None,
+        }
+    }
+    // At least one digit before and after a dot, as the common spelling has.
+    if digits == 0 || (dot && (fraction == 0 || fraction == digits)) {
+        return None;
+    }
+    #[allow(clippy::cast_precision_loss)] // below 10^15 < 2^53: exact
+    let v = mantissa as f64 / POW10[fraction];
+    Some(if negative { -v } else { v })
 }
 
 fn coordinate(
@@ -1114,13 +1155,14 @@ fn finish(
     // The first kept complaint projected to a non-finite point stops the load, as
     // `Complaint::new` says.
     for ((d, c), k) in drafts.iter().zip(&coords).zip(&keep) {
-        if *k && !(c.x.is_finite() && c.y.is_finite()) {
-            if let Err(source) = Complaint::new(d.id.clone(), Point(*c)) {
-                return Err(Error::Model {
-                    path: path.to_path_buf(),
-                    source,
-                });
-            }
+        if *k
+            && !(c.x.is_finite() && c.y.is_finite())
+            && let Err(source) = Complaint::new(d.id.clone(), Point(*c))
+        {
+            return Err(Error::Model {
+                path: path.to_path_buf(),
+                source,
+            });
         }
     }
     let mut complaints = drafts;

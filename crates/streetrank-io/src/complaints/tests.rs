@@ -603,3 +603,121 @@ fn read_env_csv() {
     let l = read_complaints(&path, &o).unwrap();
     eprintln!("{} complaints, sha256 {}", l.complaints.len(), l.sha256);
 }
+
+/// The short-decimal path gives exactly what `str::parse` gives, and declines the rest.
+#[test]
+fn short_decimals_parse_like_std() {
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for _ in 0..200_000 {
+        let int = next() % 1_000;
+        let places = usize::try_from(next() % 13).unwrap();
+        let frac = next() % 10u64.pow(u32::try_from(places).unwrap());
+        let sign = if next() % 2 == 0 { "-" } else { "" };
+        let t = if places == 0 {
+            format!("{sign}{int}")
+        } else {
+            format!("{sign}{int}.{frac:0places$}")
+        };
+        let want = t.parse::<f64>().unwrap();
+        let got = short_decimal(&t).unwrap();
+        assert_eq!(got.to_bits(), want.to_bits(), "{t}");
+    }
+    for t in [
+        "",
+        "-",
+        ".5",
+        "5.",
+        "1e5",
+        "+1",
+        "1.2.3",
+        "1234567890123456",
+        "0x10",
+        " 1",
+    ] {
+        assert_eq!(short_decimal(t), None, "{t}");
+    }
+    assert_eq!(
+        short_decimal("-0.0").unwrap().to_bits(),
+        (-0.0f64).to_bits()
+    );
+    assert_eq!(
+        short_decimal("123456789012345"),
+        Some(123_456_789_012_345.0)
+    );
+}
+
+/// Block and piece boundaries anywhere (tiny sizes) give the same complaints, report and hash
+/// as the default sizes: records split across blocks, quoted newlines across a boundary,
+/// CRLF, a BOM, a missing final newline and a bad last row.
+#[test]
+fn block_boundaries_do_not_change_the_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let texts = [
+        "\u{feff}id;lon;lat;created;category;status;note\r\n1;-76.1;43.05;2016-04-12 07:54:00;Pothole;Open;\"a\r\nb; c\"\r\n2;-76.11;43.06;;Pothole;Closed;\r\n\r\n3;-76.12;43.07;4/12/2016 7:54;\"Street\nlight\";Open;\"say \"\"hi\"\"\"\r\n4;-76.13;43.08;;;;x",
+        "id,lon,lat,category\n7,-76.1,43.05,Pothole\n8,-76.1,43.05,Pothole\n9,-76.1,43.05\n10,-76.2,43.1,Sidewalk",
+        "lon,lat,status\n-76.1,43.05,\"open\"\n-76.1,43.05,open\n\"-76.1\",\"43.05\",\"closed\"\n-76.1,43.05,closed\n",
+        "lon,lat,category\r-76.1,43.05,a\r-76.1,43.05,b\r-76.1,43.05,a\r",
+    ];
+    for (k, text) in texts.iter().enumerate() {
+        let p = write(&dir, &format!("b{k}.csv"), text);
+        for on_error in [OnError::Skip, OnError::List, OnError::Fail] {
+            let mut o = opts(Some(SYRACUSE));
+            o.on_error = on_error;
+            o.mapping.keep = if k == 0 { vec!["note".into()] } else { vec![] };
+            let run = |block: usize, piece: usize| {
+                let mut report = LoadReport::new(&p);
+                csv::read_in_blocks(&p, &o, &mut report, block, piece)
+                    .and_then(|(parsed, sha)| finish(&p, parsed, Some(sha), &o, report))
+                    .map(|l| {
+                        (
+                            l.complaints,
+                            l.report.skipped,
+                            l.report.skip_examples,
+                            l.report.notes,
+                            l.sha256,
+                        )
+                    })
+                    .map_err(|e| e.to_string())
+            };
+            let want = run(csv::BLOCK, csv::PIECE);
+            if let Ok(w) = &want {
+                assert_eq!(w.4, streetrank::sha256_hex(text.as_bytes()));
+            }
+            for block in [1, 2, 3, 5, 8, 13, 64] {
+                for piece in [1, 2, 7, 100] {
+                    assert_eq!(
+                        run(block, piece),
+                        want,
+                        "text {k}, block {block}, piece {piece}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Categories and statuses are shared: one allocation per distinct value (per piece).
+#[test]
+fn categories_are_shared() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        &dir,
+        "c.csv",
+        "lon,lat,category,status\n-76.1,43.05,Pothole,Open\n-76.1,43.05, Pothole ,Open\n-76.1,43.05,Sidewalk,\n",
+    );
+    let l = read_complaints(&p, &opts(Some(SYRACUSE))).unwrap();
+    let c = &l.complaints;
+    assert!(std::sync::Arc::ptr_eq(
+        c[0].category.as_ref().unwrap(),
+        c[1].category.as_ref().unwrap()
+    ));
+    assert_eq!(c[1].category.as_deref(), Some("Pothole"));
+    assert_eq!(c[2].category.as_deref(), Some("Sidewalk"));
+    assert_eq!(c[2].status, None);
+}
