@@ -2,6 +2,7 @@
 //! one batched reprojection, and the [`StreetNetwork`].
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::path::{Path, PathBuf};
 
 use geo_types::{Coord, LineString};
@@ -143,7 +144,15 @@ impl<'a> Builder<'a> {
             Ok(p) => p,
             Err(problem) => return self.fail_or_skip(feature, problem),
         };
-        if let Some(&first) = self.seen.get(&p.id) {
+        // One hash look-up: the first feature with this id, or note this one.
+        let first = match self.seen.entry(p.id.clone()) {
+            Entry::Occupied(e) => Some(*e.get()),
+            Entry::Vacant(v) => {
+                v.insert(feature);
+                None
+            }
+        };
+        if let Some(first) = first {
             let field = self.columns.id_field().to_owned();
             return self.fail_or_skip(
                 feature,
@@ -155,7 +164,6 @@ impl<'a> Builder<'a> {
                 ),
             );
         }
-        self.seen.insert(p.id.clone(), feature);
         self.pending.push(Pending {
             feature,
             id: p.id,
