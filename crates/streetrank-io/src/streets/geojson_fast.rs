@@ -32,7 +32,11 @@ use crate::{Crs, Error, LoadReport, Result};
 /// Features parsed in parallel before they are handed, in order, to the builder.
 /// Bounds the memory of parsed-but-not-built features (and, under
 /// `OnError::Fail`, the work done past a failing feature).
+#[cfg(not(test))]
 const BATCH: usize = 16_384;
+/// Small in tests, so that the test files span several batches.
+#[cfg(test)]
+const BATCH: usize = 61;
 
 /// Reads the streets in `bytes` (the whole file at `path`), or `None` when the
 /// streaming reader must read the file instead (see the module docs).
@@ -65,37 +69,75 @@ pub(crate) fn read(
 }
 
 /// Parses the features in parallel batches and hands them, in order, to the
-/// builder; `None` when a feature cannot be read.
+/// builder; `None` when a feature cannot be read. Batch `k` is handed over
+/// while batch `k + 1` is parsed.
 fn push_all<'o>(
     path: &Path,
     pieces: &[&[u8]],
     needed: &[String],
-    mut builder: Builder<'o>,
+    builder: Builder<'o>,
 ) -> Option<Result<Builder<'o>>> {
-    let mut seen_geometry = false;
-    for (b, batch) in pieces.chunks(BATCH).enumerate() {
-        let parsed: Vec<Option<Parsed>> = batch
+    let cols = builder.columns().clone();
+    let parse = |b: usize, batch: &[&[u8]]| -> Vec<Option<Parsed>> {
+        batch
             .par_iter()
             .enumerate()
-            .map(|(i, piece)| {
-                parse_feature(path, piece, b * BATCH + i + 1, needed, builder.columns())
-            })
-            .collect();
+            .map(|(i, piece)| parse_feature(path, piece, b * BATCH + i + 1, needed, &cols))
+            .collect()
+    };
+    let mut pusher = Pusher {
+        builder,
+        seen_geometry: false,
+    };
+    let mut previous: Option<(usize, Vec<Option<Parsed>>)> = None;
+    for (b, batch) in pieces.chunks(BATCH).enumerate() {
+        let (parsed, pushed) = rayon::join(
+            || parse(b, batch),
+            || {
+                previous
+                    .take()
+                    .map_or(Some(Ok(())), |(k, p)| pusher.push(k, p))
+            },
+        );
+        match pushed? {
+            Ok(()) => previous = Some((b, parsed)),
+            Err(e) => return Some(Err(e)),
+        }
+    }
+    if let Some((k, p)) = previous
+        && let Err(e) = pusher.push(k, p)?
+    {
+        return Some(Err(e));
+    }
+    Some(Ok(pusher.builder))
+}
+
+/// Hands parsed batches to the builder in feature order.
+struct Pusher<'o> {
+    builder: Builder<'o>,
+    /// Whether a feature with a geometry was seen (the first is checked for
+    /// the wrong kind of file).
+    seen_geometry: bool,
+}
+
+impl Pusher<'_> {
+    /// Pushes batch `b`; `None` at a feature that could not be read.
+    fn push(&mut self, b: usize, parsed: Vec<Option<Parsed>>) -> Option<Result<()>> {
         for (i, parsed) in parsed.into_iter().enumerate() {
             let number = b * BATCH + i + 1;
             let parsed = parsed?;
-            if parsed.has_geometry && !seen_geometry {
-                seen_geometry = true;
+            if parsed.has_geometry && !self.seen_geometry {
+                self.seen_geometry = true;
                 if let Some(e) = parsed.refusal {
                     return Some(Err(*e));
                 }
             }
-            if let Err(e) = builder.push_prepared(number, parsed.prepared) {
+            if let Err(e) = self.builder.push_prepared(number, parsed.prepared) {
                 return Some(Err(e));
             }
         }
+        Some(Ok(()))
     }
-    Some(Ok(builder))
 }
 
 /// One feature, checked.
