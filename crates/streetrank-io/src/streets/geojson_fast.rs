@@ -253,9 +253,101 @@ fn needed_columns(cols: &Columns) -> Vec<String> {
 ///
 /// Also meant for the complaints GeoJSON reader, which streams the same way.
 pub(crate) fn split_features(bytes: &[u8]) -> Option<Vec<&[u8]>> {
+    let parts = if bytes.len() < PARALLEL_SPLIT_BYTES {
+        1
+    } else {
+        2 * rayon::current_num_threads()
+    };
+    split_in_parts(bytes, parts)
+}
+
+/// Files smaller than this are cut on one thread.
+const PARALLEL_SPLIT_BYTES: usize = 1 << 20;
+
+/// [`split_features`] with the array cut into `parts` spans scanned in
+/// parallel. Span `k` starts at a guessed feature boundary (the first `},{`
+/// after its nominal start) and stops at the first top-level comma past the
+/// next span's nominal start. The scan is a state machine that is at depth 0,
+/// outside strings, right after any top-level comma, so when span `k` stops
+/// exactly where span `k + 1` was guessed to start, the guess was right and
+/// the pieces are those of one scan from the start; at the first span whose
+/// guess was wrong, the rest of the array is scanned in one piece.
+fn split_in_parts(bytes: &[u8], parts: usize) -> Option<Vec<&[u8]>> {
     let open = bytes.iter().position(|&b| b == b'[')?;
+    let start = open + 1;
+    let span = (bytes.len() - start) / parts.max(1);
+    if parts <= 1 || span == 0 {
+        return scan(bytes, start, usize::MAX).map(|(pieces, _)| pieces);
+    }
+    let nominal = |k: usize| start + k * span;
+    let guesses: Vec<Option<usize>> = (0..parts)
+        .into_par_iter()
+        .map(|k| {
+            if k == 0 {
+                Some(start)
+            } else {
+                guess_boundary(bytes, nominal(k))
+            }
+        })
+        .collect();
+    let scans: Vec<Option<Scan<'_>>> = (0..parts)
+        .into_par_iter()
+        .map(|k| {
+            let stop = if k + 1 == parts {
+                usize::MAX
+            } else {
+                nominal(k + 1)
+            };
+            scan(bytes, guesses[k]?, stop)
+        })
+        .collect();
     let mut pieces = Vec::new();
-    let mut start = open + 1;
+    let mut next = start;
+    for (guess, result) in guesses.into_iter().zip(scans) {
+        match result {
+            Some((found, after)) if guess == Some(next) => {
+                pieces.extend(found);
+                match after {
+                    Some(after) => next = after,
+                    None => return Some(pieces),
+                }
+            }
+            _ => {
+                let (rest, _) = scan(bytes, next, usize::MAX)?;
+                pieces.extend(rest);
+                return Some(pieces);
+            }
+        }
+    }
+    None
+}
+
+/// Where a feature probably starts at or after `from`: just after the first
+/// comma there that has a `}` before it and a `{` after it (blanks aside).
+fn guess_boundary(bytes: &[u8], from: usize) -> Option<usize> {
+    let blank = |b: &&u8| b.is_ascii_whitespace();
+    let mut i = from;
+    loop {
+        i += bytes.get(i..)?.iter().position(|&b| b == b',')?;
+        let before = bytes[..i].iter().rev().find(|b| !blank(b));
+        let after = bytes[i + 1..].iter().find(|b| !blank(b));
+        if before == Some(&b'}') && after == Some(&b'{') {
+            return Some(i + 1);
+        }
+        i += 1;
+    }
+}
+
+/// The pieces a [`scan`] cut, and where the next piece starts when it stopped early.
+type Scan<'b> = (Vec<&'b [u8]>, Option<usize>);
+
+/// Scans from `start` (a top-level position: depth 0, outside strings),
+/// cutting at top-level commas, until the array closes (then the second value
+/// is `None`) or until a top-level comma at or past `stop` (then it is where
+/// the next piece starts). `None` when the bytes end first.
+fn scan(bytes: &[u8], start: usize, stop: usize) -> Option<Scan<'_>> {
+    let mut pieces = Vec::new();
+    let mut start = start;
     let mut depth: usize = 0;
     let mut i = start;
     loop {
@@ -283,13 +375,16 @@ pub(crate) fn split_features(bytes: &[u8]) -> Option<Vec<&[u8]>> {
             b'}' => depth = depth.checked_sub(1)?,
             b']' if depth == 0 => {
                 pieces.push(&bytes[start..i]);
-                return Some(pieces);
+                return Some((pieces, None));
             }
             b']' => depth -= 1,
             _ => {
                 // A comma between features.
                 pieces.push(&bytes[start..i]);
                 start = i + 1;
+                if i >= stop {
+                    return Some((pieces, Some(start)));
+                }
             }
         }
         i += 1;
@@ -1306,6 +1401,29 @@ mod tests {
             match features_parallel(&text) {
                 Some(features) => assert_eq!(Ok(features), streamed.map_err(|e| e.to_string())),
                 None => assert!(!must_answer, "{}", String::from_utf8_lossy(&text)),
+            }
+        }
+    }
+
+    /// Cutting in parallel spans gives the pieces of one scan, whatever the
+    /// spans and wherever the guessed boundaries fall.
+    #[test]
+    fn split_in_parts_equals_one_scan() {
+        let a = r#"{"type":"Feature","properties":{"s":"},{","t":[{"a":1},{"b":"\\\"},{"}]},"geometry":null}"#;
+        let mut texts: Vec<String> = (1..=6u64).map(|seed| generated(seed, 120, false)).collect();
+        texts.push(format!("{{\"features\":[{}]}}", vec![a; 40].join(",\n")));
+        texts.push(format!(
+            "{{\"features\":[{}]}} junk [1,2]",
+            vec![a; 40].join(" , ")
+        ));
+        texts.push(format!("{{\"features\":[{}", vec![a; 40].join(",")));
+        texts.push(format!("{{\"features\":[{},", vec![a; 40].join(",")));
+        texts.push(format!("{{\"features\":[{}}}]", vec![a; 40].join(",")));
+        for text in &texts {
+            let bytes = text.as_bytes();
+            let one = split_in_parts(bytes, 1);
+            for parts in 2..40 {
+                assert_eq!(split_in_parts(bytes, parts), one, "{parts} parts: {text}");
             }
         }
     }
