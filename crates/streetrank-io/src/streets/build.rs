@@ -2,9 +2,11 @@
 //! one batched reprojection, and the [`StreetNetwork`].
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::path::{Path, PathBuf};
 
 use geo_types::{Coord, LineString};
+use rayon::prelude::*;
 use streetrank::{PropertyValue, Segment, SegmentAttributes, SourceId, StreetNetwork};
 
 use super::columns::{Columns, Problem, Row};
@@ -20,6 +22,35 @@ pub(crate) type RawGeometry = Result<Vec<Vec<Coord<f64>>>, Problem>;
 /// A problem with a feature's geometry.
 pub(crate) fn geometry_problem(reason: &'static str, problem: String, fix: &str) -> Problem {
     (reason, "geometry".to_owned(), problem, fix.to_owned())
+}
+
+/// One feature's checked values, ready for [`Builder::push_prepared`].
+pub(crate) struct Prepared {
+    id: SourceId,
+    line: Vec<Coord<f64>>,
+    attributes: SegmentAttributes,
+    properties: Vec<PropertyValue>,
+}
+
+/// The per-feature checks of [`Builder::push`] that need no builder state (all
+/// but the duplicate-id check), in the same order: id, geometry, attributes.
+/// Pure, so the readers may run it in parallel.
+pub(crate) fn prepare(
+    columns: &Columns,
+    feature: usize,
+    geometry: RawGeometry,
+    row: &dyn Row,
+) -> Result<Prepared, Problem> {
+    let id = columns.id(row, feature)?;
+    let line = geometry.and_then(single_line)?;
+    let attributes = columns.attributes(row)?;
+    let properties = columns.properties(row);
+    Ok(Prepared {
+        id,
+        line,
+        attributes,
+        properties,
+    })
 }
 
 struct Pending {
@@ -78,6 +109,11 @@ impl<'a> Builder<'a> {
         self.report.skip_or_fail(self.opts.on_error, reason, err)
     }
 
+    /// The resolved columns, for [`prepare`] run outside the builder.
+    pub(crate) fn columns(&self) -> &Columns {
+        &self.columns
+    }
+
     /// Adds one feature (1-based `feature` number).
     ///
     /// # Errors
@@ -89,41 +125,54 @@ impl<'a> Builder<'a> {
         geometry: RawGeometry,
         row: &dyn Row,
     ) -> Result<()> {
-        let id = match self.columns.id(row, feature) {
-            Ok(id) => id,
-            Err(p) => return self.fail_or_skip(feature, p),
+        let prepared = prepare(&self.columns, feature, geometry, row);
+        self.push_prepared(feature, prepared)
+    }
+
+    /// Adds one feature whose checks ran in [`prepare`] (possibly on another
+    /// thread): counts or fails its problem, else refuses a duplicate id.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Record`] for a bad feature under `OnError::Fail`.
+    pub(crate) fn push_prepared(
+        &mut self,
+        feature: usize,
+        prepared: Result<Prepared, Problem>,
+    ) -> Result<()> {
+        let p = match prepared {
+            Ok(p) => p,
+            Err(problem) => return self.fail_or_skip(feature, problem),
         };
-        let line = match geometry.and_then(single_line) {
-            Ok(line) => line,
-            Err(p) => return self.fail_or_skip(feature, p),
+        // One hash look-up: the first feature with this id, or note this one.
+        let first = match self.seen.entry(p.id.clone()) {
+            Entry::Occupied(e) => Some(*e.get()),
+            Entry::Vacant(v) => {
+                v.insert(feature);
+                None
+            }
         };
-        let attributes = match self.columns.attributes(row) {
-            Ok(a) => a,
-            Err(p) => return self.fail_or_skip(feature, p),
-        };
-        if let Some(&first) = self.seen.get(&id) {
+        if let Some(first) = first {
             let field = self.columns.id_field().to_owned();
             return self.fail_or_skip(
                 feature,
                 (
                     "duplicate id",
                     field,
-                    format!("segment id {id} also appears at feature {first}"),
+                    format!("segment id {} also appears at feature {first}", p.id),
                     "segment ids must be unique: deduplicate the file or map another id column with `id = \"COLUMN\"`".to_owned(),
                 ),
             );
         }
-        self.seen.insert(id.clone(), feature);
-        let properties = self.columns.properties(row);
         self.pending.push(Pending {
             feature,
-            id,
+            id: p.id,
             start: self.coords.len(),
-            len: line.len(),
-            attributes,
-            properties,
+            len: p.line.len(),
+            attributes: p.attributes,
+            properties: p.properties,
         });
-        self.coords.extend(line);
+        self.coords.extend(p.line);
         Ok(())
     }
 
@@ -153,10 +202,15 @@ impl<'a> Builder<'a> {
         let geographic = source_crs.is_geographic()?;
         self.guard_ranges(&source_crs, geographic)?;
 
-        let mut lonlat = self.coords.clone();
-        transform_parallel(&source_crs, &Crs::wgs84(), &mut lonlat)
-            .map_err(|e| self.crs_looks_wrong(&source_crs, &e.to_string()))?;
-        let extent = extent(&lonlat);
+        // PROJ's WGS 84 to WGS 84 pass is the identity, bit for bit (tested below).
+        let extent = if source_crs == Crs::wgs84() {
+            extent(&self.coords)
+        } else {
+            let mut lonlat = self.coords.clone();
+            transform_parallel(&source_crs, &Crs::wgs84(), &mut lonlat)
+                .map_err(|e| self.crs_looks_wrong(&source_crs, &e.to_string()))?;
+            extent(&lonlat)
+        };
         self.guard_area_of_use(&source_crs, extent)?;
 
         let work_crs = match &self.opts.work_crs {
@@ -177,22 +231,31 @@ impl<'a> Builder<'a> {
                 .map_err(|e| self.crs_looks_wrong(&source_crs, &e.to_string()))?;
         }
 
-        let mut segments = Vec::with_capacity(self.pending.len());
+        // Segment lengths in parallel; problems are counted (or fail) in feature order.
         let pending = std::mem::take(&mut self.pending);
-        for p in pending {
-            let line = LineString::new(self.coords[p.start..p.start + p.len].to_vec());
-            match Segment::new(p.id, line) {
-                Ok(s) => segments.push(
+        let coords = &self.coords;
+        let built: Vec<(usize, std::result::Result<Segment, streetrank::Error>)> = pending
+            .into_par_iter()
+            .map(|p| {
+                let line = LineString::new(coords[p.start..p.start + p.len].to_vec());
+                let segment = Segment::new(p.id, line).map(|s| {
                     s.with_attributes(p.attributes)
-                        .with_properties(p.properties),
-                ),
+                        .with_properties(p.properties)
+                });
+                (p.feature, segment)
+            })
+            .collect();
+        let mut segments = Vec::with_capacity(built.len());
+        for (feature, segment) in built {
+            match segment {
+                Ok(s) => segments.push(s),
                 Err(e) => {
                     let reason = match e {
                         streetrank::Error::ZeroLength { .. } => "zero-length geometry",
                         _ => "bad geometry",
                     };
                     self.fail_or_skip(
-                        p.feature,
+                        feature,
                         geometry_problem(
                             reason,
                             format!("after reprojection: {e}"),
@@ -476,5 +539,43 @@ mod tests {
         assert!(geo.contains("geographic"), "{geo}");
         let feet = check_work_crs(&Crs::epsg(2261)).unwrap_err().to_string();
         assert!(feet.contains("not the metre"), "{feet}");
+    }
+}
+
+#[cfg(test)]
+mod identity_tests {
+    use super::*;
+
+    /// PROJ's WGS 84 to WGS 84 pass leaves every coordinate bit for bit as it was,
+    /// which is what lets `finish` skip it.
+    #[test]
+    fn wgs84_to_wgs84_is_the_identity() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut unit = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut coords: Vec<Coord<f64>> = (0..100_000)
+            .map(|_| Coord {
+                x: unit() * 360.0 - 180.0,
+                y: unit() * 180.0 - 90.0,
+            })
+            .collect();
+        for x in [-180.0, 180.0, 0.0, -0.0, 1e-300, -179.999_999_999_999_97] {
+            for y in [-90.0, 90.0, 0.0, -0.0, 89.999_999_999_999_99, 5e-324] {
+                coords.push(Coord { x, y });
+            }
+        }
+        let mut out = coords.clone();
+        transform_parallel(&Crs::wgs84(), &Crs::wgs84(), &mut out).unwrap();
+        for (a, b) in coords.iter().zip(&out) {
+            assert_eq!(
+                (a.x.to_bits(), a.y.to_bits()),
+                (b.x.to_bits(), b.y.to_bits()),
+                "{a:?} -> {b:?}"
+            );
+        }
     }
 }

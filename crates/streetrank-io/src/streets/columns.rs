@@ -282,8 +282,16 @@ fn number(row: &dyn Row, col: Option<&str>) -> Result<Option<f64>, Problem> {
 fn text(row: &dyn Row, col: Option<&str>) -> Option<String> {
     match row.value(col?) {
         PropertyValue::Null => None,
-        PropertyValue::Text(s) if s.trim().is_empty() => None,
-        PropertyValue::Text(s) => Some(s.trim().to_owned()),
+        PropertyValue::Text(s) => {
+            let t = s.trim();
+            if t.is_empty() {
+                None
+            } else if t.len() == s.len() {
+                Some(s)
+            } else {
+                Some(t.to_owned())
+            }
+        }
         other => Some(other.to_string()),
     }
 }

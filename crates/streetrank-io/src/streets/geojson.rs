@@ -19,6 +19,36 @@ const HEAD_BYTES: u64 = 1 << 20;
 
 /// Reads a GeoJSON FeatureCollection of (Multi)LineStrings.
 pub(crate) fn read_geojson(path: &Path, opts: &StreetsOptions) -> Result<LoadedStreets> {
+    read_with(path, opts, true).0
+}
+
+/// Reads with the fast path when `fast` (falling back to the streaming reader
+/// where it must), else with the streaming reader alone; also tells whether
+/// the fast path answered.
+pub(crate) fn read_with(
+    path: &Path,
+    opts: &StreetsOptions,
+    fast: bool,
+) -> (Result<LoadedStreets>, bool) {
+    match prelude(path, opts) {
+        Ok((crs, report)) => {
+            // The fast path reads the file whole: street files are at most a
+            // few hundred MB, and their segments take more memory than their text.
+            if fast
+                && let Ok(bytes) = std::fs::read(path)
+                && let Some(result) =
+                    super::geojson_fast::read(path, &bytes, opts, &crs, report.clone())
+            {
+                return (result, true);
+            }
+            (read_streaming(path, opts, crs, report), false)
+        }
+        Err(e) => (Err(e), false),
+    }
+}
+
+/// The checks and notes both paths share: an empty file, the source CRS.
+fn prelude(path: &Path, opts: &StreetsOptions) -> Result<(Crs, LoadReport)> {
     let mut report = LoadReport::new(path);
     super::refuse_empty(
         path,
@@ -31,6 +61,18 @@ pub(crate) fn read_geojson(path: &Path, opts: &StreetsOptions) -> Result<LoadedS
         }
         None => legacy_crs(path, &mut report)?,
     };
+    Ok((crs, report))
+}
+
+/// The streaming reader: every feature through [`geojson::Feature`]. Reads
+/// what the fast path leaves (see [`super::geojson_fast`]) and words every
+/// error of a damaged file.
+pub(crate) fn read_streaming(
+    path: &Path,
+    opts: &StreetsOptions,
+    crs: Crs,
+    mut report: LoadReport,
+) -> Result<LoadedStreets> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let mut features = FeatureReader::from_reader(BufReader::new(file))
         .features()
@@ -60,11 +102,7 @@ pub(crate) fn read_geojson(path: &Path, opts: &StreetsOptions) -> Result<LoadedS
             Error::file(path, problem, fix)
         })?;
         let geometry = match &feature.geometry {
-            None => Err(geometry_problem(
-                "empty geometry",
-                "the feature has no geometry (null)".into(),
-                "drop the feature or give it a LineString (or load with on_error = skip)",
-            )),
+            None => Err(super::geojson_fast::null_geometry()),
             Some(g) => {
                 if !seen_geometry {
                     seen_geometry = true;
@@ -166,7 +204,7 @@ fn coord(p: &Position) -> Coord<f64> {
     }
 }
 
-fn lines(g: &GeometryValue) -> RawGeometry {
+pub(crate) fn lines(g: &GeometryValue) -> RawGeometry {
     match g {
         GeometryValue::LineString { coordinates } => {
             Ok(vec![coordinates.iter().map(coord).collect()])
@@ -183,7 +221,8 @@ fn lines(g: &GeometryValue) -> RawGeometry {
     }
 }
 
-struct JsonRow<'a>(Option<&'a JsonObject>);
+/// A feature's properties as a [`Row`].
+pub(crate) struct JsonRow<'a>(pub(crate) Option<&'a JsonObject>);
 
 impl Row for JsonRow<'_> {
     fn value(&self, column: &str) -> PropertyValue {

@@ -9,6 +9,7 @@
 mod build;
 mod columns;
 mod geojson;
+mod geojson_fast;
 mod shapefile;
 mod wkt_csv;
 

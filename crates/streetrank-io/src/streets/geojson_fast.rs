@@ -1,0 +1,1448 @@
+//! The fast path of the GeoJSON streets reader: the file read whole, its
+//! `features` array cut into features by a cheap byte scan, and the features
+//! parsed from the slice into borrowed values, in parallel.
+//!
+//! It answers only when it is sure to answer as the streaming reader in
+//! [`super::geojson`] would. Each feature is parsed by a strict parser that
+//! accepts the plain shape (`"type": "Feature"`, a LineString or null geometry,
+//! `id`, `bbox`, `properties`); any other feature (MultiLineString, foreign
+//! members, duplicate keys, 3-part positions...) is parsed as a
+//! [`geojson::Feature`] from the same bytes, which is what the streaming
+//! reader does. A feature neither can read (a syntax error, a truncated file,
+//! a `features` array the scan cannot cut) makes the fast path give up, and
+//! the streaming reader reads the file again to word the error as it always
+//! has.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::path::Path;
+
+use geo_types::Coord;
+use rayon::prelude::*;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use streetrank::PropertyValue;
+
+use super::build::{Builder, Prepared, RawGeometry, geometry_problem, prepare};
+use super::columns::{self, Columns, Problem, Row};
+use super::geojson::{JsonRow, lines, refuse_non_lines};
+use super::{LoadedStreets, StreetsOptions};
+use crate::mapping::property_from_json;
+use crate::{Crs, Error, LoadReport, Result};
+
+/// Features parsed in parallel before they are handed, in order, to the builder.
+/// Bounds the memory of parsed-but-not-built features (and, under
+/// `OnError::Fail`, the work done past a failing feature).
+#[cfg(not(test))]
+const BATCH: usize = 16_384;
+/// Small in tests, so that the test files span several batches.
+#[cfg(test)]
+const BATCH: usize = 61;
+
+/// Reads the streets in `bytes` (the whole file at `path`), or `None` when the
+/// streaming reader must read the file instead (see the module docs).
+pub(crate) fn read(
+    path: &Path,
+    bytes: &[u8],
+    opts: &StreetsOptions,
+    crs: &Crs,
+    report: LoadReport,
+) -> Option<Result<LoadedStreets>> {
+    let pieces = split_features(bytes)?;
+    let first = pieces.first()?;
+    let available = first_feature_columns(first)?;
+    let mut report = report;
+    let cols = match columns::resolve(path, &available, &opts.mapping, &mut report) {
+        Ok(c) => c,
+        Err(e) => return Some(Err(e)),
+    };
+    let needed = needed_columns(&cols);
+    let builder = Builder::new(path, opts, cols, report);
+    // The file's hash on one thread while the features are parsed on the others.
+    let (sha256, built) = rayon::join(
+        || streetrank::sha256_hex(bytes),
+        || push_all(path, &pieces, &needed, builder),
+    );
+    match built? {
+        Ok(builder) => Some(builder.finish(crs.clone(), sha256)),
+        Err(e) => Some(Err(e)),
+    }
+}
+
+/// Parses the features in parallel batches and hands them, in order, to the
+/// builder; `None` when a feature cannot be read. Batch `k` is handed over
+/// while batch `k + 1` is parsed.
+fn push_all<'o>(
+    path: &Path,
+    pieces: &[&[u8]],
+    needed: &[String],
+    builder: Builder<'o>,
+) -> Option<Result<Builder<'o>>> {
+    let cols = builder.columns().clone();
+    let parse = |b: usize, batch: &[&[u8]]| -> Vec<Option<Parsed>> {
+        batch
+            .par_iter()
+            .enumerate()
+            .map(|(i, piece)| parse_feature(path, piece, b * BATCH + i + 1, needed, &cols))
+            .collect()
+    };
+    let mut pusher = Pusher {
+        builder,
+        seen_geometry: false,
+    };
+    let mut previous: Option<(usize, Vec<Option<Parsed>>)> = None;
+    for (b, batch) in pieces.chunks(BATCH).enumerate() {
+        let (parsed, pushed) = rayon::join(
+            || parse(b, batch),
+            || {
+                previous
+                    .take()
+                    .map_or(Some(Ok(())), |(k, p)| pusher.push(k, p))
+            },
+        );
+        match pushed? {
+            Ok(()) => previous = Some((b, parsed)),
+            Err(e) => return Some(Err(e)),
+        }
+    }
+    if let Some((k, p)) = previous
+        && let Err(e) = pusher.push(k, p)?
+    {
+        return Some(Err(e));
+    }
+    Some(Ok(pusher.builder))
+}
+
+/// Hands parsed batches to the builder in feature order.
+struct Pusher<'o> {
+    builder: Builder<'o>,
+    /// Whether a feature with a geometry was seen (the first is checked for
+    /// the wrong kind of file).
+    seen_geometry: bool,
+}
+
+impl Pusher<'_> {
+    /// Pushes batch `b`; `None` at a feature that could not be read.
+    fn push(&mut self, b: usize, parsed: Vec<Option<Parsed>>) -> Option<Result<()>> {
+        for (i, parsed) in parsed.into_iter().enumerate() {
+            let number = b * BATCH + i + 1;
+            let parsed = parsed?;
+            if parsed.has_geometry && !self.seen_geometry {
+                self.seen_geometry = true;
+                if let Some(e) = parsed.refusal {
+                    return Some(Err(*e));
+                }
+            }
+            if let Err(e) = self.builder.push_prepared(number, parsed.prepared) {
+                return Some(Err(e));
+            }
+        }
+        Some(Ok(()))
+    }
+}
+
+/// One feature, checked.
+struct Parsed {
+    /// Whether the feature has a (non-null) geometry.
+    has_geometry: bool,
+    /// Why the file is refused when this is its first geometry (Point or Polygon).
+    refusal: Option<Box<Error>>,
+    prepared: std::result::Result<Prepared, Problem>,
+}
+
+/// Parses and checks feature `number`: the strict parser first, else as a
+/// [`geojson::Feature`]; `None` when neither can read it.
+fn parse_feature(
+    path: &Path,
+    piece: &[u8],
+    number: usize,
+    needed: &[String],
+    cols: &Columns,
+) -> Option<Parsed> {
+    let mut de = serde_json::Deserializer::from_slice(piece);
+    let strict = FeatureSeed { needed }
+        .deserialize(&mut de)
+        .and_then(|f| de.end().map(|()| f));
+    if let Ok(f) = strict {
+        let has_geometry = f.geometry.is_some();
+        let geometry: RawGeometry = match f.geometry {
+            None => Err(null_geometry()),
+            Some(line) => Ok(vec![line]),
+        };
+        let row = SlotRow {
+            names: needed,
+            values: f.values,
+        };
+        return Some(Parsed {
+            has_geometry,
+            refusal: None,
+            prepared: prepare(cols, number, geometry, &row),
+        });
+    }
+    let feature: geojson::Feature = serde_json::from_slice(piece).ok()?;
+    let (has_geometry, refusal, geometry) = match &feature.geometry {
+        None => (false, None, Err(null_geometry())),
+        Some(g) => (
+            true,
+            refuse_non_lines(path, &g.value).err().map(Box::new),
+            lines(&g.value),
+        ),
+    };
+    let row = JsonRow(feature.properties.as_ref());
+    Some(Parsed {
+        has_geometry,
+        refusal,
+        prepared: prepare(cols, number, geometry, &row),
+    })
+}
+
+/// The problem of a feature whose geometry is null (or absent).
+pub(crate) fn null_geometry() -> Problem {
+    geometry_problem(
+        "empty geometry",
+        "the feature has no geometry (null)".into(),
+        "drop the feature or give it a LineString (or load with on_error = skip)",
+    )
+}
+
+/// The property names of the first feature, sorted and without repeats (as
+/// the streaming reader's `serde_json::Map` holds them); `None` when the
+/// feature cannot be read.
+fn first_feature_columns(piece: &[u8]) -> Option<Vec<String>> {
+    let feature: geojson::Feature = serde_json::from_slice(piece).ok()?;
+    Some(
+        feature
+            .properties
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default(),
+    )
+}
+
+/// Every column a feature's values are looked up in, without repeats.
+fn needed_columns(cols: &Columns) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let singles = [
+        &cols.id,
+        &cols.road_class,
+        &cols.condition,
+        &cols.aadt,
+        &cols.width,
+        &cols.lanes,
+        &cols.district,
+    ];
+    for name in singles
+        .into_iter()
+        .flatten()
+        .chain(cols.keep.iter().map(|(_, c)| c))
+    {
+        if !names.contains(name) {
+            names.push(name.clone());
+        }
+    }
+    names
+}
+
+/// The features of a FeatureCollection as byte ranges, cut where the
+/// streaming reader cuts them: the array opened by the file's first `[` byte,
+/// split at its top-level commas, up to its closing `]` (bytes after it are
+/// not read). Strings are skipped with their escapes, so a comma or bracket
+/// inside a property value does not cut.
+///
+/// `None` when the scan does not find a closed array (a truncated file, a
+/// stray bracket): the caller then reads the file the slow way. The pieces
+/// are not validated here; each must still parse as one JSON value.
+///
+/// Also meant for the complaints GeoJSON reader, which streams the same way.
+pub(crate) fn split_features(bytes: &[u8]) -> Option<Vec<&[u8]>> {
+    let parts = if bytes.len() < PARALLEL_SPLIT_BYTES {
+        1
+    } else {
+        2 * rayon::current_num_threads()
+    };
+    split_in_parts(bytes, parts)
+}
+
+/// Files smaller than this are cut on one thread.
+const PARALLEL_SPLIT_BYTES: usize = 1 << 20;
+
+/// [`split_features`] with the array cut into `parts` spans scanned in
+/// parallel. Span `k` starts at a guessed feature boundary (the first `},{`
+/// after its nominal start) and stops at the first top-level comma past the
+/// next span's nominal start. The scan is a state machine that is at depth 0,
+/// outside strings, right after any top-level comma, so when span `k` stops
+/// exactly where span `k + 1` was guessed to start, the guess was right and
+/// the pieces are those of one scan from the start; at the first span whose
+/// guess was wrong, the rest of the array is scanned in one piece.
+fn split_in_parts(bytes: &[u8], parts: usize) -> Option<Vec<&[u8]>> {
+    let open = bytes.iter().position(|&b| b == b'[')?;
+    let start = open + 1;
+    let span = (bytes.len() - start) / parts.max(1);
+    if parts <= 1 || span == 0 {
+        return scan(bytes, start, usize::MAX).map(|(pieces, _)| pieces);
+    }
+    let nominal = |k: usize| start + k * span;
+    let guesses: Vec<Option<usize>> = (0..parts)
+        .into_par_iter()
+        .map(|k| {
+            if k == 0 {
+                Some(start)
+            } else {
+                guess_boundary(bytes, nominal(k))
+            }
+        })
+        .collect();
+    let scans: Vec<Option<Scan<'_>>> = (0..parts)
+        .into_par_iter()
+        .map(|k| {
+            let stop = if k + 1 == parts {
+                usize::MAX
+            } else {
+                nominal(k + 1)
+            };
+            scan(bytes, guesses[k]?, stop)
+        })
+        .collect();
+    let mut pieces = Vec::new();
+    let mut next = start;
+    for (guess, result) in guesses.into_iter().zip(scans) {
+        match result {
+            Some((found, after)) if guess == Some(next) => {
+                pieces.extend(found);
+                match after {
+                    Some(after) => next = after,
+                    None => return Some(pieces),
+                }
+            }
+            _ => {
+                let (rest, _) = scan(bytes, next, usize::MAX)?;
+                pieces.extend(rest);
+                return Some(pieces);
+            }
+        }
+    }
+    None
+}
+
+/// Where a feature probably starts at or after `from`: just after the first
+/// comma there that has a `}` before it and a `{` after it (blanks aside).
+fn guess_boundary(bytes: &[u8], from: usize) -> Option<usize> {
+    let blank = |b: &&u8| b.is_ascii_whitespace();
+    let mut i = from;
+    loop {
+        i += bytes.get(i..)?.iter().position(|&b| b == b',')?;
+        let before = bytes[..i].iter().rev().find(|b| !blank(b));
+        let after = bytes[i + 1..].iter().find(|b| !blank(b));
+        if before == Some(&b'}') && after == Some(&b'{') {
+            return Some(i + 1);
+        }
+        i += 1;
+    }
+}
+
+/// The pieces a [`scan`] cut, and where the next piece starts when it stopped early.
+type Scan<'b> = (Vec<&'b [u8]>, Option<usize>);
+
+/// Scans from `start` (a top-level position: depth 0, outside strings),
+/// cutting at top-level commas, until the array closes (then the second value
+/// is `None`) or until a top-level comma at or past `stop` (then it is where
+/// the next piece starts). `None` when the bytes end first.
+fn scan(bytes: &[u8], start: usize, stop: usize) -> Option<Scan<'_>> {
+    let mut pieces = Vec::new();
+    let mut start = start;
+    let mut depth: usize = 0;
+    let mut i = start;
+    loop {
+        // Jump to the next byte that matters: inside a feature commas do not.
+        let table = if depth == 0 { &TOP } else { &NESTED };
+        i += bytes
+            .get(i..)?
+            .iter()
+            .position(|&b| table[usize::from(b)])?;
+        match bytes[i] {
+            b'"' => {
+                // Skip the string: to the next unescaped quote.
+                i += 1;
+                loop {
+                    let rest = bytes.get(i..)?;
+                    i += rest.iter().position(|&b| b == b'"' || b == b'\\')?;
+                    if bytes[i] == b'\\' {
+                        i += 2;
+                    } else {
+                        break;
+                    }
+                }
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' => depth = depth.checked_sub(1)?,
+            b']' if depth == 0 => {
+                pieces.push(&bytes[start..i]);
+                return Some((pieces, None));
+            }
+            b']' => depth -= 1,
+            _ => {
+                // A comma between features.
+                pieces.push(&bytes[start..i]);
+                start = i + 1;
+                if i >= stop {
+                    return Some((pieces, Some(start)));
+                }
+            }
+        }
+        i += 1;
+    }
+}
+
+/// Every feature of a FeatureCollection as [`geojson::Feature`], parsed in
+/// parallel from the whole file's bytes: exactly what
+/// `geojson::FeatureReader::features` yields, or `None` when any feature (or
+/// the array around them) cannot be read this way: the caller then streams the
+/// file, to read its quirks (a file cut short just after a comma) and word its
+/// errors as it does today.
+///
+/// For the complaints GeoJSON reader, which streams its Point features the same
+/// way; its streets counterpart is the strict parser above.
+#[allow(
+    dead_code,
+    reason = "for the complaints GeoJSON reader, which will call it in a later change"
+)]
+pub(crate) fn features_parallel(bytes: &[u8]) -> Option<Vec<geojson::Feature>> {
+    split_features(bytes)?
+        .par_iter()
+        .map(|piece| serde_json::from_slice(piece).ok())
+        .collect()
+}
+
+/// The bytes [`split_features`] stops at between features, and inside one.
+static TOP: [bool; 256] = byte_set(b"\"{}[],");
+static NESTED: [bool; 256] = byte_set(b"\"{}[]");
+
+const fn byte_set(bytes: &[u8]) -> [bool; 256] {
+    let mut set = [false; 256];
+    let mut i = 0;
+    while i < bytes.len() {
+        set[bytes[i] as usize] = true;
+        i += 1;
+    }
+    set
+}
+
+/// A feature as the strict parser reads it.
+struct FastFeature {
+    /// The line's vertices; `None` for a null or absent geometry.
+    geometry: Option<Vec<Coord<f64>>>,
+    /// The value of each needed column (`Null` when absent), in `needed` order.
+    values: Vec<PropertyValue>,
+}
+
+/// A feature's values looked up among the needed columns.
+struct SlotRow<'a> {
+    names: &'a [String],
+    values: Vec<PropertyValue>,
+}
+
+impl Row for SlotRow<'_> {
+    fn value(&self, column: &str) -> PropertyValue {
+        self.names
+            .iter()
+            .position(|n| n == column)
+            .and_then(|i| self.values.get(i))
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+/// Refuses what the strict parser leaves to [`geojson::Feature`].
+fn unusual<E: de::Error>(what: &str) -> E {
+    E::custom(format_args!("not the plain feature shape: {what}"))
+}
+
+/// A map key or short string, borrowed from the input when it has no escapes.
+struct Str<'de>(Cow<'de, str>);
+
+impl<'de> de::Deserialize<'de> for Str<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Str<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> std::result::Result<Str<'de>, E> {
+                Ok(Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> std::result::Result<Str<'de>, E> {
+                Ok(Str(Cow::Owned(v.to_owned())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+struct FeatureSeed<'a> {
+    needed: &'a [String],
+}
+
+impl<'de> DeserializeSeed<'de> for FeatureSeed<'_> {
+    type Value = FastFeature;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<FastFeature, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FeatureSeed<'_> {
+    type Value = FastFeature;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a GeoJSON Feature")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<FastFeature, A::Error> {
+        let mut ty = false;
+        let mut id = false;
+        let mut bbox = false;
+        let mut geometry: Option<Option<Vec<Coord<f64>>>> = None;
+        let mut values: Option<Vec<PropertyValue>> = None;
+        while let Some(key) = map.next_key::<Str<'de>>()? {
+            match key.0.as_ref() {
+                "type" if !ty => {
+                    ty = true;
+                    if map.next_value::<Str<'de>>()?.0 != "Feature" {
+                        return Err(unusual("type"));
+                    }
+                }
+                "id" if !id => {
+                    id = true;
+                    map.next_value::<Option<IdCheck>>()?;
+                }
+                "bbox" if !bbox => {
+                    bbox = true;
+                    map.next_value::<Option<Vec<f64>>>()?;
+                }
+                "geometry" if geometry.is_none() => {
+                    geometry = Some(map.next_value_seed(OptionSeed(GeometrySeed))?);
+                }
+                "properties" if values.is_none() => {
+                    let v = map.next_value_seed(OptionSeed(PropertiesSeed {
+                        needed: self.needed,
+                    }))?;
+                    values =
+                        Some(v.unwrap_or_else(|| vec![PropertyValue::Null; self.needed.len()]));
+                }
+                _ => return Err(unusual("member")),
+            }
+        }
+        let Some(geometry) = geometry.filter(|_| ty) else {
+            return Err(unusual("no type or no geometry member"));
+        };
+        Ok(FastFeature {
+            geometry,
+            values: values.unwrap_or_else(|| vec![PropertyValue::Null; self.needed.len()]),
+        })
+    }
+}
+
+/// A feature `id`: a string or a number, as [`geojson::feature::Id`] takes it.
+struct IdCheck;
+
+impl<'de> de::Deserialize<'de> for IdCheck {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = IdCheck;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or a number")
+            }
+            fn visit_str<E>(self, _: &str) -> std::result::Result<IdCheck, E> {
+                Ok(IdCheck)
+            }
+            fn visit_i64<E>(self, _: i64) -> std::result::Result<IdCheck, E> {
+                Ok(IdCheck)
+            }
+            fn visit_u64<E>(self, _: u64) -> std::result::Result<IdCheck, E> {
+                Ok(IdCheck)
+            }
+            fn visit_f64<E>(self, _: f64) -> std::result::Result<IdCheck, E> {
+                Ok(IdCheck)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `null` as `None`, anything else through the inner seed.
+struct OptionSeed<S>(S);
+
+impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for OptionSeed<S> {
+    type Value = Option<S::Value>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for OptionSeed<S> {
+    type Value = Option<S::Value>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("null or a value")
+    }
+    fn visit_none<E>(self) -> std::result::Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E>(self) -> std::result::Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
+        self.0.deserialize(d).map(Some)
+    }
+}
+
+/// A LineString geometry object: `type`, `coordinates` and an optional `bbox`.
+struct GeometrySeed;
+
+impl<'de> DeserializeSeed<'de> for GeometrySeed {
+    type Value = Vec<Coord<f64>>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for GeometrySeed {
+    type Value = Vec<Coord<f64>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a LineString geometry")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Self::Value, A::Error> {
+        let mut ty = false;
+        let mut bbox = false;
+        let mut coords = None;
+        while let Some(key) = map.next_key::<Str<'de>>()? {
+            match key.0.as_ref() {
+                "type" if !ty => {
+                    ty = true;
+                    if map.next_value::<Str<'de>>()?.0 != "LineString" {
+                        return Err(unusual("geometry type"));
+                    }
+                }
+                "bbox" if !bbox => {
+                    bbox = true;
+                    map.next_value::<Option<Vec<f64>>>()?;
+                }
+                "coordinates" if coords.is_none() => {
+                    coords = Some(map.next_value_seed(LineSeed)?);
+                }
+                _ => return Err(unusual("geometry member")),
+            }
+        }
+        match (ty, coords) {
+            (true, Some(c)) => Ok(c),
+            _ => Err(unusual("geometry without type or coordinates")),
+        }
+    }
+}
+
+/// `[[x, y, ...], ...]` straight into vertices; a position of fewer than two
+/// numbers is left to [`geojson::Feature`].
+struct LineSeed;
+
+impl<'de> DeserializeSeed<'de> for LineSeed {
+    type Value = Vec<Coord<f64>>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for LineSeed {
+    type Value = Vec<Coord<f64>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of positions")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<Self::Value, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(4));
+        while let Some(c) = seq.next_element_seed(PositionSeed)? {
+            out.push(c);
+        }
+        Ok(out)
+    }
+}
+
+struct PositionSeed;
+
+impl<'de> DeserializeSeed<'de> for PositionSeed {
+    type Value = Coord<f64>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PositionSeed {
+    type Value = Coord<f64>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a position")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<Self::Value, A::Error> {
+        let x = seq.next_element::<f64>()?;
+        let y = seq.next_element::<f64>()?;
+        let (Some(x), Some(y)) = (x, y) else {
+            return Err(unusual("short position"));
+        };
+        while seq.next_element::<f64>()?.is_some() {}
+        Ok(Coord { x, y })
+    }
+}
+
+/// The `properties` object: the needed columns' values (the last one when a
+/// key repeats, as in a `serde_json::Map`), every other value checked as JSON
+/// and dropped.
+struct PropertiesSeed<'a> {
+    needed: &'a [String],
+}
+
+impl<'de> DeserializeSeed<'de> for PropertiesSeed<'_> {
+    type Value = Vec<PropertyValue>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PropertiesSeed<'_> {
+    type Value = Vec<PropertyValue>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a properties object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Self::Value, A::Error> {
+        let mut values = vec![PropertyValue::Null; self.needed.len()];
+        while let Some(key) = map.next_key::<Str<'de>>()? {
+            match self
+                .needed
+                .iter()
+                .position(|n| n.as_str() == key.0.as_ref())
+            {
+                Some(i) => values[i] = map.next_value::<JsonProperty>()?.0,
+                None => {
+                    map.next_value::<AnyJson>()?;
+                }
+            }
+        }
+        Ok(values)
+    }
+}
+
+/// A property value as [`property_from_json`] makes it from a `serde_json::Value`.
+struct JsonProperty(PropertyValue);
+
+impl<'de> de::Deserialize<'de> for JsonProperty {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = JsonProperty;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_unit<E>(self) -> std::result::Result<JsonProperty, E> {
+                Ok(JsonProperty(PropertyValue::Null))
+            }
+            fn visit_none<E>(self) -> std::result::Result<JsonProperty, E> {
+                Ok(JsonProperty(PropertyValue::Null))
+            }
+            fn visit_bool<E>(self, v: bool) -> std::result::Result<JsonProperty, E> {
+                Ok(JsonProperty(PropertyValue::Bool(v)))
+            }
+            fn visit_i64<E>(self, v: i64) -> std::result::Result<JsonProperty, E> {
+                Ok(JsonProperty(property_from_json(&v.into())))
+            }
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<JsonProperty, E> {
+                Ok(JsonProperty(property_from_json(&v.into())))
+            }
+            fn visit_f64<E>(self, v: f64) -> std::result::Result<JsonProperty, E> {
+                Ok(JsonProperty(property_from_json(&v.into())))
+            }
+            fn visit_str<E>(self, v: &str) -> std::result::Result<JsonProperty, E> {
+                Ok(JsonProperty(PropertyValue::Text(v.to_owned())))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> std::result::Result<JsonProperty, A::Error> {
+                let v: serde_json::Value =
+                    de::Deserialize::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
+                Ok(JsonProperty(property_from_json(&v)))
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> std::result::Result<JsonProperty, A::Error> {
+                let v: serde_json::Value =
+                    de::Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(JsonProperty(property_from_json(&v)))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Any JSON value, parsed as a `serde_json::Value` would be (numbers out of
+/// range are errors, as there) but kept nowhere.
+struct AnyJson;
+
+impl<'de> de::Deserialize<'de> for AnyJson {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = AnyJson;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_unit<E>(self) -> std::result::Result<AnyJson, E> {
+                Ok(AnyJson)
+            }
+            fn visit_none<E>(self) -> std::result::Result<AnyJson, E> {
+                Ok(AnyJson)
+            }
+            fn visit_bool<E>(self, _: bool) -> std::result::Result<AnyJson, E> {
+                Ok(AnyJson)
+            }
+            fn visit_i64<E>(self, _: i64) -> std::result::Result<AnyJson, E> {
+                Ok(AnyJson)
+            }
+            fn visit_u64<E>(self, _: u64) -> std::result::Result<AnyJson, E> {
+                Ok(AnyJson)
+            }
+            fn visit_f64<E>(self, _: f64) -> std::result::Result<AnyJson, E> {
+                Ok(AnyJson)
+            }
+            fn visit_str<E>(self, _: &str) -> std::result::Result<AnyJson, E> {
+                Ok(AnyJson)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<AnyJson, A::Error> {
+                while seq.next_element::<AnyJson>()?.is_some() {}
+                Ok(AnyJson)
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<AnyJson, A::Error> {
+                while map.next_key::<IgnoredKey>()?.is_some() {
+                    map.next_value::<AnyJson>()?;
+                }
+                Ok(AnyJson)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// An object key, parsed (escapes checked) and dropped.
+struct IgnoredKey;
+
+impl<'de> de::Deserialize<'de> for IgnoredKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        d.deserialize_str(IgnoredAny).map(|_| IgnoredKey)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Write as _;
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::OnError;
+    use crate::streets::StreetMapping;
+    use crate::streets::geojson::read_with;
+
+    /// Both readers on `path`: (fast path's answer, whether it answered, streaming answer).
+    fn both(path: &Path, opts: &StreetsOptions) -> (String, bool, String) {
+        let (fast, answered) = read_with(path, opts, true);
+        let (slow, _) = read_with(path, opts, false);
+        (format!("{fast:?}"), answered, format!("{slow:?}"))
+    }
+
+    fn option_sets() -> Vec<StreetsOptions> {
+        let keep = StreetMapping {
+            keep: vec!["name".into(), "extra".into(), "big".into()],
+            width_unit: Some("ft".into()),
+            ..StreetMapping::default()
+        };
+        let mapped_id = StreetMapping {
+            id: Some("name".into()),
+            road_class: Some("district".into()),
+            ..StreetMapping::default()
+        };
+        let mut out = Vec::new();
+        for mapping in [StreetMapping::default(), keep, mapped_id] {
+            for on_error in [OnError::Fail, OnError::Skip, OnError::List] {
+                out.push(StreetsOptions {
+                    mapping: mapping.clone(),
+                    on_error,
+                    work_crs: None,
+                });
+            }
+        }
+        out
+    }
+
+    /// A seeded xorshift generator.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+        fn unit(&mut self) -> f64 {
+            (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        }
+    }
+
+    fn number(rng: &mut Rng, v: f64) -> String {
+        match rng.below(5) {
+            0 => format!("{v:.6}"),
+            1 => format!("{v:e}"),
+            2 => format!("{}", v.round()),
+            _ => format!("{v}"),
+        }
+    }
+
+    fn position(rng: &mut Rng, i: usize) -> String {
+        let x = -76.15 + rng.unit() * 0.1 + i as f64 * 1e-4;
+        let y = 43.0 + rng.unit() * 0.1;
+        match rng.below(12) {
+            0 => format!(
+                "[{}, {}, {}]",
+                number(rng, x),
+                number(rng, y),
+                rng.below(300)
+            ),
+            1 => format!("[ {} ,\n {} ]", number(rng, x), number(rng, y)),
+            _ => format!("[{},{}]", number(rng, x), number(rng, y)),
+        }
+    }
+
+    fn line(rng: &mut Rng) -> String {
+        let n = match rng.below(20) {
+            0 => 0,
+            1 => 1,
+            _ => 2 + rng.below(5) as usize,
+        };
+        let mut s = String::from("[");
+        let first = position(rng, 0);
+        for i in 0..n {
+            if i > 0 {
+                s.push(',');
+            }
+            // Now and then a repeated vertex, or a line of one repeated vertex.
+            if i > 0 && rng.below(8) == 0 {
+                s.push_str(&first);
+            } else {
+                s.push_str(&position(rng, i));
+            }
+        }
+        s.push(']');
+        s
+    }
+
+    fn geometry(rng: &mut Rng) -> String {
+        match rng.below(40) {
+            0 => "null".into(),
+            1 => format!(
+                r#"{{"type":"MultiLineString","coordinates":[{}]}}"#,
+                line(rng)
+            ),
+            2 => format!(
+                r#"{{"type":"MultiLineString","coordinates":[{},{}]}}"#,
+                line(rng),
+                line(rng)
+            ),
+            3 => format!(
+                r#"{{"coordinates":{},"type":"LineString","bbox":[-76.2,43.0,-76.1,43.1]}}"#,
+                line(rng)
+            ),
+            4 => format!(
+                r#"{{"type":"LineString","coordinates":{},"crs":null}}"#,
+                line(rng)
+            ),
+            5 => r#"{"type":"Point","coordinates":[-76.1,43.0]}"#.into(),
+            _ => format!(r#"{{"type":"LineString","coordinates":{}}}"#, line(rng)),
+        }
+    }
+
+    fn value(rng: &mut Rng, kind: &str) -> String {
+        match (kind, rng.below(14)) {
+            (_, 0) => "null".into(),
+            (_, 1) => r#""""#.into(),
+            (_, 2) => r#"" 7 ""#.into(),
+            (_, 3) => "true".into(),
+            (_, 4) => "18446744073709551615".into(),
+            (_, 5) => "-12".into(),
+            (_, 6) => r#"{"b":1,"a":[1,2.5,"x"]}"#.into(),
+            (_, 7) => r#""caf\u00e9 \"St\" \\ [x], {y}""#.into(),
+            ("text", _) => format!(r#""Main {} St""#, rng.below(50)),
+            (_, 8) => format!("{}.0", rng.below(100)),
+            (_, 9) => format!("{}.5", rng.below(100)),
+            (_, 10) => format!(r#""{}""#, rng.below(100)),
+            _ => format!("{}", rng.below(10_000)),
+        }
+    }
+
+    fn feature(rng: &mut Rng, i: usize) -> String {
+        let id = if rng.below(50) == 0 {
+            i.saturating_sub(1)
+        } else {
+            i
+        };
+        let mut props = vec![
+            format!(r#""segment_id":{id}"#),
+            format!(r#""name":{}"#, value(rng, "text")),
+            format!(r#""road_class":{}"#, value(rng, "text")),
+            format!(r#""width_m":{}"#, value(rng, "number")),
+            format!(r#""lanes":{}"#, value(rng, "number")),
+            format!(r#""district":{}"#, value(rng, "text")),
+            format!(r#""aadt":{}"#, value(rng, "number")),
+            format!(r#""condition":{}"#, value(rng, "number")),
+            format!(r#""extra":{}"#, value(rng, "any")),
+            format!(r#""big":{}"#, value(rng, "any")),
+        ];
+        match rng.below(30) {
+            0 => props.push(format!(r#""segment_id":{}"#, id + 1_000_000)),
+            1 => props.push(r#""name":null"#.into()),
+            2 => {
+                props.remove(0);
+            }
+            3 => props.reverse(),
+            4 => props.push(r#""Segment_ID":"x""#.into()),
+            _ => {}
+        }
+        let properties = match rng.below(60) {
+            0 => "null".into(),
+            _ => format!("{{{}}}", props.join(",")),
+        };
+        let g = geometry(rng);
+        match rng.below(25) {
+            0 => format!(
+                "{{\n  \"properties\": {properties},\n  \"geometry\": {g},\n  \"type\": \"Feature\"\n}}"
+            ),
+            1 => format!(
+                r#"{{"type":"Feature","geometry":{g},"properties":{properties},"foreign":{{"a":[1]}}}}"#
+            ),
+            2 => format!(
+                r#"{{"type":"Feature","id":"s{i}","bbox":[1,2,3,4],"geometry":{g},"properties":{properties}}}"#
+            ),
+            3 => format!(r#"{{"type":"Feature","geometry":{g}}}"#),
+            _ => {
+                format!(r#"{{"type":"Feature","id":{i},"geometry":{g},"properties":{properties}}}"#)
+            }
+        }
+    }
+
+    fn generated(seed: u64, n: usize, first_plain: bool) -> String {
+        let mut rng = Rng(seed);
+        let mut s = String::from("{\"type\": \"FeatureCollection\",\n\"features\": [\n");
+        for i in 1..=n {
+            if i > 1 {
+                s.push_str(if rng.below(3) == 0 { " ,\n" } else { "," });
+            }
+            if first_plain && i == 1 {
+                let _ = write!(
+                    s,
+                    r#"{{"type":"Feature","geometry":{{"type":"LineString","coordinates":[[-76.1,43.0],[-76.11,43.01]]}},"properties":{{"segment_id":0,"name":"A","road_class":"x","width_m":1,"lanes":1,"district":"d","aadt":1,"condition":1,"extra":1,"big":1}}}}"#
+                );
+            } else {
+                s.push_str(&feature(&mut rng, i));
+            }
+        }
+        s.push_str("\n]\n}\n");
+        s
+    }
+
+    #[test]
+    fn generated_files_read_the_same_both_ways() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut answered_ok = 0;
+        for seed in 1..=12u64 {
+            let path = dir.path().join(format!("g{seed}.geojson"));
+            std::fs::write(&path, generated(seed, 400, seed % 2 == 0)).unwrap();
+            for opts in option_sets() {
+                let (fast, answered, slow) = both(&path, &opts);
+                assert_eq!(fast, slow, "seed {seed}, {opts:?}");
+                assert!(answered, "the fast path gave up on seed {seed}");
+                answered_ok += usize::from(fast.starts_with("Ok"));
+            }
+        }
+        // Some runs load (skipping), some fail on a bad feature.
+        assert!(answered_ok > 10, "{answered_ok}");
+    }
+
+    #[test]
+    fn a_clean_file_is_read_by_the_fast_path_identically() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("clean.geojson");
+        let mut s = String::from(r#"{"type":"FeatureCollection","features":["#);
+        for i in 1..=2000 {
+            if i > 1 {
+                s.push(',');
+            }
+            let x = -76.2 + f64::from(i) * 1e-5;
+            let _ = write!(
+                s,
+                r#"{{"type":"Feature","id":{i},"geometry":{{"type":"LineString","coordinates":[[{x},43.05],[{},43.0501],[{},43.0502]]}},"properties":{{"segment_id":{i},"name":"{i}th St","road_class":"local","width_m":9.1,"lanes":2,"district":"D{}","aadt":1200.0,"condition":{}.5}}}}"#,
+                x + 1e-4,
+                x + 2e-4,
+                i % 7,
+                i % 100
+            );
+        }
+        s.push_str("]}");
+        std::fs::write(&path, s).unwrap();
+        for (k, opts) in option_sets().iter().enumerate() {
+            let (fast, answered, slow) = both(&path, opts);
+            assert!(answered);
+            // The second mapping keeps columns this file lacks.
+            assert_eq!(fast.starts_with("Ok"), !(3..6).contains(&k), "{fast}");
+            assert_eq!(fast, slow);
+        }
+    }
+
+    fn fixtures() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/bad")
+    }
+
+    #[test]
+    fn bad_fixtures_read_the_same_both_ways() {
+        let mut n = 0;
+        for entry in std::fs::read_dir(fixtures()).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if !(name.ends_with(".geojson") || name.ends_with(".json")) {
+                continue;
+            }
+            for opts in option_sets() {
+                let (fast, _, slow) = both(&path, &opts);
+                assert_eq!(fast, slow, "{name}, {opts:?}");
+            }
+            n += 1;
+        }
+        assert!(n >= 15, "{n}");
+    }
+
+    const LINE: &str = r#"{"type":"LineString","coordinates":[[-76.1,43.0],[-76.11,43.01]]}"#;
+
+    fn feat(props: &str) -> String {
+        format!(r#"{{"type":"Feature","geometry":{LINE},"properties":{props}}}"#)
+    }
+
+    #[test]
+    fn hand_made_oddities_read_the_same_both_ways() {
+        let a = feat(r#"{"segment_id":1,"name":"a [b], {c} \"d\""}"#);
+        let b = feat(r#"{"segment_id":2,"name":"e"}"#);
+        let cases: Vec<(String, Option<bool>)> = vec![
+            // (file, whether the fast path must answer)
+            (
+                format!(r#"{{"type":"FeatureCollection","features":[{a},{b}]}}"#),
+                Some(true),
+            ),
+            (
+                format!(r#"{{"features":[{a},{b}], "type":"FeatureCollection"}}"#),
+                Some(true),
+            ),
+            (format!("\u{feff}{{\"features\":[{a},{b}]}}"), Some(true)),
+            (
+                format!("{{\"features\":[ \n\t{a} \r\n,\n {b}\n ] }} trailing junk"),
+                Some(true),
+            ),
+            (
+                format!(r#"{{"bbox":[1,2,3,4],"features":[{a},{b}]}}"#),
+                Some(false),
+            ),
+            (format!(r#"{{"features":[{a},{b},]}}"#), Some(false)),
+            (format!(r#"{{"features":[{a},{b},"#), Some(false)),
+            (format!(r#"{{"features":[{a},{b}"#), Some(false)),
+            (format!(r#"{{"features":[{a}{b}]}}"#), Some(false)),
+            (format!("{{\"features\":[{a}\u{a0},{b}]}}"), Some(false)),
+            (format!("{{\"features\":[{a}\x0c,{b}]}}"), Some(false)),
+            (r#"{"features":[]}"#.to_owned(), Some(false)),
+            (r#"{"features":[1,2]}"#.to_owned(), Some(false)),
+            (
+                format!(
+                    r#"{{"features":[{a},{}]}}"#,
+                    feat(r#"{"segment_id":3,"x":1e400}"#)
+                ),
+                Some(false),
+            ),
+            (
+                format!(
+                    r#"{{"features":[{a},{}]}}"#,
+                    feat(r#"{"segment_id":3,"x":"\ud800"}"#)
+                ),
+                Some(false),
+            ),
+            (
+                format!(
+                    r#"{{"features":[{a},{}]}}"#,
+                    feat(r#"{"segment_id":3,"x":"\q"}"#)
+                ),
+                Some(false),
+            ),
+            (
+                format!(r#"{{"features":[{a},{}]}}"#, feat(r#"[1]"#)),
+                Some(false),
+            ),
+            (
+                format!(
+                    r#"{{"features":[{a},{}]}}"#,
+                    feat(r#"{"segment_id":3,"x":[[[[1]]]]}"#)
+                ),
+                Some(true),
+            ),
+            (
+                format!(
+                    r#"{{"features":[{a},{}]}}"#,
+                    feat(r#"{"segment_id":3,"segment_id":4}"#)
+                ),
+                Some(true),
+            ),
+            (
+                format!(
+                    r#"{{"features":[{a},{}]}}"#,
+                    feat(r#"{"segm\u0065nt_id":3}"#)
+                ),
+                Some(true),
+            ),
+            (
+                format!(
+                    r#"{{"features":[{a},{{"type":"Featur\u0065","geometry":{LINE},"properties":{{"segment_id":5}}}}]}}"#
+                ),
+                Some(true),
+            ),
+            (
+                format!(
+                    r#"{{"features":[{a},{{"type":"Point","geometry":{LINE},"properties":{{"segment_id":5}}}}]}}"#
+                ),
+                Some(false),
+            ),
+            (
+                format!(
+                    r#"{{"features":[{a},{{"geometry":{LINE},"properties":{{"segment_id":5}}}}]}}"#
+                ),
+                Some(false),
+            ),
+            (
+                format!(
+                    r#"{{"features":[{a},{{"type":"Feature","properties":{{"segment_id":5}}}}]}}"#
+                ),
+                Some(true),
+            ),
+            (
+                format!(
+                    r#"{{"features":[{a},{{"type":"Feature","id":null,"geometry":{LINE},"properties":{{"segment_id":5}}}}]}}"#
+                ),
+                Some(true),
+            ),
+            (
+                format!(
+                    r#"{{"features":[{a},{{"type":"Feature","id":[1],"geometry":{LINE},"properties":{{"segment_id":5}}}}]}}"#
+                ),
+                Some(false),
+            ),
+            (
+                format!(
+                    r#"{{"features":[{a},{{"type":"Feature","geometry":{LINE},"geometry":null,"properties":{{"segment_id":5}}}}]}}"#
+                ),
+                None,
+            ),
+            (
+                format!(
+                    r#"{{"features":[{a},{{"type":"Feature","geometry":{{"type":"LineString","coordinates":[[1],[2,3]]}},"properties":{{"segment_id":5}}}}]}}"#
+                ),
+                Some(true),
+            ),
+            (
+                format!(
+                    r#"{{"features":[{a},{{"type":"Feature","geometry":{{"type":"LineString","coordinates":[[]]}},"properties":{{"segment_id":5}}}}]}}"#
+                ),
+                Some(false),
+            ),
+            (
+                format!(
+                    r#"{{"features":[{a},{{"type":"Feature","geometry":{{"type":"LineString","coordinates":[1,2]}},"properties":{{"segment_id":5}}}}]}}"#
+                ),
+                Some(false),
+            ),
+            (
+                format!(
+                    r#"{{"features":[{a},{{"type":"Feature","geometry":{{"type":"LineString","coordinates":[[1,2],[3,null]]}},"properties":{{"segment_id":5}}}}]}}"#
+                ),
+                Some(false),
+            ),
+            (
+                format!(
+                    r#"{{"features":[{a},{{"type":"Feature","geometry":{{"type":"LineString","coordinates":[[-76.1,43],[-76.2,43]],"geometries":[]}},"properties":{{"segment_id":5}}}}]}}"#
+                ),
+                None,
+            ),
+            (
+                format!(
+                    r#"{{"features":[{a},{{"type":"Feature","geometry":{{"type":"LineString"}},"properties":{{"segment_id":5}}}}]}}"#
+                ),
+                Some(false),
+            ),
+            (
+                format!(
+                    r#"{{"features":[{{"type":"Feature","geometry":null,"properties":{{"segment_id":9}}}},{{"type":"Feature","geometry":{{"type":"Point","coordinates":[1,2]}},"properties":{{"segment_id":5}}}},{a}]}}"#
+                ),
+                Some(true),
+            ),
+            (
+                format!(
+                    r#"{{"features":[{a},{{"type":"Feature","geometry":{{"type":"Polygon","coordinates":[]}},"properties":{{"segment_id":5}}}}]}}"#
+                ),
+                Some(true),
+            ),
+            (
+                format!(
+                    r#"{{"features":[{a},{{"type":"Feature","geometry":{LINE},"properties":[]}}]}}"#
+                ),
+                Some(false),
+            ),
+            (
+                format!(
+                    r#"{{"features":[{a},{{"type":"Feature","geometry":{LINE},"properties":{{"segment_id":-0,"name":-0.0}}}}]}}"#
+                ),
+                Some(true),
+            ),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        for (i, (text, must)) in cases.iter().enumerate() {
+            let path = dir.path().join(format!("case{i}.geojson"));
+            std::fs::write(&path, text).unwrap();
+            for (k, opts) in option_sets().iter().enumerate() {
+                let (fast, answered, slow) = both(&path, opts);
+                assert_eq!(fast, slow, "case {i}: {text}\n{opts:?}");
+                // With the default mapping (the others may stop at a missing column first).
+                if let Some(must) = must.filter(|_| k < 3) {
+                    assert_eq!(answered, must, "case {i}: {text}\n{fast}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn split_features_table() {
+        let cases: [(&str, Option<Vec<&str>>); 8] = [
+            ("[]", Some(vec![""])),
+            (
+                r#"{"f":[{"a":"],"}, {"b":[1,2]}]}"#,
+                Some(vec![r#"{"a":"],"}"#, r#" {"b":[1,2]}"#]),
+            ),
+            (r#"[{"a":"\"]"},2] junk"#, Some(vec![r#"{"a":"\"]"}"#, "2"])),
+            (r#"[{"a":"\\"},2]"#, Some(vec![r#"{"a":"\\"}"#, "2"])),
+            ("no array", None),
+            ("[{}", None),
+            (r#"[{"a":"open]"#, None),
+            ("[}]", None),
+        ];
+        for (text, want) in cases {
+            let got = split_features(text.as_bytes()).map(|v| {
+                v.iter()
+                    .map(|p| std::str::from_utf8(p).unwrap())
+                    .collect::<Vec<_>>()
+            });
+            assert_eq!(got, want, "{text}");
+        }
+    }
+
+    /// The parallel feature list equals the streaming reader's whenever it answers.
+    #[test]
+    fn features_parallel_matches_the_feature_reader() {
+        let mut texts: Vec<(Vec<u8>, bool)> = (1..=4u64)
+            .map(|seed| (generated(seed, 200, false).into_bytes(), true))
+            .collect();
+        for entry in std::fs::read_dir(fixtures()).unwrap() {
+            let path = entry.unwrap().path();
+            if path
+                .extension()
+                .is_some_and(|e| e == "geojson" || e == "json")
+            {
+                texts.push((std::fs::read(path).unwrap(), false));
+            }
+        }
+        for (text, must_answer) in texts {
+            let streamed: std::result::Result<Vec<geojson::Feature>, _> =
+                geojson::FeatureReader::from_reader(text.as_slice())
+                    .features()
+                    .collect();
+            match features_parallel(&text) {
+                Some(features) => assert_eq!(Ok(features), streamed.map_err(|e| e.to_string())),
+                None => assert!(!must_answer, "{}", String::from_utf8_lossy(&text)),
+            }
+        }
+    }
+
+    /// Cutting in parallel spans gives the pieces of one scan, whatever the
+    /// spans and wherever the guessed boundaries fall.
+    #[test]
+    fn split_in_parts_equals_one_scan() {
+        let a = r#"{"type":"Feature","properties":{"s":"},{","t":[{"a":1},{"b":"\\\"},{"}]},"geometry":null}"#;
+        let mut texts: Vec<String> = (1..=6u64).map(|seed| generated(seed, 120, false)).collect();
+        texts.push(format!("{{\"features\":[{}]}}", vec![a; 40].join(",\n")));
+        texts.push(format!(
+            "{{\"features\":[{}]}} junk [1,2]",
+            vec![a; 40].join(" , ")
+        ));
+        texts.push(format!("{{\"features\":[{}", vec![a; 40].join(",")));
+        texts.push(format!("{{\"features\":[{},", vec![a; 40].join(",")));
+        texts.push(format!("{{\"features\":[{}}}]", vec![a; 40].join(",")));
+        for text in &texts {
+            let bytes = text.as_bytes();
+            let one = split_in_parts(bytes, 1);
+            for parts in 2..40 {
+                assert_eq!(split_in_parts(bytes, parts), one, "{parts} parts: {text}");
+            }
+        }
+    }
+
+    /// The real street files in the shared data read the same both ways.
+    #[test]
+    fn shared_street_files_read_the_same_both_ways() {
+        let dir = std::env::var_os("STREETRANK_DATA").map_or_else(
+            || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"),
+            PathBuf::from,
+        );
+        assert!(dir.is_dir(), "set STREETRANK_DATA (see complaints::tests)");
+        for city in ["syracuse", "washington-dc"] {
+            let path = dir.join(city).join("converted/streets_wgs84.geojson");
+            for opts in option_sets().into_iter().step_by(3) {
+                let (fast, answered, slow) = both(&path, &opts);
+                assert!(answered, "{}", path.display());
+                assert_eq!(fast, slow, "{}", path.display());
+            }
+        }
+    }
+}
