@@ -9,6 +9,7 @@ use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use geo_types::{Coord, Geometry};
+use rayon::prelude::*;
 use shapefile::dbase::{self, FieldName, FieldWriter, TableWriterBuilder, WritableRecord};
 use streetrank::PropertyValue;
 
@@ -198,16 +199,21 @@ impl Shape {
 
 /// Converts and checks every row's geometry; all non-null shapes must share one type.
 fn shapes(table: &FeatureTable, path: &Path, decimals: u32) -> Result<Vec<Shape>> {
-    let mut out = Vec::with_capacity(table.rows.len());
-    let mut first: Option<(usize, i32)> = None;
-    for i in 0..table.rows.len() {
-        let shape = match table.geometry(i) {
-            None => Shape::Null,
+    // Converted in parallel, checked in row order: the first error is the serial one.
+    let converted: Vec<Result<Shape>> = (0..table.rows.len())
+        .into_par_iter()
+        .map(|i| match table.geometry(i) {
+            None => Ok(Shape::Null),
             Some(g) => {
                 check_finite(path, i + 1, g)?;
-                to_shape(g, path, i + 1, decimals)?
+                to_shape(g, path, i + 1, decimals)
             }
-        };
+        })
+        .collect();
+    let mut out = Vec::with_capacity(converted.len());
+    let mut first: Option<(usize, i32)> = None;
+    for (i, shape) in converted.into_iter().enumerate() {
+        let shape = shape?;
         if shape != Shape::Null {
             match first {
                 None => first = Some((i + 1, shape.code())),
@@ -478,11 +484,11 @@ fn truncate_at_char(s: &str, max: usize) -> &str {
 fn text_width(
     table: &FeatureTable,
     j: usize,
-    text: impl Fn(&PropertyValue) -> Option<String>,
+    text: impl Fn(&PropertyValue) -> Option<String> + Sync,
 ) -> u8 {
     let w = table
         .rows
-        .iter()
+        .par_iter()
         .filter_map(|r| r.get(j).and_then(&text))
         .map(|s| truncate_at_char(&s, DBF_TEXT_MAX).len())
         .max()
@@ -496,9 +502,24 @@ fn text_width(
 fn float_decimals(values: &[f64]) -> Option<usize> {
     (0..=FLOAT_DECIMALS).rev().find(|&d| {
         values
-            .iter()
-            .all(|v| format!("{v:.d$}").len() <= FLOAT_WIDTH)
+            .par_iter()
+            .all(|v| formatted_len(format_args!("{v:.d$}")) <= FLOAT_WIDTH)
     })
+}
+
+/// The length of formatted text, without building it.
+fn formatted_len(args: std::fmt::Arguments<'_>) -> usize {
+    struct Count(usize);
+    impl std::fmt::Write for Count {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            self.0 += s.len();
+            Ok(())
+        }
+    }
+    let mut n = Count(0);
+    // Counting never fails.
+    let _ = std::fmt::write(&mut n, args);
+    n.0
 }
 
 fn plan_fields(table: &FeatureTable, report: &mut WriteReport) -> Vec<FieldPlan> {
