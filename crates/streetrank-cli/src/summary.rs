@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use rayon::prelude::*;
 use serde_json::{Value, json};
 use streetrank::{Ranking, SnapOutcome};
 use streetrank_io::{LoadReport, RunConfig, thousands};
@@ -25,25 +26,52 @@ pub struct SnapSummary {
 
 impl SnapSummary {
     fn build(outcomes: &[SnapOutcome]) -> SnapSummary {
-        let mut s = SnapSummary::default();
-        let mut distances = Vec::new();
-        for o in outcomes {
-            match o {
-                SnapOutcome::Snapped(snap) => {
-                    s.matched += 1;
-                    s.ambiguous += usize::from(snap.ambiguous);
-                    distances.push(snap.distance_m);
-                }
-                SnapOutcome::Unmatched(reason) => {
-                    *s.unmatched
-                        .entry(streetrank_io::unmatched_reason_text(reason))
-                        .or_default() += 1;
-                }
-            }
+        // Counts are sums, so the parallel fold gives the same numbers for any split.
+        let (matched, ambiguous, unmatched) = outcomes
+            .par_iter()
+            .fold(
+                || (0usize, 0usize, BTreeMap::new()),
+                |(mut m, mut a, mut u), o| {
+                    match o {
+                        SnapOutcome::Snapped(snap) => {
+                            m += 1;
+                            a += usize::from(snap.ambiguous);
+                        }
+                        SnapOutcome::Unmatched(reason) => {
+                            *u.entry(streetrank_io::unmatched_reason_text(reason))
+                                .or_insert(0usize) += 1;
+                        }
+                    }
+                    (m, a, u)
+                },
+            )
+            .reduce(
+                || (0, 0, BTreeMap::new()),
+                |(m1, a1, mut u1), (m2, a2, u2)| {
+                    for (k, v) in u2 {
+                        *u1.entry(k).or_insert(0) += v;
+                    }
+                    (m1 + m2, a1 + a2, u1)
+                },
+            );
+        let mut distances: Vec<f64> = outcomes
+            .par_iter()
+            .filter_map(|o| match o {
+                SnapOutcome::Snapped(snap) => Some(snap.distance_m),
+                SnapOutcome::Unmatched(_) => None,
+            })
+            .collect();
+        // The element a full sort would put at the middle: `total_cmp` is a total order, so
+        // the selected value is the same.
+        let mid = distances.len() / 2;
+        let median_distance_m = (mid < distances.len())
+            .then(|| *distances.select_nth_unstable_by(mid, f64::total_cmp).1);
+        SnapSummary {
+            matched,
+            unmatched,
+            ambiguous,
+            median_distance_m,
         }
-        distances.sort_by(f64::total_cmp);
-        s.median_distance_m = distances.get(distances.len() / 2).copied();
-        s
     }
 }
 

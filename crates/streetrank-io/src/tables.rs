@@ -2,6 +2,7 @@
 //! the output columns, shared by the CLI and the Python package.
 
 use geo_types::{Coord, Geometry, LineString, Point};
+use rayon::prelude::*;
 use streetrank::{
     Complaint, PropertyValue, Ranking, SnapOutcome, SourceId, StreetNetwork, UnmatchedReason,
 };
@@ -68,7 +69,7 @@ fn opt_text(v: Option<&String>) -> PropertyValue {
 }
 
 /// The column type of a pass-through property, from its values.
-fn property_type(values: impl Iterator<Item = PropertyValue>) -> ColumnType {
+fn property_type<'a>(values: impl Iterator<Item = &'a PropertyValue>) -> ColumnType {
     let mut ty: Option<ColumnType> = None;
     for v in values {
         let t = match v {
@@ -102,19 +103,21 @@ fn as_type(v: &PropertyValue, ty: ColumnType) -> PropertyValue {
     }
 }
 
-/// Every segment's line in WGS84, reprojected in parallel.
-fn lines_wgs84(net: &StreetNetwork, work_crs: &Crs) -> Result<Vec<LineString<f64>>> {
-    let mut coords: Vec<Coord<f64>> = net
-        .segments
-        .iter()
-        .flat_map(|s| s.geometry.0.iter().copied())
-        .collect();
+/// The lines of `net.segments[i]` for each `i` in `order`, in that order, reprojected from
+/// `work_crs` to WGS84 in parallel. `order` must hold valid segment positions.
+fn lines_wgs84(net: &StreetNetwork, order: &[usize], work_crs: &Crs) -> Result<Vec<Geometry<f64>>> {
+    let line = |i: usize| net.segments[i].geometry.0.as_slice();
+    let mut coords: Vec<Coord<f64>> =
+        Vec::with_capacity(order.iter().map(|&i| line(i).len()).sum());
+    for &i in order {
+        coords.extend_from_slice(line(i));
+    }
     transform_parallel(work_crs, &Crs::wgs84(), &mut coords)?;
-    let mut out = Vec::with_capacity(net.segments.len());
+    let mut out = Vec::with_capacity(order.len());
     let mut rest = coords.as_slice();
-    for s in &net.segments {
-        let (head, tail) = rest.split_at(s.geometry.0.len());
-        out.push(LineString::new(head.to_vec()));
+    for &i in order {
+        let (head, tail) = rest.split_at(line(i).len());
+        out.push(Geometry::LineString(LineString::new(head.to_vec())));
         rest = tail;
     }
     Ok(out)
@@ -193,55 +196,63 @@ pub fn ranking_table(
             property_type(
                 net.segments
                     .iter()
-                    .map(|s| s.properties.get(k).cloned().unwrap_or_default()),
+                    .map(|s| s.properties.get(k).unwrap_or(&PropertyValue::Null)),
             )
         })
         .collect();
     for (name, ty) in net.property_names.iter().zip(&prop_types) {
         columns.push(col(name, *ty, "passed through from the street file"));
     }
-    let lines = lines_wgs84(net, work_crs)?;
-    let mut rows = Vec::with_capacity(net.segments.len());
-    let mut geometries = Vec::with_capacity(net.segments.len());
-    for &i in &ranking.order {
-        let (Some(seg), Some(s)) = (net.segments.get(i), ranking.scores.get(i)) else {
-            return Err(Error::Core(streetrank::Error::MismatchedInput {
-                message: format!(
-                    "the ranking refers to segment {i} but the network has {}",
-                    net.segments.len()
-                ),
-            }));
-        };
-        let mut row = vec![
-            count(s.rank),
-            id_cell_as(&seg.id, ids),
-            PropertyValue::Float(s.score),
-        ];
-        for f in [&s.pressure, &s.condition, &s.usage, &s.equity] {
-            row.extend([
-                PropertyValue::Float(f.raw),
-                PropertyValue::Float(f.normalised),
-                PropertyValue::Float(f.contribution),
-            ]);
-        }
-        row.extend([
-            count(s.complaints),
-            count(s.complaints_kept),
-            PropertyValue::Bool(s.condition_missing),
-            PropertyValue::Float(seg.length_m),
-            opt_text(seg.attributes.road_class.as_ref()),
-            opt_text(seg.attributes.district.as_ref()),
-            PropertyValue::Text(ranking.settings_hash.clone()),
-        ]);
-        for (k, ty) in prop_types.iter().enumerate() {
-            row.push(as_type(
-                seg.properties.get(k).unwrap_or(&PropertyValue::Null),
-                *ty,
-            ));
-        }
-        rows.push(row);
-        geometries.push(lines.get(i).cloned().map(Geometry::LineString));
+    let n = net.segments.len();
+    if let Some(&i) = ranking
+        .order
+        .iter()
+        .find(|&&i| i >= n || i >= ranking.scores.len())
+    {
+        return Err(Error::Core(streetrank::Error::MismatchedInput {
+            message: format!("the ranking refers to segment {i} but the network has {n}"),
+        }));
     }
+    let geometries = lines_wgs84(net, &ranking.order, work_crs)?
+        .into_iter()
+        .map(Some)
+        .collect();
+    let rows = ranking
+        .order
+        .par_iter()
+        .map(|&i| {
+            let (seg, s) = (&net.segments[i], &ranking.scores[i]);
+            let mut row = Vec::with_capacity(columns.len());
+            row.extend([
+                count(s.rank),
+                id_cell_as(&seg.id, ids),
+                PropertyValue::Float(s.score),
+            ]);
+            for f in [&s.pressure, &s.condition, &s.usage, &s.equity] {
+                row.extend([
+                    PropertyValue::Float(f.raw),
+                    PropertyValue::Float(f.normalised),
+                    PropertyValue::Float(f.contribution),
+                ]);
+            }
+            row.extend([
+                count(s.complaints),
+                count(s.complaints_kept),
+                PropertyValue::Bool(s.condition_missing),
+                PropertyValue::Float(seg.length_m),
+                opt_text(seg.attributes.road_class.as_ref()),
+                opt_text(seg.attributes.district.as_ref()),
+                PropertyValue::Text(ranking.settings_hash.clone()),
+            ]);
+            for (k, ty) in prop_types.iter().enumerate() {
+                row.push(as_type(
+                    seg.properties.get(k).unwrap_or(&PropertyValue::Null),
+                    *ty,
+                ));
+            }
+            row
+        })
+        .collect();
     Ok(FeatureTable {
         columns,
         rows,
@@ -327,7 +338,7 @@ pub fn assignments_table(
             property_type(
                 complaints
                     .iter()
-                    .map(|c| c.properties.get(k).cloned().unwrap_or_default()),
+                    .map(|c| c.properties.get(k).unwrap_or(&PropertyValue::Null)),
             )
         })
         .collect();
@@ -341,42 +352,46 @@ pub fn assignments_table(
             .get(i)
             .map_or(PropertyValue::Null, |s| id_cell_as(&s.id, sids))
     };
-    let mut rows = Vec::with_capacity(outcomes.len());
-    for (c, o) in complaints.iter().zip(outcomes) {
-        let mut row = vec![id_cell_as(&c.id, cids)];
-        match o {
-            SnapOutcome::Snapped(s) => row.extend([
-                PropertyValue::Bool(true),
-                seg_id(s.segment),
-                PropertyValue::Float(s.distance_m),
-                PropertyValue::Float(s.fraction),
-                PropertyValue::Float(s.chainage_m),
-                PropertyValue::Text(s.side.as_str().to_owned()),
-                s.runner_up
-                    .map_or(PropertyValue::Null, |r| seg_id(r.segment)),
-                opt_f64(s.runner_up.map(|r| r.distance_m)),
-                PropertyValue::Bool(s.ambiguous),
-                PropertyValue::Null,
-            ]),
-            SnapOutcome::Unmatched(reason) => {
-                row.extend([PropertyValue::Bool(false)]);
-                row.extend(std::iter::repeat_n(PropertyValue::Null, 7));
-                row.extend([
-                    PropertyValue::Bool(false),
-                    PropertyValue::Text(unmatched_reason_text(reason)),
-                ]);
+    let rows = complaints
+        .par_iter()
+        .zip(outcomes)
+        .map(|(c, o)| {
+            let mut row = Vec::with_capacity(columns.len());
+            row.push(id_cell_as(&c.id, cids));
+            match o {
+                SnapOutcome::Snapped(s) => row.extend([
+                    PropertyValue::Bool(true),
+                    seg_id(s.segment),
+                    PropertyValue::Float(s.distance_m),
+                    PropertyValue::Float(s.fraction),
+                    PropertyValue::Float(s.chainage_m),
+                    PropertyValue::Text(s.side.as_str().to_owned()),
+                    s.runner_up
+                        .map_or(PropertyValue::Null, |r| seg_id(r.segment)),
+                    opt_f64(s.runner_up.map(|r| r.distance_m)),
+                    PropertyValue::Bool(s.ambiguous),
+                    PropertyValue::Null,
+                ]),
+                SnapOutcome::Unmatched(reason) => {
+                    row.extend([PropertyValue::Bool(false)]);
+                    row.extend(std::iter::repeat_n(PropertyValue::Null, 7));
+                    row.extend([
+                        PropertyValue::Bool(false),
+                        PropertyValue::Text(unmatched_reason_text(reason)),
+                    ]);
+                }
             }
-        }
-        for (k, ty) in prop_types.iter().enumerate() {
-            row.push(as_type(
-                c.properties.get(k).unwrap_or(&PropertyValue::Null),
-                *ty,
-            ));
-        }
-        rows.push(row);
-    }
+            for (k, ty) in prop_types.iter().enumerate() {
+                row.push(as_type(
+                    c.properties.get(k).unwrap_or(&PropertyValue::Null),
+                    *ty,
+                ));
+            }
+            row
+        })
+        .collect();
     let geometries = coords
-        .into_iter()
+        .into_par_iter()
         .map(|c| Some(Geometry::Point(Point(c))))
         .collect();
     Ok(FeatureTable {

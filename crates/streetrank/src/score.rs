@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::config::lookup_key;
 use crate::{
-    Cap, Complaint, Error, InputDigest, ScoreConfig, Segment, SourceId, StreetNetwork, Timestamp,
+    Cap, Complaint, Error, InputDigest, ScoreConfig, Segment, StreetNetwork, Timestamp,
     settings_hash,
 };
 
@@ -156,9 +156,10 @@ struct Tally {
 /// byte-wise), then by segment position. Ranks are distinct: 1..=n.
 ///
 /// Results are bit-identical for any rayon thread count: complaints are
-/// grouped by segment with a sequential counting sort, each segment is then
-/// computed on its own in a fixed order, and the only cross-segment values
-/// (the cap, counts, the order) are computed sequentially. `score` uses the
+/// grouped by segment with a stable counting sort (input order within each
+/// segment), each segment is then computed on its own in a fixed order, and the
+/// cross-segment values are order-independent (counts, maxima, the cap from
+/// values sorted by a total order, the order by unique keys). `score` uses the
 /// current rayon pool and never configures the global one.
 ///
 /// # Errors
@@ -203,23 +204,7 @@ pub fn score(
     let mut notes = Vec::new();
     let as_of = resolve_as_of(config, complaints, &mut notes);
 
-    // Group complaints by segment: a stable counting sort, so each segment's
-    // complaints are in input order before its own (deterministic) sort.
-    let mut starts = vec![0usize; n + 1];
-    for &s in assignments.iter().flatten() {
-        starts[s + 1] += 1;
-    }
-    for i in 0..n {
-        starts[i + 1] += starts[i];
-    }
-    let mut next = starts.clone();
-    let mut members = vec![0usize; starts[n]];
-    for (ci, a) in assignments.iter().enumerate() {
-        if let Some(s) = *a {
-            members[next[s]] = ci;
-            next[s] += 1;
-        }
-    }
+    let (starts, members) = group_by_segment(assignments, n);
 
     let tallies: Vec<Tally> = (0..n)
         .into_par_iter()
@@ -299,26 +284,79 @@ fn check_inputs(
             complaints.len()
         )));
     }
-    for (i, a) in assignments.iter().enumerate() {
-        if let Some(s) = *a
-            && s >= segments.len()
-        {
-            return Err(mismatch(format!(
-                "complaint {} (position {i}) is assigned to segment {s}, but the network has {} segments",
-                complaints[i].id,
-                segments.len()
-            )));
-        }
+    // The first bad assignment in input order, found in parallel.
+    if let Some(i) = assignments
+        .par_iter()
+        .position_first(|a| a.is_some_and(|s| s >= segments.len()))
+    {
+        let s = assignments[i].unwrap_or_default();
+        return Err(mismatch(format!(
+            "complaint {} (position {i}) is assigned to segment {s}, but the network has {} segments",
+            complaints[i].id,
+            segments.len()
+        )));
     }
-    for seg in segments {
-        if !(seg.length_m.is_finite() && seg.length_m > 0.0) {
-            return Err(mismatch(format!(
-                "segment {}: length_m is {}; it must be a positive finite number (build segments with Segment::new)",
-                seg.id, seg.length_m
-            )));
-        }
+    if let Some(seg) = segments
+        .par_iter()
+        .find_first(|seg| !(seg.length_m.is_finite() && seg.length_m > 0.0))
+    {
+        return Err(mismatch(format!(
+            "segment {}: length_m is {}; it must be a positive finite number (build segments with Segment::new)",
+            seg.id, seg.length_m
+        )));
     }
     Ok(())
+}
+
+/// Groups complaint positions by segment: a stable counting sort, so each segment's complaints
+/// are in input order. Returns `(starts, members)`: segment `s`'s complaints are
+/// `members[starts[s]..starts[s + 1]]`.
+///
+/// The segments are split into one contiguous block per thread; each block counts and places
+/// its own complaints into its own part of `members`. The result is the unique stable grouping,
+/// the same for any number of blocks. Every assignment must be below `n` (checked before).
+fn group_by_segment(assignments: &[Option<usize>], n: usize) -> (Vec<usize>, Vec<usize>) {
+    let block_len = n.div_ceil(rayon::current_num_threads().max(1)).max(1);
+    let mut starts = vec![0usize; n + 1];
+    if let Some(counts) = starts.get_mut(1..) {
+        counts
+            .par_chunks_mut(block_len)
+            .enumerate()
+            .for_each(|(b, counts)| {
+                let lo = b * block_len;
+                for &s in assignments.iter().flatten() {
+                    if let Some(c) = s.checked_sub(lo).and_then(|k| counts.get_mut(k)) {
+                        *c += 1;
+                    }
+                }
+            });
+    }
+    for i in 0..n {
+        starts[i + 1] += starts[i];
+    }
+    let mut members = vec![0usize; starts[n]];
+    let mut blocks = Vec::with_capacity(n.div_ceil(block_len));
+    let mut rest = members.as_mut_slice();
+    for lo in (0..n).step_by(block_len) {
+        let hi = (lo + block_len).min(n);
+        let (head, tail) = rest.split_at_mut(starts[hi] - starts[lo]);
+        blocks.push((lo, head));
+        rest = tail;
+    }
+    blocks.into_par_iter().for_each(|(lo, out)| {
+        let hi = (lo + block_len).min(n);
+        let mut next: Vec<usize> = starts[lo..hi].iter().map(|&x| x - starts[lo]).collect();
+        for (ci, a) in assignments.iter().enumerate() {
+            if let Some(s) = *a
+                && (lo..hi).contains(&s)
+            {
+                let k = &mut next[s - lo];
+                out[*k] = ci;
+                *k += 1;
+            }
+        }
+    });
+    (starts, members)
 }
 
 /// `as_of` from the config, else the latest complaint time, else the epoch.
@@ -330,15 +368,14 @@ fn resolve_as_of(
     if let Some(t) = config.as_of {
         return t;
     }
-    // The first complaint with the latest time names it in the note.
-    let mut latest: Option<(Timestamp, &SourceId)> = None;
-    for c in complaints {
-        if let Some(t) = c.created
-            && latest.is_none_or(|(l, _)| t > l)
-        {
-            latest = Some((t, &c.id));
-        }
-    }
+    // The first complaint with the latest time names it in the note: the maximum of
+    // (time, reversed position) is unique, so the parallel reduction is deterministic.
+    let latest = complaints
+        .par_iter()
+        .enumerate()
+        .filter_map(|(i, c)| c.created.map(|t| (t, std::cmp::Reverse(i))))
+        .max()
+        .map(|(t, std::cmp::Reverse(i))| (t, &complaints[i].id));
     match latest {
         Some((t, id)) => {
             notes.push(format!(
@@ -519,7 +556,7 @@ fn add_notes(
     scores: &[SegmentScore],
     cap: f64,
 ) {
-    let unmatched = assignments.iter().filter(|a| a.is_none()).count();
+    let unmatched = assignments.par_iter().filter(|a| a.is_none()).count();
     if unmatched > 0 {
         notes.push(format!(
             "{unmatched} of {} complaints matched no segment and do not count",
@@ -551,7 +588,7 @@ fn add_notes(
     if !scores.is_empty() && cap == 0.0 {
         notes.push("no segment has complaint pressure: pressure is 0 everywhere".to_owned());
     }
-    let missing = scores.iter().filter(|s| s.condition_missing).count();
+    let missing = scores.par_iter().filter(|s| s.condition_missing).count();
     if missing > 0 {
         notes.push(format!(
             "{missing} of {} segments have no usable condition value and use condition.missing = {}",

@@ -4,10 +4,11 @@ use std::io::Write;
 use std::path::Path;
 
 use geo::MapCoords;
+use geo_types::{Geometry, LineString, Point};
 use streetrank::PropertyValue;
 use wkt::ToWkt;
 
-use super::table::{FeatureTable, check_finite, round_coord};
+use super::table::{FeatureTable, check_finite, round_coord, write_rows_parallel};
 use super::{CsvGeometry, STREAM, WriteOptions};
 use crate::{Error, Result};
 
@@ -83,38 +84,84 @@ pub(crate) fn write_to<W: Write>(
         return Ok(());
     }
     let io = |e: csv::Error| Error::io(path, e.into());
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(out);
-    let mut record: Vec<String> = table.columns.iter().map(|c| c.name.clone()).collect();
+    let mut header = builder().from_writer(&mut *out);
+    let mut record: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
     if with_wkt {
-        record.push(WKT_COLUMN.to_owned());
+        record.push(WKT_COLUMN);
     }
-    w.write_record(&record).map_err(io)?;
-    for i in 0..table.rows.len() {
-        let row = table.check_row(path, i)?;
-        record.clear();
-        record.extend(row.iter().map(cell));
-        if with_wkt {
-            record.push(match table.geometry(i) {
-                Some(g) => {
-                    check_finite(path, i + 1, g)?;
-                    let d = opts.coordinate_decimals;
-                    g.map_coords(|c| round_coord(c, d)).wkt_string()
+    header.write_record(&record).map_err(io)?;
+    header.flush().map_err(|e| Error::io(path, e))?;
+    drop(header);
+    let decimals = opts.coordinate_decimals;
+    write_rows_parallel(table.rows.len(), out, path, |rows| {
+        let mut w = builder().from_writer(Vec::with_capacity(rows.len() * 256));
+        // One buffer for every non-text cell and one line for every rounded geometry.
+        let mut scratch = Vec::with_capacity(64);
+        let mut line = LineString::new(Vec::new());
+        for i in rows {
+            let row = table.check_row(path, i)?;
+            for v in row {
+                if let PropertyValue::Text(s) = v {
+                    w.write_field(s).map_err(io)?;
+                } else {
+                    scratch.clear();
+                    cell(&mut scratch, v).map_err(|e| Error::io(path, e))?;
+                    w.write_field(&scratch).map_err(io)?;
                 }
-                None => String::new(),
-            });
+            }
+            if with_wkt {
+                scratch.clear();
+                if let Some(g) = table.geometry(i) {
+                    check_finite(path, i + 1, g)?;
+                    wkt(&mut scratch, g, decimals, &mut line).map_err(|e| Error::io(path, e))?;
+                }
+                w.write_field(&scratch).map_err(io)?;
+            }
+            w.write_record(None::<&[u8]>).map_err(io)?;
         }
-        w.write_record(&record).map_err(io)?;
-    }
-    w.flush().map_err(|e| Error::io(path, e))
+        w.into_inner().map_err(|e| Error::io(path, e.into_error()))
+    })?;
+    out.flush().map_err(|e| Error::io(path, e))
 }
 
-/// One cell's text: empty for `Null` and non-finite floats.
-fn cell(v: &PropertyValue) -> String {
+/// The CSV dialect: RFC 4180 quoting where needed, `\n` line ends.
+fn builder() -> csv::WriterBuilder {
+    let mut b = csv::WriterBuilder::new();
+    b.terminator(csv::Terminator::Any(b'\n'));
+    b
+}
+
+/// Appends one non-text cell's text: empty for `Null` and non-finite floats; the same text
+/// as `PropertyValue`'s `Display`.
+fn cell(buf: &mut Vec<u8>, v: &PropertyValue) -> std::io::Result<()> {
     match v {
-        PropertyValue::Float(x) if !x.is_finite() => String::new(),
-        other => other.to_string(),
+        PropertyValue::Float(x) if !x.is_finite() => Ok(()),
+        PropertyValue::Null => Ok(()),
+        PropertyValue::Bool(b) => buf.write_all(if *b { b"true" } else { b"false" }),
+        PropertyValue::Text(s) => buf.write_all(s.as_bytes()),
+        other => write!(buf, "{other}"),
+    }
+}
+
+/// Appends `g` as WKT with coordinates rounded to `decimals`, the text of
+/// `g.map_coords(round).wkt_string()`; points and lines without allocating (`line` is
+/// scratch space).
+fn wkt(
+    buf: &mut Vec<u8>,
+    g: &Geometry<f64>,
+    decimals: u32,
+    line: &mut LineString<f64>,
+) -> std::io::Result<()> {
+    match g {
+        Geometry::Point(p) => Point(round_coord(p.0, decimals)).write_wkt(buf),
+        Geometry::LineString(l) => {
+            line.0.clear();
+            line.0.extend(l.0.iter().map(|&c| round_coord(c, decimals)));
+            line.write_wkt(buf)
+        }
+        other => other
+            .map_coords(|c| round_coord(c, decimals))
+            .write_wkt(buf),
     }
 }
 
@@ -262,5 +309,109 @@ mod tests {
         t.rows[1].push(Null);
         let e = write_csv(&t, Vec::new(), &WriteOptions::default()).unwrap_err();
         assert!(e.to_string().contains("record 2"), "{e}");
+    }
+
+    #[test]
+    fn wkt_and_cells_match_the_generic_formatting() {
+        use geo_types::{LineString, MultiLineString, Polygon, line_string, polygon};
+        let geometries: Vec<Geometry<f64>> = vec![
+            Geometry::Point(Point::new(-76.123_456_789, 43.000_000_04)),
+            Geometry::Point(Point::new(-0.000_000_01, 1e300)),
+            Geometry::LineString(line_string![(x: 1.0, y: 2.0), (x: 3.5, y: -4.25)]),
+            Geometry::LineString(LineString::new(vec![])),
+            Geometry::MultiLineString(MultiLineString::new(vec![
+                line_string![(x: 1.0, y: 2.0), (x: 3.0, y: 4.0)],
+                LineString::new(vec![]),
+            ])),
+            Geometry::Polygon(polygon![(x: 0.0, y: 0.0), (x: 1.0, y: 0.0), (x: 1.0, y: 1.0)]),
+            Geometry::Polygon(Polygon::new(LineString::new(vec![]), vec![])),
+        ];
+        let mut line = LineString::new(vec![]);
+        for d in [0, 3, 7, 16] {
+            for g in &geometries {
+                let mut buf = Vec::new();
+                wkt(&mut buf, g, d, &mut line).unwrap();
+                let want = g.map_coords(|c| round_coord(c, d)).wkt_string();
+                assert_eq!(String::from_utf8(buf).unwrap(), want, "{g:?} to {d}");
+            }
+        }
+        for v in [
+            Int(0),
+            Int(i64::MIN),
+            Float(0.1 + 0.2),
+            Float(-0.0),
+            Float(1e21),
+            Float(1e-7),
+            Float(2.0),
+            Bool(true),
+            Bool(false),
+            Text("x, \"y\"".into()),
+        ] {
+            let mut buf = Vec::new();
+            cell(&mut buf, &v).unwrap();
+            assert_eq!(String::from_utf8(buf).unwrap(), v.to_string(), "{v:?}");
+        }
+    }
+
+    #[test]
+    fn bytes_do_not_depend_on_the_thread_count_or_chunking() {
+        // More rows than one batch of chunks, with quoting, nulls and geometry on some rows.
+        let n = 70_000;
+        let t = FeatureTable {
+            columns: vec![
+                Column::new("i", ColumnType::Int, ""),
+                Column::new("f", ColumnType::Float, ""),
+                Column::new("t", ColumnType::Text, ""),
+            ],
+            rows: (0..n)
+                .map(|i| {
+                    vec![
+                        Int(i),
+                        if i % 7 == 0 {
+                            Null
+                        } else {
+                            Float(1.0 / (i as f64))
+                        },
+                        Text(if i % 5 == 0 {
+                            format!("a,{i}")
+                        } else {
+                            String::new()
+                        }),
+                    ]
+                })
+                .collect(),
+            geometries: (0..n)
+                .map(|i| (i % 3 != 0).then(|| Geometry::Point(Point::new(i as f64 / 7.0, 1.0))))
+                .collect(),
+        };
+        let write = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let mut out = Vec::new();
+            pool.install(|| write_csv(&t, &mut out, &WriteOptions::default()))
+                .unwrap();
+            out
+        };
+        let one = write(1);
+        assert_eq!(one, write(3));
+        // The same bytes as one csv::Writer over the whole table, row by row.
+        let mut w = builder().from_writer(Vec::new());
+        w.write_record(["i", "f", "t", "wkt"]).unwrap();
+        for (row, g) in t.rows.iter().zip(&t.geometries) {
+            let mut rec: Vec<String> = row
+                .iter()
+                .map(|v| match v {
+                    Float(x) if !x.is_finite() => String::new(),
+                    v => v.to_string(),
+                })
+                .collect();
+            rec.push(g.as_ref().map_or(String::new(), |g| {
+                g.map_coords(|c| round_coord(c, 7)).wkt_string()
+            }));
+            w.write_record(&rec).unwrap();
+        }
+        assert_eq!(one, w.into_inner().unwrap());
     }
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use geo_types::{Coord, Geometry, LineString, Polygon};
 use streetrank::PropertyValue;
 
-use super::table::{FeatureTable, check_finite, round_coord};
+use super::table::{FeatureTable, check_finite, round_coord, write_rows_parallel};
 use super::{ColumnType, STREAM, WriteOptions};
 use crate::{Error, Result};
 
@@ -61,33 +61,34 @@ pub(crate) fn write_to<W: Write>(
     let io = |e: std::io::Error| Error::io(path, e);
     out.write_all(br#"{"type":"FeatureCollection","features":["#)
         .map_err(io)?;
-    let mut buf = Vec::with_capacity(256);
-    for i in 0..table.rows.len() {
-        let row = table.check_row(path, i)?;
-        buf.clear();
-        if i > 0 {
-            buf.push(b',');
-        }
-        buf.extend_from_slice(b"\n{\"type\":\"Feature\",\"geometry\":");
-        match table.geometry(i) {
-            Some(g) => {
-                check_finite(path, i + 1, g)?;
-                write_geometry(&mut buf, g, opts.coordinate_decimals);
-            }
-            None => buf.extend_from_slice(b"null"),
-        }
-        buf.extend_from_slice(b",\"properties\":{");
-        for (j, (cell, col)) in row.iter().zip(&table.columns).enumerate() {
-            if j > 0 {
+    write_rows_parallel(table.rows.len(), out, path, |rows| {
+        let mut buf = Vec::with_capacity(rows.len() * 512);
+        for i in rows {
+            let row = table.check_row(path, i)?;
+            if i > 0 {
                 buf.push(b',');
             }
-            json_string(&mut buf, &col.name);
-            buf.push(b':');
-            json_value(&mut buf, cell, col.ty);
+            buf.extend_from_slice(b"\n{\"type\":\"Feature\",\"geometry\":");
+            match table.geometry(i) {
+                Some(g) => {
+                    check_finite(path, i + 1, g)?;
+                    write_geometry(&mut buf, g, opts.coordinate_decimals);
+                }
+                None => buf.extend_from_slice(b"null"),
+            }
+            buf.extend_from_slice(b",\"properties\":{");
+            for (j, (cell, col)) in row.iter().zip(&table.columns).enumerate() {
+                if j > 0 {
+                    buf.push(b',');
+                }
+                json_string(&mut buf, &col.name);
+                buf.push(b':');
+                json_value(&mut buf, cell, col.ty);
+            }
+            buf.extend_from_slice(b"}}");
         }
-        buf.extend_from_slice(b"}}");
-        out.write_all(&buf).map_err(io)?;
-    }
+        Ok(buf)
+    })?;
     out.write_all(b"\n]}\n").map_err(io)
 }
 
@@ -102,7 +103,8 @@ fn json_string(buf: &mut Vec<u8>, s: &str) {
 /// Appends a finite float with a decimal point (`2.0`), `null` otherwise.
 fn json_f64(buf: &mut Vec<u8>, x: f64) {
     match serde_json::Number::from_f64(x) {
-        Some(n) => buf.extend_from_slice(n.to_string().as_bytes()),
+        // Writing to a Vec cannot fail.
+        Some(n) => drop(write!(buf, "{n}")),
         None => buf.extend_from_slice(b"null"),
     }
 }
@@ -111,20 +113,22 @@ fn json_f64(buf: &mut Vec<u8>, x: f64) {
 fn json_value(buf: &mut Vec<u8>, v: &PropertyValue, ty: ColumnType) {
     match (v, ty) {
         (PropertyValue::Null, _) => buf.extend_from_slice(b"null"),
+        (PropertyValue::Text(s), _) => json_string(buf, s),
         (_, ColumnType::Text) => json_string(buf, &v.to_string()),
         (PropertyValue::Bool(b), _) => buf.extend_from_slice(if *b { b"true" } else { b"false" }),
         #[allow(clippy::cast_precision_loss)] // an Int cell in a Float column is widened on purpose
         (PropertyValue::Int(i), ColumnType::Float) => json_f64(buf, *i as f64),
-        (PropertyValue::Int(i), _) => buf.extend_from_slice(i.to_string().as_bytes()),
+        // Writing to a Vec cannot fail.
+        (PropertyValue::Int(i), _) => drop(write!(buf, "{i}")),
         (PropertyValue::Float(x), _) => json_f64(buf, *x),
-        (PropertyValue::Text(s), _) => json_string(buf, s),
     }
 }
 
 /// Appends `[x,y]` with rounding.
 fn json_coord(buf: &mut Vec<u8>, c: Coord<f64>, decimals: u32) {
     let c = round_coord(c, decimals);
-    buf.extend_from_slice(format!("[{},{}]", c.x, c.y).as_bytes());
+    // Writing to a Vec cannot fail.
+    drop(write!(buf, "[{},{}]", c.x, c.y));
 }
 
 fn json_coords<'a>(buf: &mut Vec<u8>, cs: impl Iterator<Item = &'a Coord<f64>>, d: u32) {
@@ -154,7 +158,9 @@ fn json_polygon(buf: &mut Vec<u8>, p: &Polygon<f64>, d: u32) {
 }
 
 fn typed(buf: &mut Vec<u8>, ty: &str) {
-    buf.extend_from_slice(format!("{{\"type\":\"{ty}\",\"coordinates\":").as_bytes());
+    buf.extend_from_slice(b"{\"type\":\"");
+    buf.extend_from_slice(ty.as_bytes());
+    buf.extend_from_slice(b"\",\"coordinates\":");
 }
 
 /// Appends an RFC 7946 geometry object.

@@ -5,15 +5,17 @@
 //! shape type); the `.dbf` with the `dbase` crate's `TableWriterBuilder`.
 
 use std::collections::HashSet;
-use std::io::{Seek, SeekFrom, Write};
+use std::io::{Cursor, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use geo_types::{Coord, Geometry};
+use rayon::prelude::*;
 use shapefile::dbase::{self, FieldName, FieldWriter, TableWriterBuilder, WritableRecord};
 use streetrank::PropertyValue;
 
 use super::atomic::{AtomicFile, commit_all, write_all};
-use super::table::{FeatureTable, check_finite, finite_f64, round_coord};
+use super::table::{FeatureTable, check_finite, finite_f64, round_coord, write_rows_parallel};
 use super::{ColumnType, WriteOptions, WriteReport};
 use crate::{Error, Result};
 
@@ -198,16 +200,21 @@ impl Shape {
 
 /// Converts and checks every row's geometry; all non-null shapes must share one type.
 fn shapes(table: &FeatureTable, path: &Path, decimals: u32) -> Result<Vec<Shape>> {
-    let mut out = Vec::with_capacity(table.rows.len());
-    let mut first: Option<(usize, i32)> = None;
-    for i in 0..table.rows.len() {
-        let shape = match table.geometry(i) {
-            None => Shape::Null,
+    // Converted in parallel, checked in row order: the first error is the serial one.
+    let converted: Vec<Result<Shape>> = (0..table.rows.len())
+        .into_par_iter()
+        .map(|i| match table.geometry(i) {
+            None => Ok(Shape::Null),
             Some(g) => {
                 check_finite(path, i + 1, g)?;
-                to_shape(g, path, i + 1, decimals)?
+                to_shape(g, path, i + 1, decimals)
             }
-        };
+        })
+        .collect();
+    let mut out = Vec::with_capacity(converted.len());
+    let mut first: Option<(usize, i32)> = None;
+    for (i, shape) in converted.into_iter().enumerate() {
+        let shape = shape?;
         if shape != Shape::Null {
             match first {
                 None => first = Some((i + 1, shape.code())),
@@ -478,11 +485,11 @@ fn truncate_at_char(s: &str, max: usize) -> &str {
 fn text_width(
     table: &FeatureTable,
     j: usize,
-    text: impl Fn(&PropertyValue) -> Option<String>,
+    text: impl Fn(&PropertyValue) -> Option<String> + Sync,
 ) -> u8 {
     let w = table
         .rows
-        .iter()
+        .par_iter()
         .filter_map(|r| r.get(j).and_then(&text))
         .map(|s| truncate_at_char(&s, DBF_TEXT_MAX).len())
         .max()
@@ -496,9 +503,24 @@ fn text_width(
 fn float_decimals(values: &[f64]) -> Option<usize> {
     (0..=FLOAT_DECIMALS).rev().find(|&d| {
         values
-            .iter()
-            .all(|v| format!("{v:.d$}").len() <= FLOAT_WIDTH)
+            .par_iter()
+            .all(|v| formatted_len(format_args!("{v:.d$}")) <= FLOAT_WIDTH)
     })
+}
+
+/// The length of formatted text, without building it.
+fn formatted_len(args: std::fmt::Arguments<'_>) -> usize {
+    struct Count(usize);
+    impl std::fmt::Write for Count {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            self.0 += s.len();
+            Ok(())
+        }
+    }
+    let mut n = Count(0);
+    // Counting never fails.
+    let _ = std::fmt::write(&mut n, args);
+    n.0
 }
 
 fn plan_fields(table: &FeatureTable, report: &mut WriteReport) -> Vec<FieldPlan> {
@@ -641,54 +663,83 @@ fn write_dbf(
     report: &mut WriteReport,
 ) -> Result<()> {
     let path: PathBuf = dbf.path().to_path_buf();
-    let mut builder = TableWriterBuilder::new();
-    for f in plan {
-        let name = FieldName::try_from(f.name.as_str()).map_err(|e| {
-            Error::file(
-                &path,
-                format!("field name `{}`: {e}", f.name),
-                "report this bug",
-            )
-        })?;
-        builder = match f.kind {
-            FieldKind::Numeric { width, decimals } => {
-                builder.add_numeric_field(name, width, decimals)
-            }
-            FieldKind::RowNumber => builder.add_numeric_field(name, 11, 0),
-            FieldKind::Character { width } | FieldKind::FloatText { width } => {
-                builder.add_character_field(name, width)
-            }
-            FieldKind::Logical => builder.add_logical_field(name),
-        };
+    let builder = || -> Result<TableWriterBuilder> {
+        let mut builder = TableWriterBuilder::new();
+        for f in plan {
+            let name = FieldName::try_from(f.name.as_str()).map_err(|e| {
+                Error::file(
+                    &path,
+                    format!("field name `{}`: {e}", f.name),
+                    "report this bug",
+                )
+            })?;
+            builder = match f.kind {
+                FieldKind::Numeric { width, decimals } => {
+                    builder.add_numeric_field(name, width, decimals)
+                }
+                FieldKind::RowNumber => builder.add_numeric_field(name, 11, 0),
+                FieldKind::Character { width } | FieldKind::FloatText { width } => {
+                    builder.add_character_field(name, width)
+                }
+                FieldKind::Logical => builder.add_logical_field(name),
+            };
+        }
+        Ok(builder)
+    };
+    // The dbase crate writes the header (then the terminator) when it finalizes; a table of
+    // no records gives the header alone. Records are then written by one dbase writer per
+    // chunk of rows, in parallel, each into memory, and copied out without its own header
+    // and terminator: the bytes of one writer over all rows.
+    let dbase_err = |e: &dbase::Error| dbase_error(&path, e);
+    let mut header = Vec::new();
+    {
+        let mut w = builder()?.build_with_dest(Cursor::new(&mut header));
+        w.finalize().map_err(|e| dbase_err(&e))?;
     }
-    let mut writer = builder.build_with_dest(dbf.writer());
+    let terminator = header.pop();
+    let header_len = header.len();
+    let records = u32::try_from(table.rows.len())
+        .map_err(|_| Error::file(&path, "too many records for a DBF file", "split the output"))?;
+    // Bytes 4-7: the record count (little-endian). Bytes 1-3: the "last update" date, which the
+    // dbase crate sets to today; a fixed date makes the same inputs give the same bytes on any day.
+    if let Some(count) = header.get_mut(4..8) {
+        count.copy_from_slice(&records.to_le_bytes());
+    }
+    if let Some(date) = header.get_mut(1..4) {
+        date.copy_from_slice(&DBF_FIXED_DATE);
+    }
+    write_all(dbf.writer(), &path, &header)?;
     let table_path = path.with_extension("shp");
-    for i in 0..table.rows.len() {
-        let cells = if table.columns.is_empty() {
-            &[][..]
-        } else {
-            table.check_row(&table_path, i)?
-        };
-        let row = DbfRow {
-            index: i,
-            cells,
-            plan,
-            truncated: std::cell::Cell::new(0),
-        };
-        writer
-            .write_record(&row)
-            .map_err(|e| dbase_error(&path, &e))?;
-        report.truncated_cells += row.truncated.get();
+    let truncated = AtomicUsize::new(0);
+    write_rows_parallel(table.rows.len(), dbf.writer(), &path, |rows| {
+        let mut out = Vec::with_capacity(header_len + rows.len() * 256);
+        {
+            let mut writer = builder()?.build_with_dest(Cursor::new(&mut out));
+            for i in rows {
+                let cells = if table.columns.is_empty() {
+                    &[][..]
+                } else {
+                    table.check_row(&table_path, i)?
+                };
+                let row = DbfRow {
+                    index: i,
+                    cells,
+                    plan,
+                    truncated: std::cell::Cell::new(0),
+                };
+                writer.write_record(&row).map_err(|e| dbase_err(&e))?;
+                truncated.fetch_add(row.truncated.get(), Ordering::Relaxed);
+            }
+            writer.finalize().map_err(|e| dbase_err(&e))?;
+        }
+        out.pop();
+        out.drain(..header_len.min(out.len()));
+        Ok(out)
+    })?;
+    if let Some(t) = terminator {
+        write_all(dbf.writer(), &path, &[t])?;
     }
-    writer.finalize().map_err(|e| dbase_error(&path, &e))?;
-    drop(writer);
-    // The header's "last update" (bytes 1-3: years since 1900, month, day) is today's date as
-    // the dbase crate writes it; a fixed date makes the same inputs give the same bytes on any day.
-    let w = dbf.writer();
-    w.seek(SeekFrom::Start(1))
-        .and_then(|_| w.write_all(&DBF_FIXED_DATE))
-        .and_then(|()| w.seek(SeekFrom::End(0)))
-        .map_err(|e| Error::io(&path, e))?;
+    report.truncated_cells += truncated.into_inner();
     if report.truncated_cells > 0 {
         report.warnings.push(format!(
             "{} text cells were cut to the Shapefile limit of {DBF_TEXT_MAX} bytes",
@@ -1143,5 +1194,58 @@ mod tests {
             assert!(e.to_string().contains(want), "{want}: {e}");
             assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
         }
+    }
+
+    #[test]
+    fn many_chunks_give_the_same_files_for_any_thread_count() {
+        // 1,300 rows: several chunks of rows, with nulls, truncated text and row numbers.
+        let t = lines_table();
+        let n = 1_300;
+        let table = FeatureTable {
+            columns: t.columns.clone(),
+            rows: (0..n).map(|i| t.rows[i % 3].clone()).collect(),
+            geometries: (0..n).map(|i| t.geometries[i % 3].clone()).collect(),
+        };
+        let write = |threads: usize| {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("many.shp");
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let report = pool
+                .install(|| write_shapefile(&table, &path, &WriteOptions::default()))
+                .unwrap();
+            let bytes: Vec<Vec<u8>> = ["shp", "shx", "dbf"]
+                .iter()
+                .map(|e| std::fs::read(path.with_extension(e)).unwrap())
+                .collect();
+            let records = dbase::read(path.with_extension("dbf")).unwrap();
+            (report.truncated_cells, bytes, records)
+        };
+        let (truncated, bytes, records) = write(1);
+        // Row 1 of every 3 has the over-long text.
+        assert_eq!(truncated, (0..n).filter(|i| i % 3 == 1).count());
+        assert_eq!(records.len(), n);
+        let want: Vec<dbase::Record> = (0..3).map(|i| write_one_record(&t, i)).collect();
+        for (i, r) in records.iter().enumerate() {
+            assert_eq!(r, &want[i % 3], "record {i}");
+        }
+        let (truncated3, bytes3, _) = write(3);
+        assert_eq!(truncated3, truncated);
+        assert_eq!(bytes3, bytes);
+    }
+
+    /// Row `i` of `t` written alone, read back.
+    fn write_one_record(t: &FeatureTable, i: usize) -> dbase::Record {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("one.shp");
+        let one = FeatureTable {
+            columns: t.columns.clone(),
+            rows: vec![t.rows[i].clone()],
+            geometries: vec![t.geometries[i].clone()],
+        };
+        write_shapefile(&one, &path, &WriteOptions::default()).unwrap();
+        dbase::read(path.with_extension("dbf")).unwrap().remove(0)
     }
 }

@@ -1,9 +1,12 @@
 //! The generic feature table every writer takes: typed columns, rows of cells, optional geometry.
 
 use std::collections::HashSet;
+use std::io::Write;
+use std::ops::Range;
 use std::path::Path;
 
 use geo_types::{Coord, Geometry};
+use rayon::prelude::*;
 use streetrank::PropertyValue;
 
 use crate::{Error, Result};
@@ -168,6 +171,40 @@ impl FeatureTable {
         }
         Ok(row)
     }
+}
+
+/// Rows formatted by one parallel task.
+const CHUNK_ROWS: usize = 512;
+/// Chunks formatted before they are written out: bounds the formatted bytes held in memory
+/// (a few megabytes) whatever the table's size.
+const BATCH_CHUNKS: usize = 64;
+
+/// Writes rows `0..rows` to `out`: `format` turns a range of rows into bytes, ranges of
+/// [`CHUNK_ROWS`] are formatted in parallel and their bytes written in row order.
+///
+/// The bytes written are those of formatting every row in order into one buffer, for any
+/// thread count. On an error the chunks before the failing one have been written; the
+/// error returned is the first in row order.
+pub(crate) fn write_rows_parallel<W: Write>(
+    rows: usize,
+    out: &mut W,
+    path: &Path,
+    format: impl Fn(Range<usize>) -> Result<Vec<u8>> + Sync,
+) -> Result<()> {
+    let batch = CHUNK_ROWS * BATCH_CHUNKS;
+    for first in (0..rows).step_by(batch) {
+        let end = (first + batch).min(rows);
+        let chunks: Vec<Result<Vec<u8>>> = (first..end)
+            .step_by(CHUNK_ROWS)
+            .collect::<Vec<usize>>()
+            .into_par_iter()
+            .map(|start| format(start..(start + CHUNK_ROWS).min(end)))
+            .collect();
+        for chunk in chunks {
+            out.write_all(&chunk?).map_err(|e| Error::io(path, e))?;
+        }
+    }
+    Ok(())
 }
 
 /// Checks that every coordinate of `g` is finite.

@@ -3,7 +3,7 @@
 use geo_types::{LineString, Point, line_string};
 
 use super::*;
-use crate::{SegmentAttributes, Weights};
+use crate::{SegmentAttributes, SourceId, Weights};
 
 const DAY: i64 = Timestamp::DAY;
 
@@ -885,4 +885,47 @@ fn bit_identical_for_any_thread_count() -> Result<(), Box<dyn std::error::Error>
         }
     }
     Ok(())
+}
+
+/// The serial stable counting sort the parallel grouping replaced.
+fn group_serially(assignments: &[Option<usize>], n: usize) -> (Vec<usize>, Vec<usize>) {
+    let mut starts = vec![0usize; n + 1];
+    for &s in assignments.iter().flatten() {
+        starts[s + 1] += 1;
+    }
+    for i in 0..n {
+        starts[i + 1] += starts[i];
+    }
+    let mut next = starts.clone();
+    let mut members = vec![0usize; starts[n]];
+    for (ci, a) in assignments.iter().enumerate() {
+        if let Some(s) = *a {
+            members[next[s]] = ci;
+            next[s] += 1;
+        }
+    }
+    (starts, members)
+}
+
+#[test]
+fn grouping_by_segment_equals_the_serial_counting_sort_for_any_block_count() {
+    let mut rng = SplitMix64(11);
+    // (segments, complaints): empty, one segment, fewer segments than threads, many.
+    for (n, m) in [(0, 0), (0, 5), (1, 0), (1, 9), (2, 50), (5, 3), (97, 1000)] {
+        let assignments: Vec<Option<usize>> = (0..m)
+            .map(|_| {
+                let k = rng.below(n as u64 + 1) as usize;
+                (k < n).then_some(k)
+            })
+            .collect();
+        let want = group_serially(&assignments, n);
+        for threads in [1, 2, 3, 8] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let got = pool.install(|| group_by_segment(&assignments, n));
+            assert_eq!(got, want, "{n} segments, {m} complaints, {threads} threads");
+        }
+    }
 }
