@@ -88,6 +88,7 @@ impl Grid {
         pieces: impl Iterator<Item = (Coord<f64>, Coord<f64>, usize, usize)>,
         max_abs_coord: f64,
         max_distance_m: f64,
+        parallel: bool,
     ) -> Option<Grid> {
         if max_distance_m.is_nan() || max_distance_m < 0.0 {
             return None;
@@ -177,28 +178,80 @@ impl Grid {
                 ((k << 32) | u64::from(p.piece), p)
             })
             .collect();
-        keyed.sort_unstable_by_key(|&(k, _)| k);
+        if parallel {
+            use rayon::slice::ParallelSliceMut;
+            keyed.par_sort_unstable_by_key(|&(k, _)| k);
+        } else {
+            keyed.sort_unstable_by_key(|&(k, _)| k);
+        }
         grid.pieces = keyed.into_iter().map(|(_, p)| p).collect();
-        // Count, then fill (CSR).
-        let n_cells = usize::try_from(u64::from(cols) * u64::from(rows)).ok()?;
-        let mut counts = vec![0u32; n_cells + 1];
+        // Count, then fill (CSR), in stripes of rows: one per thread with `parallel`, each
+        // scanning every piece for its own rows, then concatenated.
         let max_entries = MAX_ENTRIES_PER_PIECE
             .saturating_mul(grid.pieces.len())
             .saturating_add(MIN_CELLS)
             .min(u32::MAX as usize);
+        let stripes = if parallel {
+            u32::try_from(rayon::current_num_threads())
+                .unwrap_or(1)
+                .clamp(1, rows)
+        } else {
+            1
+        };
+        let bounds: Vec<(u32, u32)> = (0..stripes)
+            .map(|t| {
+                let row = |t: u32| (u64::from(rows) * u64::from(t) / u64::from(stripes)) as u32;
+                (row(t), row(t + 1))
+            })
+            .collect();
+        let g = &grid;
+        let build_stripe =
+            |&(row_lo, row_hi): &(u32, u32)| g.stripe(row_lo, row_hi, reach, max_entries);
+        let parts: Vec<Option<(Vec<u32>, Vec<u32>)>> = if parallel {
+            use rayon::prelude::*;
+            bounds.par_iter().map(build_stripe).collect()
+        } else {
+            bounds.iter().map(build_stripe).collect()
+        };
+        let n_cells = usize::try_from(u64::from(cols) * u64::from(rows)).ok()?;
+        let mut offsets = Vec::with_capacity(n_cells + 1);
+        let mut entries = Vec::new();
+        for part in parts {
+            let (starts, part_entries) = part?;
+            let base = u32::try_from(entries.len()).ok()?;
+            offsets.extend(starts.iter().map(|&s| s + base));
+            entries.extend_from_slice(&part_entries);
+            if entries.len() > max_entries {
+                return None;
+            }
+        }
+        offsets.push(u32::try_from(entries.len()).ok()?);
+        grid.offsets = offsets;
+        grid.entries = entries;
+        Some(grid)
+    }
+
+    /// The CSR arrays of rows `row_lo..row_hi`: each cell's start (relative to the stripe) and
+    /// the stripe's entries; `None` past `max_entries`.
+    fn stripe(
+        &self,
+        row_lo: u32,
+        row_hi: u32,
+        reach: f64,
+        max_entries: usize,
+    ) -> Option<(Vec<u32>, Vec<u32>)> {
+        let first = row_lo as usize * self.cols as usize;
+        let n = (row_hi - row_lo) as usize * self.cols as usize;
+        let mut counts = vec![0u32; n];
         let mut total = 0usize;
-        for p in &grid.pieces {
-            let mut fine = true;
-            grid.for_each_cell(p, reach, |k| {
-                total += 1;
-                if total > max_entries {
-                    fine = false;
-                    return false;
+        for p in &self.pieces {
+            self.for_each_cell(p, reach, row_lo, row_hi, |k| {
+                if let Some(c) = counts.get_mut(k - first) {
+                    *c += 1;
                 }
-                counts[k] += 1;
-                true
+                total += 1;
             });
-            if !fine {
+            if total > max_entries {
                 return None;
             }
         }
@@ -211,19 +264,17 @@ impl Grid {
         }
         let mut next = counts.clone();
         let mut entries = vec![0u32; total];
-        for (i, p) in (0u32..).zip(&grid.pieces) {
-            grid.for_each_cell(p, reach, |k| {
-                let slot = &mut next[k];
-                if let Some(e) = entries.get_mut(*slot as usize) {
-                    *e = i;
+        for (i, p) in (0u32..).zip(&self.pieces) {
+            self.for_each_cell(p, reach, row_lo, row_hi, |k| {
+                if let Some(slot) = next.get_mut(k - first) {
+                    if let Some(e) = entries.get_mut(*slot as usize) {
+                        *e = i;
+                    }
+                    *slot += 1;
                 }
-                *slot += 1;
-                true
             });
         }
-        grid.offsets = counts;
-        grid.entries = entries;
-        Some(grid)
+        Some((counts, entries))
     }
 
     /// The lower-left corner and the cell side (tests put points on cell borders with them).
@@ -290,12 +341,23 @@ impl Grid {
         tracker.into_tracker()
     }
 
-    /// Calls `f` with every cell that comes within `reach` of the piece, row by row; stops
-    /// when `f` returns `false`.
-    fn for_each_cell(&self, p: &GridPiece, reach: f64, mut f: impl FnMut(usize) -> bool) {
+    /// Calls `f` with every cell of rows `row_lo..row_hi` that comes within `reach` of the
+    /// piece, row by row.
+    fn for_each_cell(
+        &self,
+        p: &GridPiece,
+        reach: f64,
+        row_lo: u32,
+        row_hi: u32,
+        mut f: impl FnMut(usize),
+    ) {
         let (a, b) = (p.a, p.b);
-        let r0 = self.row(a.y.min(b.y) - reach);
+        let r0 = self.row(a.y.min(b.y) - reach).max(row_lo);
         let r1 = self.row(a.y.max(b.y) + reach);
+        if r1 < r0 || row_hi <= r0 {
+            return;
+        }
+        let r1 = r1.min(row_hi - 1);
         let c0 = self.col(a.x.min(b.x) - reach);
         let c1 = self.col(a.x.max(b.x) + reach);
         let dy = b.y - a.y;
@@ -316,9 +378,7 @@ impl Grid {
             let to = self.col(x_hi + reach).min(c1);
             let base = r as usize * self.cols as usize;
             for c in from..=to {
-                if !f(base + c as usize) {
-                    return;
-                }
+                f(base + c as usize);
             }
         }
     }
@@ -455,7 +515,13 @@ mod tests {
             let k = i as usize + 1;
             (Coord { x, y }, Coord { x: x + 20.0, y }, k, 2 * k)
         });
-        let grid = Grid::build(std::iter::once((a, b, 0, 0)).chain(short), 10_000.0, 30.0).unwrap();
+        let grid = Grid::build(
+            std::iter::once((a, b, 0, 0)).chain(short),
+            10_000.0,
+            30.0,
+            true,
+        )
+        .unwrap();
         let crossed = (10_000.0 / grid.cell) as usize;
         assert!(crossed > 100, "{}", grid.cell);
         let cells_with_long = (0..grid.cell_count())
@@ -470,10 +536,10 @@ mod tests {
     #[test]
     fn no_grid_for_unusable_distances() {
         let p = (Coord { x: 0.0, y: 0.0 }, Coord { x: 1.0, y: 0.0 }, 0, 0);
-        assert!(Grid::build(std::iter::once(p), 1.0, f64::NAN).is_none());
-        assert!(Grid::build(std::iter::once(p), 1.0, -1.0).is_none());
-        assert!(Grid::build(std::iter::once(p), 1.0, f64::INFINITY).is_none());
-        assert!(Grid::build(std::iter::empty(), 1.0, 30.0).is_none());
-        assert!(Grid::build(std::iter::once(p), 1.0, 0.0).is_some());
+        assert!(Grid::build(std::iter::once(p), 1.0, f64::NAN, false).is_none());
+        assert!(Grid::build(std::iter::once(p), 1.0, -1.0, false).is_none());
+        assert!(Grid::build(std::iter::once(p), 1.0, f64::INFINITY, false).is_none());
+        assert!(Grid::build(std::iter::empty(), 1.0, 30.0, false).is_none());
+        assert!(Grid::build(std::iter::once(p), 1.0, 0.0, false).is_some());
     }
 }

@@ -361,7 +361,7 @@ impl StreetIndex {
         search: Search,
     ) -> Vec<SnapOutcome> {
         if search != Search::Tree
-            && let Some(grid) = self.grid_for(opts, points.len(), search == Search::Grid)
+            && let Some(grid) = self.grid_for(opts, points.len(), search == Search::Grid, parallel)
             && let Some(out) = self.snap_grid(&grid, points, opts, parallel)
         {
             return out;
@@ -371,7 +371,13 @@ impl StreetIndex {
 
     /// The grid for `opts`' maximum distance: the cached one, or a new one when the batch of
     /// `batch_len` points is large enough (or `force`); `None` when it cannot be built.
-    fn grid_for(&self, opts: &SnapOptions, batch_len: usize, force: bool) -> Option<Arc<Grid>> {
+    fn grid_for(
+        &self,
+        opts: &SnapOptions,
+        batch_len: usize,
+        force: bool,
+        parallel: bool,
+    ) -> Option<Arc<Grid>> {
         let max = opts.get_max_distance_m();
         let mut slot = self.grid.0.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((bits, grid)) = slot.as_ref()
@@ -384,7 +390,7 @@ impl StreetIndex {
             return None;
         }
         let pieces = self.tree.iter().map(|p| (p.a, p.b, p.segment, p.piece));
-        let grid = Grid::build(pieces, self.max_abs_coord, max).map(Arc::new);
+        let grid = Grid::build(pieces, self.max_abs_coord, max, parallel).map(Arc::new);
         *slot = Some((max.to_bits(), grid.clone()));
         grid
     }
@@ -922,7 +928,7 @@ mod tests {
                 let tree = index.snap_batch(&points, &opts, false, Search::Tree);
                 let grid = index.snap_batch(&points, &opts, true, Search::Grid);
                 assert_eq!(
-                    index.grid_for(&opts, 0, false).is_some(),
+                    index.grid_for(&opts, 0, false, false).is_some(),
                     !segments.is_empty()
                 );
                 assert_eq!(all.len(), points.len());
@@ -1001,7 +1007,7 @@ mod tests {
                 assert_same(&one, &b[k], &ctx);
             }
         }
-        index.grid_for(opts, 0, false).is_some()
+        index.grid_for(opts, 0, false, false).is_some()
     }
 
     #[test]
@@ -1024,7 +1030,7 @@ mod tests {
         assert!(check_all_paths(&streets, &near_long, &opts, "long piece"));
         // Points exactly on the grid's cell borders, and one ulp either side.
         let index = StreetIndex::new(&streets);
-        let grid = index.grid_for(&opts, 0, true).unwrap();
+        let grid = index.grid_for(&opts, 0, true, true).unwrap();
         let (origin, cell) = grid.origin_and_cell();
         let mut borders = Vec::new();
         for i in 0..60u32 {
@@ -1138,20 +1144,20 @@ mod tests {
         // Small batch: no grid built.
         let few = vec![Point::new(1.0, 1.0); 10];
         let _ = index.snap_all(&few, &opts);
-        assert!(index.grid_for(&opts, 0, false).is_none());
+        assert!(index.grid_for(&opts, 0, false, false).is_none());
         // One point per piece: the grid is built, kept, and shared with clones.
         let many = vec![Point::new(1.0, 1.0); 200];
         let _ = index.snap_all(&many, &opts);
-        let grid = index.grid_for(&opts, 0, false).unwrap();
+        let grid = index.grid_for(&opts, 0, false, false).unwrap();
         assert!(Arc::ptr_eq(
             &grid,
-            &index.clone().grid_for(&opts, 0, false).unwrap()
+            &index.clone().grid_for(&opts, 0, false, false).unwrap()
         ));
         // Another maximum distance replaces it.
         let other = opts.max_distance_m(5.0);
-        assert!(index.grid_for(&other, 0, false).is_none());
+        assert!(index.grid_for(&other, 0, false, false).is_none());
         let _ = index.snap_all(&many, &other);
-        assert!(index.grid_for(&opts, 0, false).is_none());
-        assert!(index.grid_for(&other, 0, false).is_some());
+        assert!(index.grid_for(&opts, 0, false, false).is_none());
+        assert!(index.grid_for(&other, 0, false, false).is_some());
     }
 }
