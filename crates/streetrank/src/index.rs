@@ -379,18 +379,24 @@ impl StreetIndex {
         parallel: bool,
     ) -> Option<Arc<Grid>> {
         let max = opts.get_max_distance_m();
-        let mut slot = self.grid.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((bits, grid)) = slot.as_ref()
-            && *bits == max.to_bits()
         {
-            return grid.clone();
+            let slot = self.grid.0.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some((bits, grid)) = slot.as_ref()
+                && *bits == max.to_bits()
+            {
+                return grid.clone();
+            }
         }
         let large = batch_len.saturating_mul(PIECES_PER_GRID_POINT) >= self.tree.size();
         if !(large || force) {
             return None;
         }
+        // Built without holding the lock: a rayon worker waiting inside the parallel build may
+        // pick up another batch on this index, which must not block on the lock. Two batches
+        // racing may both build; the grids are equal.
         let pieces = self.tree.iter().map(|p| (p.a, p.b, p.segment, p.piece));
         let grid = Grid::build(pieces, self.max_abs_coord, max, parallel).map(Arc::new);
+        let mut slot = self.grid.0.lock().unwrap_or_else(PoisonError::into_inner);
         *slot = Some((max.to_bits(), grid.clone()));
         grid
     }
@@ -1159,5 +1165,43 @@ mod tests {
         let _ = index.snap_all(&many, &other);
         assert!(index.grid_for(&opts, 0, false, false).is_none());
         assert!(index.grid_for(&other, 0, false, false).is_some());
+    }
+
+    #[test]
+    fn nested_parallel_batches_on_one_index_do_not_deadlock() {
+        let streets: Vec<Segment> = (0..300)
+            .map(|i| {
+                let y = f64::from(i) * 7.0;
+                seg(i64::from(i), &[(0.0, y), (300.0, y)])
+            })
+            .collect();
+        let index = StreetIndex::new(&streets);
+        let opts = SnapOptions::default();
+        let points: Vec<Point<f64>> = (0..4000)
+            .map(|i| Point::new(f64::from(i % 300), f64::from(i) * 0.5))
+            .collect();
+        let reference = index.snap_all_serial(&points, &opts);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        for max in [30.0, 5.0] {
+            let o = opts.max_distance_m(max);
+            let fresh = StreetIndex::new(&streets);
+            let chunks: Vec<Vec<SnapOutcome>> = pool.install(|| {
+                points
+                    .par_chunks(500)
+                    .map(|c| fresh.snap_all(c, &o))
+                    .collect()
+            });
+            let want = if max == 30.0 {
+                reference.clone()
+            } else {
+                index.snap_all_serial(&points, &o)
+            };
+            for (k, (a, b)) in want.iter().zip(chunks.concat().iter()).enumerate() {
+                assert_same(a, b, &format!("max {max} point {k}"));
+            }
+        }
     }
 }
