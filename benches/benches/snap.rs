@@ -77,7 +77,14 @@ fn main() {
         if warm {
             let _ = black_box(index.snap_all(&points, &opts));
         }
-        let out = index.snap_all_serial(&points[..n], &opts);
+        let parallel = std::env::var_os("SNAP_PARALLEL").is_some();
+        let start = std::time::Instant::now();
+        let out = if parallel {
+            index.snap_all(&points[..n], &opts)
+        } else {
+            index.snap_all_serial(&points[..n], &opts)
+        };
+        let elapsed = start.elapsed();
         let snapped = out.iter().filter(|o| o.segment().is_some()).count();
         // FNV-1a over the answers' bits: equal across versions means bit-identical answers.
         let mut h = 0xcbf2_9ce4_8422_2325_u64;
@@ -98,7 +105,11 @@ fn main() {
                 h = (h ^ v).wrapping_mul(0x0100_0000_01b3);
             }
         }
-        println!("{n} complaints, {snapped} snapped, answers hash {h:016x}");
+        #[allow(clippy::cast_precision_loss)]
+        let per_point = elapsed.as_secs_f64() * 1e9 / n.max(1) as f64;
+        println!(
+            "{n} complaints, {snapped} snapped, answers hash {h:016x}, {per_point:.0} ns each"
+        );
         return;
     }
     benches();
