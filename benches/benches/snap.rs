@@ -4,7 +4,7 @@
 
 use std::hint::black_box;
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput};
 use geo_types::Point;
 use streetrank::{SnapOptions, StreetIndex};
 use streetrank_synth::{CityOptions, complaints, generate_city};
@@ -59,4 +59,59 @@ mod group {
     criterion::criterion_group!(benches, bench_index, bench_snap);
 }
 use group::benches;
-criterion_main!(benches);
+
+/// `SNAP_ONCE=<n> <bench binary>`: snap the first `n` complaints once on the calling thread and
+/// exit, for instruction counts (`valgrind --tool=callgrind --toggle-collect='*snap_all_serial*'`).
+/// With `SNAP_WARM=1`, a first untimed batch of 500,000 complaints (through `snap_all`) builds
+/// the index's grid first, so the counted call shows the query cost alone. Without `SNAP_ONCE`,
+/// the criterion benches run.
+fn main() {
+    if let Some(n) = std::env::var("SNAP_ONCE")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        let warm = std::env::var_os("SNAP_WARM").is_some();
+        let (segments, points) = inputs(if warm { n.max(500_000) } else { n });
+        let index = StreetIndex::new(&segments);
+        let opts = SnapOptions::default();
+        if warm {
+            let _ = black_box(index.snap_all(&points, &opts));
+        }
+        let parallel = std::env::var_os("SNAP_PARALLEL").is_some();
+        let start = std::time::Instant::now();
+        let out = if parallel {
+            index.snap_all(&points[..n], &opts)
+        } else {
+            index.snap_all_serial(&points[..n], &opts)
+        };
+        let elapsed = start.elapsed();
+        let snapped = out.iter().filter(|o| o.segment().is_some()).count();
+        // FNV-1a over the answers' bits: equal across versions means bit-identical answers.
+        let mut h = 0xcbf2_9ce4_8422_2325_u64;
+        for o in &out {
+            let s = o.snapped();
+            let r = s.and_then(|s| s.runner_up);
+            for v in [
+                s.map_or(u64::MAX, |s| s.segment as u64),
+                s.map_or(0, |s| s.distance_m.to_bits()),
+                s.map_or(0, |s| s.fraction.to_bits()),
+                s.map_or(0, |s| s.chainage_m.to_bits()),
+                s.map_or(0, |s| {
+                    s.closest.x().to_bits() ^ s.closest.y().to_bits().rotate_left(7)
+                }),
+                s.map_or(0, |s| u64::from(s.ambiguous) | (s.side as u64) << 1),
+                r.map_or(u64::MAX, |r| r.segment as u64 ^ r.distance_m.to_bits()),
+            ] {
+                h = (h ^ v).wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        #[allow(clippy::cast_precision_loss)]
+        let per_point = elapsed.as_secs_f64() * 1e9 / n.max(1) as f64;
+        println!(
+            "{n} complaints, {snapped} snapped, answers hash {h:016x}, {per_point:.0} ns each"
+        );
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -87,14 +87,15 @@ pub(crate) fn hilbert_order(points: &[Point<f64>], parallel: bool) -> Option<Vec
     Some(keys)
 }
 
-/// The inverse of the permutation `order` (as returned by [`hilbert_order`]): for each input
-/// position, where it sits in `order`.
+/// The inverse of the permutation `order` (as returned by [`hilbert_order`], or any order whose
+/// low 32 bits are the positions): for each input position, where it sits in `order`.
 ///
 /// Gathering answers through it (`inverse.iter().map(|&k| sorted[k])`) reads at random but
 /// independently, which measured twice as fast as swapping the answers into place.
 pub(crate) fn inverse_permutation(order: &[u64]) -> Vec<u32> {
     let mut inverse = vec![0u32; order.len()];
     for (k, &i) in (0u32..).zip(order) {
+        let i = i & u64::from(u32::MAX);
         if let Some(slot) = usize::try_from(i).ok().and_then(|i| inverse.get_mut(i)) {
             *slot = k;
         }

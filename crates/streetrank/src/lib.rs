@@ -30,6 +30,7 @@
 
 mod config;
 mod error;
+mod grid;
 mod hash;
 mod hilbert;
 mod index;

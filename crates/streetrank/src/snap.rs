@@ -42,6 +42,8 @@
 //!   number of threads, and the same bits as [`crate::StreetIndex::snap`] per point and as a
 //!   brute-force scan over all pieces.
 
+use std::hint::select_unpredictable;
+
 use geo_types::{Coord, Point};
 
 use crate::{Error, Segment};
@@ -288,6 +290,30 @@ pub(crate) fn dist2(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> f64 {
     cross * cross / len2
 }
 
+/// [`dist2`] computed without branches: all three cases are computed and one is selected, by
+/// the same conditions in the same order, so the bits are those of [`dist2`]. Faster in the
+/// grid's inner loop, where the case is unpredictable.
+#[inline(always)]
+pub(crate) fn dist2_select(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> f64 {
+    let abx = b.x - a.x;
+    let aby = b.y - a.y;
+    let apx = p.x - a.x;
+    let apy = p.y - a.y;
+    let dot = apx * abx + apy * aby;
+    let len2 = abx * abx + aby * aby;
+    let bpx = p.x - b.x;
+    let bpy = p.y - b.y;
+    let cross = abx * apy - aby * apx;
+    let to_a = apx * apx + apy * apy;
+    let to_b = bpx * bpx + bpy * bpy;
+    // When neither condition holds, 0 < dot < len2 and the division is the one `dist2` does.
+    let inside = cross * cross / len2;
+    // As `if`s, the compiler turns these back into (unpredictable) branches around the
+    // division.
+    let beyond = select_unpredictable(dot >= len2, to_b, inside);
+    select_unpredictable(dot <= 0.0, to_a, beyond)
+}
+
 /// A candidate piece: its squared distance, its global piece key and its segment.
 ///
 /// `piece` orders pieces by (segment, position in segment); it is the index of the piece's
@@ -342,6 +368,81 @@ impl Tracker {
             self.best = c;
         } else if c.segment != self.best.segment && c.beats(&self.runner) {
             self.runner = c;
+        }
+    }
+}
+
+/// [`Tracker`] on packed keys, for the grid's inner loop: the same rules, decided with integer
+/// comparisons and selects instead of branches (which the CPU cannot predict there).
+///
+/// A key is `d2.to_bits() << 32 | piece`: for the non-negative, non-NaN `d2` of a piece in
+/// reach, comparing keys compares `(d2, piece)` exactly as [`Candidate`]'s order does (no
+/// `-0.0` can occur: `d2` is a sum of squares or a square over a positive number). A piece out
+/// of reach (or with a NaN distance) gets the key `u128::MAX`, which never wins (every real
+/// piece number is below `u32::MAX`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct KeyTracker {
+    best: u128,
+    best_segment: u32,
+    runner: u128,
+    runner_segment: u32,
+}
+
+impl KeyTracker {
+    pub(crate) const fn new() -> Self {
+        KeyTracker {
+            best: u128::MAX,
+            best_segment: u32::MAX,
+            runner: u128::MAX,
+            runner_segment: u32::MAX,
+        }
+    }
+
+    /// Offers one piece (any distance: out of reach changes nothing). `piece` and `segment`
+    /// must be below `u32::MAX`.
+    #[inline(always)]
+    pub(crate) fn offer(&mut self, d2: f64, max2: f64, piece: u32, segment: u32) {
+        let key = select_unpredictable(
+            d2 <= max2,
+            (u128::from(d2.to_bits()) << 32) | u128::from(piece),
+            u128::MAX,
+        );
+        let new_best = key < self.best;
+        let other = segment != self.best_segment;
+        // As `Tracker::offer`: a new best from another segment demotes the old best; a piece
+        // of another segment that is not the best may still beat the runner-up.
+        let demote = new_best & other;
+        let promote = !new_best & other & (key < self.runner);
+        self.runner = select_unpredictable(
+            demote,
+            self.best,
+            select_unpredictable(promote, key, self.runner),
+        );
+        self.runner_segment = select_unpredictable(
+            demote,
+            self.best_segment,
+            select_unpredictable(promote, segment, self.runner_segment),
+        );
+        self.best = select_unpredictable(new_best, key, self.best);
+        self.best_segment = select_unpredictable(new_best, segment, self.best_segment);
+    }
+
+    /// The result as a [`Tracker`].
+    pub(crate) fn into_tracker(self) -> Tracker {
+        let candidate = |key: u128, segment: u32| {
+            if key == u128::MAX {
+                return Candidate::NONE;
+            }
+            #[allow(clippy::cast_possible_truncation)] // the two halves of the key
+            Candidate {
+                d2: f64::from_bits((key >> 32) as u64),
+                piece: (key as u32) as usize,
+                segment: segment as usize,
+            }
+        };
+        Tracker {
+            best: candidate(self.best, self.best_segment),
+            runner: candidate(self.runner, self.runner_segment),
         }
     }
 }
