@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use streetrank_plan::{
     FitOptions, Method, PlanConfig, PlanSegment, SolverConfig, all_options, allocate,
-    fit_deterioration, run_scenario,
+    equity_frontier, fit_deterioration, run_scenario,
 };
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -24,9 +24,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some("plan") => {
             let budget = args.get(1).map_or(Ok(5e6), |b| b.parse())?;
             let years = args.get(2).map_or(Ok(5), |y| y.parse())?;
-            plan(budget, years)
+            let fitted = args.get(3).is_some_and(|a| a == "fitted");
+            plan(budget, years, fitted)
         }
-        _ => Err("usage: syracuse fit | syracuse plan [budget] [years]".into()),
+        Some("frontier") => {
+            let budget = args.get(1).map_or(Ok(5e6), |b| b.parse())?;
+            frontier(budget)
+        }
+        _ => Err(
+            "usage: syracuse fit | syracuse plan [budget] [years] [fitted] | syracuse frontier [budget]"
+                .into(),
+        ),
     }
 }
 
@@ -71,8 +79,35 @@ fn fit() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-fn plan(budget: f64, years: usize) -> Result<(), Box<dyn std::error::Error>> {
+fn frontier(budget: f64) -> Result<(), Box<dyn std::error::Error>> {
     let segs = syracuse::segments_2015()?;
+    let cfg = PlanConfig::default();
+    let levels = [0.0, 0.25, 0.5, 0.75, 1.0];
+    let t = Instant::now();
+    let pts = equity_frontier(&segs, &cfg, budget, &levels)?;
+    eprintln!("frontier in {:.2} s", t.elapsed().as_secs_f64());
+    println!(
+        "| level | condition after work | benefit | spent | Gini (benefit per lane-km, ZIP codes) | Pareto |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for p in &pts {
+        println!(
+            "| {:.2} | {:.3} | {:.1} | {:.0} | {:.3} | {} |",
+            p.level, p.average_condition, p.benefit, p.cost, p.gini, p.pareto
+        );
+    }
+    Ok(())
+}
+
+fn plan(budget: f64, years: usize, fitted: bool) -> Result<(), Box<dyn std::error::Error>> {
+    let segs = syracuse::segments_2015()?;
+    let deterioration = if fitted {
+        let fit = fit_deterioration(&syracuse::ratings()?, &FitOptions::default())?;
+        println!("deterioration: the Syracuse fit by class");
+        fit.deterioration_config()
+    } else {
+        streetrank_plan::DeteriorationConfig::default()
+    };
     let area: f64 = segs.iter().map(PlanSegment::area_m2).sum();
     println!(
         "{} segments, {:.0} km, {:.2} million m², budget {budget:.0} a year for {years} years",
@@ -86,6 +121,7 @@ fn plan(budget: f64, years: usize) -> Result<(), Box<dyn std::error::Error>> {
             method,
             ..SolverConfig::default()
         },
+        deterioration: deterioration.clone(),
         ..PlanConfig::default()
     };
     let exact_cfg = config(Method::Exact);

@@ -311,6 +311,10 @@ pub struct DistrictConfig {
     /// by district name (case-insensitive). The shares add up to at most 1.
     /// Default empty (no floors). See [`crate::allocate`] for how it is enforced.
     pub min_spend_share: BTreeMap<String, f64>,
+    /// Share (0..1) of each year's total benefit a district must get, by
+    /// district name (case-insensitive). The shares add up to at most 1.
+    /// Default empty. See [`crate::allocate`].
+    pub min_benefit_share: BTreeMap<String, f64>,
     /// Population by district, for benefit per capita. Default empty (benefit
     /// per lane-km is reported instead).
     pub population: BTreeMap<String, f64>,
@@ -463,21 +467,38 @@ impl PlanConfig {
         for (i, &b) in self.budgets.iter().enumerate() {
             non_negative(&format!("budgets[{i}]"), b)?;
         }
-        let mut sum = 0.0;
-        for (k, &v) in &self.districts.min_spend_share {
-            if !(0.0..=1.0).contains(&v) {
+        for (setting, map) in [
+            ("districts.min_spend_share", &self.districts.min_spend_share),
+            (
+                "districts.min_benefit_share",
+                &self.districts.min_benefit_share,
+            ),
+        ] {
+            let mut sum = 0.0;
+            let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+            for (k, &v) in map {
+                if let Some(first) = seen.insert(crate::lookup_key(k), k) {
+                    return Err(invalid(
+                        setting,
+                        format!(
+                            "`{first}` and `{k}` are the same district (names match case-insensitively); keep one"
+                        ),
+                    ));
+                }
+                if !(0.0..=1.0).contains(&v) {
+                    return Err(invalid(
+                        format!("{setting}.{k}"),
+                        format!("must be between 0 and 1, got {v}"),
+                    ));
+                }
+                sum += v;
+            }
+            if sum > 1.0 + 1e-12 {
                 return Err(invalid(
-                    format!("districts.min_spend_share.{k}"),
-                    format!("must be between 0 and 1, got {v}"),
+                    setting,
+                    format!("the shares add up to {sum}; they must add up to at most 1"),
                 ));
             }
-            sum += v;
-        }
-        if sum > 1.0 + 1e-12 {
-            return Err(invalid(
-                "districts.min_spend_share",
-                format!("the shares add up to {sum}; they must add up to at most 1"),
-            ));
         }
         for (k, &v) in &self.districts.population {
             positive(&format!("districts.population.{k}"), v)?;

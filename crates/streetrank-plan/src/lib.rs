@@ -15,7 +15,7 @@
 //! - **Allocation** ([`solve_mckp`], [`allocate`]): greedy by benefit/cost,
 //!   incremental benefit-cost, and the exact multiple-choice knapsack with its
 //!   optimality gap; district spend floors.
-//! - **Scenarios** ([`run_scenario`]): a budget per year, deterioration
+//! - **Scenarios** ([`run_scenario`], [`plan`] from a scored network): a budget per year, deterioration
 //!   between years, re-planned each year; condition, backlog, bands and spend
 //!   by district per year.
 //! - **Equity** ([`gini`], [`district_gini`], [`equity_frontier`]).
@@ -54,7 +54,7 @@ mod curve;
 mod error;
 mod fit;
 pub mod knapsack;
-mod plan;
+mod scenario;
 mod segment;
 
 pub use config::{
@@ -67,9 +67,9 @@ pub use fit::{CurveFit, FitOptions, FitReport, RatingRecord, fit_deterioration};
 #[doc(hidden)]
 pub use knapsack::brute_force_mckp;
 pub use knapsack::{Item, Limits, Solution, Stop, solve_mckp};
-pub use plan::{
+pub use scenario::{
     Allocation, FrontierPoint, GiniBasis, NO_DISTRICT, NetworkState, Scenario, Treated, YearReport,
-    allocate, district_gini, equity_frontier, gini, network_state, run_scenario,
+    allocate, district_gini, equity_frontier, gini, network_state, plan, run_scenario,
 };
 pub use segment::{PlanSegment, TreatmentOption, all_options, plan_segments, treatment_options};
 

@@ -191,7 +191,7 @@ fn district_spend_floors_hand_case() {
         g.notes
     );
     assert!(
-        g.notes[1].contains("`C` has a spend floor but no segment"),
+        g.notes[1].contains("`C` has a floor but no segment"),
         "{:?}",
         g.notes
     );
@@ -204,7 +204,37 @@ fn district_spend_floors_hand_case() {
     assert_eq!(n.choice, vec![Some(0); 4]);
     assert_eq!(n.spend_by_district["(none)"], 1.0);
 
-    // Shares over 1 are refused.
+    // Benefit floor: B must get 20 % of the benefit. Without a reservation it gets 0 %;
+    // the smallest reservation that buys B's job is 4: B (4) + A's best (10), 4/14 = 29 %.
+    cfg.districts.min_spend_share.clear();
+    cfg.districts.min_benefit_share = BTreeMap::from([("B".to_string(), 0.2)]);
+    let b = allocate(&segs, &options, 10.0, &cfg).unwrap();
+    assert_eq!(b.choice, vec![Some(0), None, Some(0), None]);
+    assert_eq!((b.cost, b.benefit), (9.0, 14.0));
+    assert!(b.notes.is_empty(), "{:?}", b.notes);
+    // 50 % cannot be met by any reservation (B has only its one job): the largest, and a note.
+    cfg.districts.min_benefit_share = BTreeMap::from([("B".to_string(), 0.5)]);
+    let b = allocate(&segs, &options, 10.0, &cfg).unwrap();
+    assert_eq!(b.choice, vec![Some(0), None, Some(0), None]);
+    assert_eq!(b.notes.len(), 2, "{:?}", b.notes);
+    assert!(
+        b.notes[1].contains("floor 0.5 cannot be met"),
+        "{:?}",
+        b.notes
+    );
+    // A floor already met changes nothing.
+    cfg.districts.min_benefit_share = BTreeMap::from([("A".to_string(), 0.9)]);
+    assert_eq!(
+        allocate(&segs, &options, 10.0, &cfg).unwrap().choice,
+        a.choice
+    );
+    cfg.districts.min_benefit_share.clear();
+
+    // Shares over 1 and the same district twice are refused.
+    cfg.districts.min_spend_share =
+        BTreeMap::from([("B".to_string(), 0.2), ("b".to_string(), 0.2)]);
+    let err = allocate(&segs, &options, 10.0, &cfg).unwrap_err();
+    assert!(err.to_string().contains("are the same district"), "{err}");
     cfg.districts.min_spend_share =
         BTreeMap::from([("A".to_string(), 0.7), ("B".to_string(), 0.4)]);
     let err = allocate(&segs, &options, 10.0, &cfg).unwrap_err();
@@ -349,5 +379,86 @@ fn config_defaults_validate_and_round_trip() {
         edit(&mut c);
         let err = c.validate().unwrap_err().to_string();
         assert!(err.contains(want), "{err} should name {want}");
+    }
+}
+
+/// A seeded synthetic network: conditions, lengths, classes and districts from SplitMix64.
+fn synthetic(n: usize, seed: u64) -> Vec<PlanSegment> {
+    let mut state = seed;
+    let mut next = move || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)) as f64 / u64::MAX as f64
+    };
+    (0..n)
+        .map(|i| {
+            let mut s = PlanSegment::new(
+                (i as i64).into(),
+                30.0 + 200.0 * next(),
+                9.0,
+                100.0 * next(),
+            );
+            s.usage = next();
+            s.pressure = if next() < 0.3 { next() } else { 0.0 };
+            s.district = Some(format!("D{}", (next() * 5.0) as u32));
+            s.road_class = Some(if next() < 0.2 {
+                "MA".into()
+            } else {
+                "Local".into()
+            });
+            s
+        })
+        .collect()
+}
+
+#[test]
+fn scenarios_are_identical_for_any_thread_count() {
+    let segs = synthetic(600, 11);
+    let mut cfg = PlanConfig {
+        budgets: vec![300_000.0; 3],
+        ..PlanConfig::default()
+    };
+    cfg.solver.time_limit_s = 1e6;
+    cfg.districts.min_spend_share = BTreeMap::from([("D3".to_string(), 0.3)]);
+    let run = |threads| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| run_scenario(&segs, &cfg).unwrap())
+    };
+    let one = run(1);
+    assert_eq!(one, run(3));
+    for y in &one.years {
+        assert!(y.allocation.cost <= 300_000.0 + 1e-6);
+        assert!(
+            y.allocation
+                .spend_by_district
+                .get("D3")
+                .copied()
+                .unwrap_or(0.0)
+                >= 0.29 * 300_000.0
+        );
+        assert!(y.allocation.benefit <= y.allocation.lp_bound + 1e-9);
+    }
+}
+
+#[test]
+fn exact_is_at_least_greedy_on_synthetic_networks() {
+    for seed in 0..5 {
+        let segs = synthetic(400, seed);
+        let mut cfg = PlanConfig::default();
+        let options = streetrank_plan::all_options(&segs, &cfg);
+        let mut results = Vec::new();
+        for m in [Method::Greedy, Method::Incremental, Method::Exact] {
+            cfg.solver.method = m;
+            results.push(allocate(&segs, &options, 250_000.0, &cfg).unwrap());
+        }
+        let e = &results[2];
+        assert!(e.optimal, "seed {seed}: gap {}", e.gap);
+        assert!(e.benefit >= results[0].benefit && e.benefit >= results[1].benefit);
+        assert!(e.benefit <= e.lp_bound * (1.0 + 1e-12));
     }
 }

@@ -9,7 +9,8 @@ use serde::Serialize;
 
 use crate::error::{PlanError, invalid, mismatch};
 use crate::knapsack::{Item, Limits, Stop, solve_mckp};
-use crate::{PlanConfig, PlanSegment, Trajectory, TreatmentOption, all_options};
+use crate::{PlanConfig, PlanSegment, Trajectory, TreatmentOption, all_options, plan_segments};
+use streetrank::{Ranking, StreetNetwork};
 
 /// The district name used in reports for segments without one.
 pub const NO_DISTRICT: &str = "(none)";
@@ -66,16 +67,28 @@ fn limits(config: &PlanConfig) -> Limits {
 /// `options[i]` are segment `i`'s options ([`crate::all_options`]). The method
 /// is `config.solver.method` ([`crate::Method`]).
 ///
-/// **District floors** (`config.districts.min_spend_share`): for each
-/// district with a share `s`, in name order, its own segments are planned
-/// first with a reserved budget `s · budget`; what the reservation does not
-/// spend goes back to the pool, from which all segments not yet treated are
-/// then planned. Each stage is solved by the chosen method (exactly, with
+/// **District floors** are met by *reservations*. A spend floor
+/// (`config.districts.min_spend_share`) `s` reserves `s · budget` for the
+/// district. Each district with a reservation, in name order, has its own
+/// segments planned first within it; what a reservation does not spend goes
+/// back to the pool, from which all segments not yet treated are then
+/// planned. Each stage is solved by the chosen method (exactly, with
 /// [`crate::Method::Exact`]); the combination is the best plan that spends
 /// each reservation on its district first, not a joint optimum. A
 /// reservation can stay partly unspent when the district has too little
-/// work that fits; the notes say so. The gap is always measured against the
-/// LP bound *without* floors, so with floors it includes their price.
+/// work that fits; the notes say so.
+///
+/// A benefit floor (`config.districts.min_benefit_share`) `s` asks that the
+/// district gets at least `s` of the plan's total benefit. Its reservation is
+/// the smallest one (bisection, 30 steps, from its spend floor up to what
+/// the other reservations leave) with which the plan meets the floor; the
+/// districts are taken in name order, in up to three passes (a later
+/// reservation can take benefit from an earlier district). A floor that no
+/// reservation meets gets the largest one and a note. Each bisection step is
+/// a full plan, so benefit floors cost about 30 plans per district.
+///
+/// The gap is always measured against the LP bound *without* floors, so with
+/// floors it includes their price.
 ///
 /// # Errors
 ///
@@ -141,78 +154,97 @@ pub fn allocate(
     }
     let lim = limits(config);
     let method = config.solver.method;
-    let mut notes = Vec::new();
-    let mut choice: Vec<Option<usize>> = vec![None; segments.len()];
-    let mut nodes = 0;
-    let mut stopped = None;
-    let mut spent = 0.0;
-
-    let floors: Vec<(&String, f64)> = config
+    let run = |reserves: &BTreeMap<String, (String, f64)>| {
+        staged(segments, &classes, budget, reserves, method, &lim)
+    };
+    // Reservations by district key: the spend floors first.
+    let mut reserves: BTreeMap<String, (String, f64)> = config
         .districts
         .min_spend_share
         .iter()
         .filter(|(_, s)| **s > 0.0)
+        .map(|(k, s)| (crate::lookup_key(k), (k.clone(), s * budget)))
+        .collect();
+    let spend_floor = reserves.clone();
+    let benefit_floors: Vec<(&String, f64)> = config
+        .districts
+        .min_benefit_share
+        .iter()
+        .filter(|(_, s)| **s > 0.0)
         .map(|(k, s)| (k, *s))
         .collect();
-    for &(name, share) in &floors {
-        let key = crate::lookup_key(name);
-        let mut members = 0usize;
-        let sub: Vec<Vec<Item>> = segments
-            .iter()
-            .zip(&classes)
-            .map(|(s, items)| {
-                if s.district.as_deref().map(crate::lookup_key) == Some(key.clone()) {
-                    members += 1;
-                    items.clone()
-                } else {
-                    Vec::new()
+    let meets = |st: &Staged, key: &str, share: f64| {
+        let (mut mine, mut all) = (0.0, 0.0);
+        for (i, c) in st.choice.iter().enumerate() {
+            if let Some(j) = *c {
+                all += classes[i][j].benefit;
+                if segments[i]
+                    .district
+                    .as_deref()
+                    .map(crate::lookup_key)
+                    .as_deref()
+                    == Some(key)
+                {
+                    mine += classes[i][j].benefit;
                 }
-            })
-            .collect();
-        let reserve = share * budget;
-        if members == 0 {
-            notes.push(format!(
-                "district `{name}` has a spend floor but no segment; its reservation went back to the pool"
-            ));
-            continue;
-        }
-        let sol = solve_mckp(&sub, reserve, method, &lim);
-        nodes += sol.nodes;
-        stopped = stopped.or(sol.stopped);
-        for (c, s) in choice.iter_mut().zip(&sol.choice) {
-            if s.is_some() {
-                *c = *s;
             }
         }
-        spent += sol.cost;
-        if sol.cost < reserve * 0.99 {
-            notes.push(format!(
-                "district `{name}`: {:.0} of its {:.0} reservation spent (no more work fits); the rest went back to the pool",
-                sol.cost, reserve
-            ));
-        }
-    }
-    let rest: Vec<Vec<Item>> = classes
-        .iter()
-        .zip(&choice)
-        .map(|(items, c)| {
-            if c.is_some() {
-                Vec::new()
-            } else {
-                items.clone()
+        mine >= share * all - 1e-12 * all.abs()
+    };
+    let mut floor_notes = Vec::new();
+    for _pass in 0..3 {
+        let mut all_met = true;
+        floor_notes.clear();
+        for &(name, share) in &benefit_floors {
+            let key = crate::lookup_key(name);
+            if meets(&run(&reserves), &key, share) {
+                continue;
             }
-        })
-        .collect();
-    let sol = solve_mckp(&rest, (budget - spent).max(0.0), method, &lim);
-    nodes += sol.nodes;
-    stopped = stopped.or(sol.stopped);
-    for (c, s) in choice.iter_mut().zip(&sol.choice) {
-        if s.is_some() {
-            *c = *s;
+            all_met = false;
+            let others: f64 = reserves
+                .iter()
+                .filter(|(k, _)| **k != key)
+                .map(|(_, r)| r.1)
+                .sum();
+            let floor = spend_floor.get(&key).map_or(0.0, |r| r.1);
+            let (mut lo, mut hi) = (floor, (budget - others).max(floor));
+            let with = |r: f64| {
+                let mut res = reserves.clone();
+                res.insert(key.clone(), (name.clone(), r));
+                res
+            };
+            if !meets(&run(&with(hi)), &key, share) {
+                floor_notes.push(format!(
+                    "district `{name}`: its benefit share floor {share} cannot be met even with a reservation of {hi:.0}; it gets that reservation"
+                ));
+                reserves = with(hi);
+                continue;
+            }
+            for _ in 0..30 {
+                let mid = 0.5 * (lo + hi);
+                if meets(&run(&with(mid)), &key, share) {
+                    hi = mid;
+                } else {
+                    lo = mid;
+                }
+            }
+            reserves = with(hi);
+        }
+        if all_met {
+            break;
         }
     }
+    let st = run(&reserves);
+    let Staged {
+        choice,
+        nodes,
+        stopped,
+        last: sol,
+        mut notes,
+    } = st;
+    notes.extend(floor_notes);
 
-    let (lp_bound, upper_bound, gap, optimal) = if floors.is_empty() {
+    let (lp_bound, upper_bound, gap, optimal) = if reserves.is_empty() {
         (sol.lp_bound, sol.upper_bound, sol.gap, sol.optimal)
     } else {
         let free = solve_mckp(&classes, budget, crate::Method::Incremental, &lim);
@@ -255,6 +287,92 @@ pub fn allocate(
         benefit_by_district,
         notes,
     })
+}
+
+/// A plan made in stages: each reservation on its district, then the pool.
+struct Staged {
+    choice: Vec<Option<usize>>,
+    nodes: u64,
+    stopped: Option<Stop>,
+    last: crate::Solution,
+    notes: Vec<String>,
+}
+
+fn staged(
+    segments: &[PlanSegment],
+    classes: &[Vec<Item>],
+    budget: f64,
+    reserves: &BTreeMap<String, (String, f64)>,
+    method: crate::Method,
+    lim: &Limits,
+) -> Staged {
+    let mut notes = Vec::new();
+    let mut choice: Vec<Option<usize>> = vec![None; segments.len()];
+    let mut nodes = 0;
+    let mut stopped = None;
+    let mut spent = 0.0;
+    for (key, (name, reserve)) in reserves {
+        let mut members = 0usize;
+        let sub: Vec<Vec<Item>> = segments
+            .iter()
+            .zip(classes)
+            .map(|(s, items)| {
+                if s.district.as_deref().map(crate::lookup_key).as_ref() == Some(key) {
+                    members += 1;
+                    items.clone()
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
+        if members == 0 {
+            notes.push(format!(
+                "district `{name}` has a floor but no segment; its reservation went back to the pool"
+            ));
+            continue;
+        }
+        let sol = solve_mckp(&sub, *reserve, method, lim);
+        nodes += sol.nodes;
+        stopped = stopped.or(sol.stopped);
+        for (c, s) in choice.iter_mut().zip(&sol.choice) {
+            if s.is_some() {
+                *c = *s;
+            }
+        }
+        spent += sol.cost;
+        if sol.cost < reserve * 0.99 {
+            notes.push(format!(
+                "district `{name}`: {:.0} of its {:.0} reservation spent (no more work fits); the rest went back to the pool",
+                sol.cost, reserve
+            ));
+        }
+    }
+    let rest: Vec<Vec<Item>> = classes
+        .iter()
+        .zip(&choice)
+        .map(|(items, c)| {
+            if c.is_some() {
+                Vec::new()
+            } else {
+                items.clone()
+            }
+        })
+        .collect();
+    let last = solve_mckp(&rest, (budget - spent).max(0.0), method, lim);
+    nodes += last.nodes;
+    stopped = stopped.or(last.stopped);
+    for (c, s) in choice.iter_mut().zip(&last.choice) {
+        if s.is_some() {
+            *c = *s;
+        }
+    }
+    Staged {
+        choice,
+        nodes,
+        stopped,
+        last,
+        notes,
+    }
 }
 
 fn total(classes: &[Vec<Item>], choice: &[Option<usize>]) -> (f64, f64) {
@@ -667,4 +785,41 @@ pub fn equity_frontier(
         points[i].pareto = !dominated;
     }
     Ok(points)
+}
+
+/// Plans `config.budgets` on a scored network: [`plan_segments`] then [`run_scenario`].
+///
+/// The one call behind the CLI's `plan` command and the Python `plan()`.
+///
+/// # Errors
+///
+/// As [`plan_segments`] and [`run_scenario`].
+///
+/// # Examples
+///
+/// ```
+/// use geo_types::line_string;
+/// use streetrank::{score, ScoreConfig, Segment, SegmentAttributes, SourceId, StreetNetwork};
+/// use streetrank_plan::{plan, PlanConfig};
+///
+/// let attrs = |c: f64| SegmentAttributes { condition: Some(c), ..Default::default() };
+/// let network = StreetNetwork::new(vec![
+///     Segment::new(SourceId::from(1), line_string![(x: 0.0, y: 0.0), (x: 100.0, y: 0.0)])?.with_attributes(attrs(35.0)),
+///     Segment::new(SourceId::from(2), line_string![(x: 0.0, y: 9.0), (x: 100.0, y: 9.0)])?.with_attributes(attrs(75.0)),
+/// ], vec![])?;
+/// let ranking = score(&network, &[], &[], &ScoreConfig::default(), &[])?;
+/// let config = PlanConfig { budgets: vec![20_000.0], ..PlanConfig::default() };
+/// let scenario = plan(&network, &ranking, &config).unwrap();
+/// let year = &scenario.years[0];
+/// // 18 000 overlays the worst street (900 m²); the rest seals the other one (1 350).
+/// let names: Vec<&str> = year.treated.iter().map(|t| config.treatments[t.treatment].name.as_str()).collect();
+/// assert_eq!(names, ["mill_and_overlay", "crack_seal"]);
+/// # Ok::<(), streetrank::Error>(())
+/// ```
+pub fn plan(
+    network: &StreetNetwork,
+    ranking: &Ranking,
+    config: &PlanConfig,
+) -> Result<Scenario, PlanError> {
+    run_scenario(&plan_segments(network, ranking, config)?, config)
 }
