@@ -13,8 +13,8 @@ mod syracuse;
 use std::time::Instant;
 
 use streetrank_plan::{
-    FitOptions, Method, PlanConfig, PlanSegment, SolverConfig, all_options, allocate,
-    equity_frontier, fit_deterioration, run_scenario,
+    FitOptions, Method, PlanConfig, PlanSegment, SolverConfig, allocate, equity_frontier,
+    fit_deterioration, run_scenario,
 };
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -142,9 +142,8 @@ fn plan(budget: f64, years: usize, fitted: bool) -> Result<(), Box<dyn std::erro
         for (s, &c) in state.iter_mut().zip(&y.condition_before) {
             s.condition = c;
         }
-        let options = all_options(&state, &exact_cfg);
-        let g = allocate(&state, &options, budget, &config(Method::Greedy))?;
-        let i = allocate(&state, &options, budget, &config(Method::Incremental))?;
+        let g = allocate(&state, &y.options, budget, &config(Method::Greedy))?;
+        let i = allocate(&state, &y.options, budget, &config(Method::Incremental))?;
         let a = &y.allocation;
         println!(
             "| {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1e} | {} | {} | {:?} | {:.0} | {} | {:.1} | {:.0} | {} | {:.3} |",

@@ -232,6 +232,34 @@ impl Trajectory {
     }
 }
 
+/// Area of `treated − none` over `0..years`, both counted only above `floor`,
+/// with Simpson's rule on the pieces between the kinks `breaks`.
+pub(crate) fn area_between(
+    treated: &impl Fn(f64) -> f64,
+    none: &impl Fn(f64) -> f64,
+    years: f64,
+    floor: f64,
+    breaks: &[f64],
+) -> f64 {
+    if years.is_nan() || years <= 0.0 {
+        return 0.0;
+    }
+    let gap = |t: f64| treated(t).max(floor) - none(t).max(floor);
+    let mut cuts: Vec<f64> = breaks
+        .iter()
+        .copied()
+        .filter(|b| *b > 0.0 && *b < years)
+        .collect();
+    cuts.sort_by(f64::total_cmp);
+    let mut lo = 0.0;
+    let mut area = 0.0;
+    for hi in cuts.into_iter().chain(std::iter::once(years)) {
+        area += simpson(&gap, lo, hi);
+        lo = hi;
+    }
+    area.max(0.0)
+}
+
 /// Composite Simpson's rule on `[lo, hi]` with 64 intervals.
 fn simpson(f: &impl Fn(f64) -> f64, lo: f64, hi: f64) -> f64 {
     const N: usize = 64;

@@ -9,7 +9,11 @@ use serde::Serialize;
 
 use crate::error::{PlanError, invalid, mismatch};
 use crate::knapsack::{Item, Limits, Stop, solve_mckp};
+use crate::segment::{History, history_at, options_with_history};
 use crate::{PlanConfig, PlanSegment, Trajectory, TreatmentOption, all_options, plan_segments};
+
+/// Treatment paths remembered per segment in a scenario.
+const MAX_PATHS: usize = 8;
 use streetrank::{Ranking, StreetNetwork};
 
 /// The district name used in reports for segments without one.
@@ -565,7 +569,9 @@ pub struct YearReport {
     pub budget: f64,
     /// Each segment's condition at the start of the year, before the work.
     pub condition_before: Vec<f64>,
-    /// The year's plan (its `choice` indexes the year's options; see `treated`).
+    /// Each segment's options this year (measured against its current path).
+    pub options: Vec<Vec<TreatmentOption>>,
+    /// The year's plan; its `choice` indexes `options`.
     pub allocation: Allocation,
     /// The work done, in segment order.
     pub treated: Vec<Treated>,
@@ -590,12 +596,14 @@ pub struct Scenario {
 
 /// Plans `config.budgets.len()` years, re-planning each year on the conditions the previous years left.
 ///
-/// Each year: the options of every segment at its current condition
-/// ([`crate::all_options`]), the year's plan ([`allocate`]); each treated
-/// segment then follows its [`Trajectory`] and every other segment its class
-/// curve for one year. A segment treated in an earlier year keeps following
-/// that treatment's path until it is treated again. (Benefits of new options
-/// are measured from the class curve at the current condition.)
+/// Each year: the options of every segment at its current condition, the
+/// year's plan ([`allocate`]), then one year of deterioration. An untreated
+/// segment follows its class curve; a treated one follows the best of the
+/// [`Trajectory`]s of the treatments it has had in the scenario (the last
+/// eight). The benefit of a new treatment on such a segment is measured
+/// against that path, not against the class curve, and its path is the better
+/// of the new trajectory and the old path: a treatment that adds nothing to
+/// a recent one has no benefit, and benefits do not double-count.
 ///
 /// # Errors
 ///
@@ -626,7 +634,7 @@ pub fn run_scenario(segments: &[PlanSegment], config: &PlanConfig) -> Result<Sce
         .map(|s| config.deterioration.curve_for(s.road_class.as_deref()))
         .collect();
     let mut cond: Vec<f64> = segments.iter().map(|s| s.condition).collect();
-    let mut paths: Vec<Option<(Trajectory, f64)>> = vec![None; segments.len()];
+    let mut histories: Vec<History> = vec![Vec::new(); segments.len()];
     let start = network_state(segments, &cond, config);
     let mut years = Vec::with_capacity(config.budgets.len());
     let mut current: Vec<PlanSegment> = segments.to_vec();
@@ -635,7 +643,11 @@ pub fn run_scenario(segments: &[PlanSegment], config: &PlanConfig) -> Result<Sce
             s.condition = c;
         }
         let condition_before = cond.clone();
-        let options = all_options(&current, config);
+        let options: Vec<Vec<TreatmentOption>> = current
+            .par_iter()
+            .zip(histories.par_iter())
+            .map(|(s, h)| options_with_history(s, config, h))
+            .collect();
         let allocation = allocate(&current, &options, budget, config)?;
         let mut treated = Vec::new();
         for (i, c) in allocation.choice.iter().enumerate() {
@@ -650,7 +662,15 @@ pub fn run_scenario(segments: &[PlanSegment], config: &PlanConfig) -> Result<Sce
                     condition_before: cond[i],
                     condition_after: o.condition_after,
                 });
-                paths[i] = Some((
+                let h = &mut histories[i];
+                if h.len() >= MAX_PATHS {
+                    // Forget the path that is lowest now (first of equals).
+                    let lowest = (0..h.len())
+                        .min_by(|&a, &b| h[a].0.at(h[a].1).total_cmp(&h[b].0.at(h[b].1)))
+                        .unwrap_or(0);
+                    h.remove(lowest);
+                }
+                h.push((
                     Trajectory {
                         curve: curves[i],
                         before: cond[i],
@@ -664,20 +684,20 @@ pub fn run_scenario(segments: &[PlanSegment], config: &PlanConfig) -> Result<Sce
         }
         let condition_after_work = network_state(segments, &cond, config).average_condition;
         cond.par_iter_mut()
-            .zip(paths.par_iter_mut())
+            .zip(histories.par_iter_mut())
             .zip(curves.par_iter())
-            .for_each(|((c, p), curve)| match p {
-                Some((path, t)) => {
-                    *t += 1.0;
-                    *c = path.at(*t);
+            .for_each(|((c, h), curve)| {
+                *c = history_at(h, *curve, *c, 1.0);
+                for (_, since) in h.iter_mut() {
+                    *since += 1.0;
                 }
-                None => *c = curve.advance(*c, 1.0),
             });
         let (gini, gini_basis) = district_gini(segments, &allocation.benefit_by_district, config);
         years.push(YearReport {
             year: y + 1,
             budget,
             condition_before,
+            options,
             allocation,
             treated,
             condition_after_work,

@@ -6,7 +6,7 @@ use serde::Serialize;
 use streetrank::{Ranking, SourceId, StreetNetwork};
 
 use crate::error::{PlanError, mismatch};
-use crate::{PlanConfig, Trajectory, WidthConfig};
+use crate::{PlanConfig, PowerCurve, Trajectory, WidthConfig};
 
 /// One segment as the planner sees it.
 ///
@@ -268,11 +268,45 @@ pub struct TreatmentOption {
 /// ```
 #[must_use]
 pub fn treatment_options(segment: &PlanSegment, config: &PlanConfig) -> Vec<TreatmentOption> {
+    options_with_history(segment, config, &[])
+}
+
+/// The treatments a segment has had in a scenario: each path and the years since it began.
+pub(crate) type History = Vec<(Trajectory, f64)>;
+
+/// Condition `t` years from now of a segment with this history (the best of
+/// its treatment paths), or its class curve from `now` when it has none.
+pub(crate) fn history_at(
+    history: &[(Trajectory, f64)],
+    curve: PowerCurve,
+    now: f64,
+    t: f64,
+) -> f64 {
+    if history.is_empty() {
+        curve.advance(now, t)
+    } else {
+        history
+            .iter()
+            .map(|(p, since)| p.at(since + t))
+            .fold(f64::NEG_INFINITY, f64::max)
+    }
+}
+
+/// [`treatment_options`] of a segment that may be on earlier treatments' paths.
+///
+/// Doing nothing, it follows the best of those paths ([`history_at`]); a new
+/// treatment's path is the better of the new [`Trajectory`] and that.
+pub(crate) fn options_with_history(
+    segment: &PlanSegment,
+    config: &PlanConfig,
+    history: &[(Trajectory, f64)],
+) -> Vec<TreatmentOption> {
     let curve = config
         .deterioration
         .curve_for(segment.road_class.as_deref());
     let weight = segment.weight(config);
     let area = segment.area_m2();
+    let (years, floor) = (config.benefit.years, config.benefit.floor);
     config
         .treatments
         .iter()
@@ -286,7 +320,17 @@ pub fn treatment_options(segment: &PlanSegment, config: &PlanConfig) -> Vec<Trea
                 after,
                 life: t.life_years,
             };
-            let benefit = path.benefit_area(config.benefit.years, config.benefit.floor) * weight;
+            let condition_area = if history.is_empty() {
+                path.benefit_area(years, floor)
+            } else {
+                let none = |x: f64| history_at(history, curve, segment.condition, x);
+                let treated = |x: f64| path.at(x).max(none(x));
+                let breaks: Vec<f64> = std::iter::once(path.life)
+                    .chain(history.iter().map(|(p, since)| p.life - since))
+                    .collect();
+                crate::curve::area_between(&treated, &none, years, floor, &breaks)
+            };
+            let benefit = condition_area * weight;
             let cost = t.unit_cost * area;
             (benefit > 0.0 && benefit.is_finite() && cost.is_finite()).then_some(TreatmentOption {
                 treatment: i,

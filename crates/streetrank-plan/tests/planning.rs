@@ -462,3 +462,29 @@ fn exact_is_at_least_greedy_on_synthetic_networks() {
         assert!(e.benefit <= e.lp_bound * (1.0 + 1e-12));
     }
 }
+
+#[test]
+fn retreatment_benefit_is_measured_against_the_current_path() {
+    // Seal only (+10, life 4) on a straight-line curve losing 5 points a year.
+    let mut cfg = line_config();
+    cfg.treatments.truncate(1);
+    cfg.treatments[0].max_condition = 100.0;
+    cfg.budgets = vec![20_000.0, 20_000.0];
+    let segs = vec![PlanSegment::new(1.into(), 1000.0, 10.0, 60.0)];
+    let s = run_scenario(&segs, &cfg).unwrap();
+    // Year 1: 60 → 70, back to 60 in 4 years: 70 − 2.5t; 67.5 at the year end.
+    assert_eq!(s.years[0].end.average_condition, 67.5);
+    // Year 2: without the seal the street follows the year-1 path, 67.5 − 2.5t to t = 3,
+    // then 75 − 5t. The new seal: 77.5 − 2.5t to t = 4, then 87.5 − 5t. The gap is
+    // 10 on 0..3, 2.5 + 2.5t on 3..4 and 12.5 on 4..10: 30 + 11.25 + 75 = 116.25
+    // (measured from the class curve instead it would be 180, counting year 1's seal again).
+    let y2 = &s.years[1];
+    assert_eq!(y2.treated.len(), 1);
+    assert!(
+        close(y2.treated[0].benefit, 116.25),
+        "{}",
+        y2.treated[0].benefit
+    );
+    // Year end: the better of the two paths, max(65, 75).
+    assert!(close(y2.end.average_condition, 75.0));
+}

@@ -6,8 +6,7 @@ mod support;
 use support::syracuse;
 
 use streetrank_plan::{
-    FitOptions, Method, PlanConfig, SolverConfig, all_options, allocate, fit_deterioration,
-    run_scenario,
+    FitOptions, Method, PlanConfig, SolverConfig, allocate, fit_deterioration, run_scenario,
 };
 
 #[test]
@@ -62,15 +61,15 @@ fn syracuse_five_years_exact_is_at_least_greedy() {
         assert!(a.benefit <= a.upper_bound + 1e-9 && a.upper_bound <= a.lp_bound + 1e-9);
         assert!(a.gap < 1e-3, "year {}: gap {}", y.year, a.gap);
         assert!(a.optimal || a.stopped.is_some());
-        // Greedy and incremental benefit-cost on the same year's conditions.
+        // Greedy and incremental benefit-cost on the same year's conditions and options.
         let mut state = segs.clone();
         for (s, &c) in state.iter_mut().zip(&y.condition_before) {
             s.condition = c;
         }
-        let options = all_options(&state, &cfg);
+        let options = &y.options;
         for m in [Method::Greedy, Method::Incremental] {
             greedy_cfg.solver.method = m;
-            let g = allocate(&state, &options, 5e6, &greedy_cfg).unwrap();
+            let g = allocate(&state, options, 5e6, &greedy_cfg).unwrap();
             assert!(
                 a.benefit >= g.benefit,
                 "year {} {m:?}: exact {} < {}",
