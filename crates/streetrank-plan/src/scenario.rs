@@ -503,7 +503,23 @@ pub struct NetworkState {
     pub band_shares: Vec<f64>,
 }
 
-/// [`NetworkState`] of segments at conditions `cond`.
+/// [`NetworkState`] of segments at conditions `cond` (paired in order; extra entries of either are ignored).
+///
+/// # Examples
+///
+/// ```
+/// use streetrank_plan::{network_state, PlanConfig, PlanSegment};
+/// let segs = vec![
+///     PlanSegment::new(1.into(), 300.0, 9.0, 0.0),
+///     PlanSegment::new(2.into(), 100.0, 9.0, 0.0),
+/// ];
+/// let st = network_state(&segs, &[80.0, 40.0], &PlanConfig::default());
+/// assert_eq!(st.average_condition, 70.0);
+/// assert_eq!(st.band_shares, vec![0.75, 0.0, 0.25, 0.0]);
+/// // Below 50: the 40 gets its best applicable treatment (highest condition after):
+/// // reconstruction, 90 $/m² × 900 m².
+/// assert_eq!(st.backlog_cost, 81_000.0);
+/// ```
 #[must_use]
 pub fn network_state(segments: &[PlanSegment], cond: &[f64], config: &PlanConfig) -> NetworkState {
     let bands = &config.report.bands;
@@ -514,11 +530,14 @@ pub fn network_state(segments: &[PlanSegment], cond: &[f64], config: &PlanConfig
     for (s, &c) in segments.iter().zip(cond) {
         length += s.length_m;
         weighted += s.length_m * c;
-        let band = bands
+        // Below every band (or NaN): the last band; no bands (an unvalidated config): no shares.
+        if let Some(band) = bands
             .iter()
             .position(|b| c >= b.min)
-            .unwrap_or(bands.len() - 1);
-        shares[band] += s.length_m;
+            .or(bands.len().checked_sub(1))
+        {
+            shares[band] += s.length_m;
+        }
         if c < config.report.backlog_below {
             let best = config
                 .treatments

@@ -203,6 +203,17 @@ pub fn plan_segments(
             network.segments.len()
         )));
     }
+    if let Some((i, sc)) = ranking
+        .scores
+        .iter()
+        .enumerate()
+        .find(|(i, sc)| sc.segment != *i)
+    {
+        return Err(mismatch(format!(
+            "score {i} is for segment {}; the ranking must hold one score per segment, in segment order",
+            sc.segment
+        )));
+    }
     let segs: Vec<PlanSegment> = network
         .segments
         .iter()
@@ -349,4 +360,37 @@ pub fn all_options(segments: &[PlanSegment], config: &PlanConfig) -> Vec<Vec<Tre
         .par_iter()
         .map(|s| treatment_options(s, config))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use streetrank::{ScoreConfig, Segment, score};
+
+    #[test]
+    fn a_ranking_of_another_network_is_refused() {
+        let seg = |id: i64| {
+            Segment::new(
+                SourceId::from(id),
+                geo_types::LineString::from(vec![(0.0, 0.0), (10.0, 0.0)]),
+            )
+            .unwrap()
+        };
+        let one = StreetNetwork::new(vec![seg(1)], vec![]).unwrap();
+        let two = StreetNetwork::new(vec![seg(1), seg(2)], vec![]).unwrap();
+        let ranking = score(&one, &[], &[], &ScoreConfig::default(), &[]).unwrap();
+        let err = plan_segments(&two, &ranking, &PlanConfig::default()).unwrap_err();
+        assert!(err.to_string().contains("1 scores for 2 segments"), "{err}");
+        let mut shuffled = score(&two, &[], &[], &ScoreConfig::default(), &[]).unwrap();
+        shuffled.scores.swap(0, 1);
+        let err = plan_segments(&two, &shuffled, &PlanConfig::default()).unwrap_err();
+        assert!(
+            err.to_string().contains("score 0 is for segment 1"),
+            "{err}"
+        );
+        // Missing condition: the score's `missing` need (0.5) gives 50, flagged.
+        let ranking = score(&one, &[], &[], &ScoreConfig::default(), &[]).unwrap();
+        let s = plan_segments(&one, &ranking, &PlanConfig::default()).unwrap();
+        assert_eq!((s[0].condition, s[0].condition_missing), (50.0, true));
+    }
 }
