@@ -188,7 +188,7 @@ fn map_svg(net: &StreetNetwork, run: &PlanRun, by: MapColour) -> String {
 /// Axes box of a chart: returns (left, top, width, height).
 const CW: f64 = 440.0;
 const CH: f64 = 280.0;
-const ML: f64 = 60.0;
+const ML: f64 = 74.0;
 const MT: f64 = 20.0;
 const MR: f64 = 20.0;
 const MB: f64 = 40.0;
@@ -231,7 +231,7 @@ fn axes(s: &mut String, ymax: f64, ylabel: &str, xlabels: &[String]) {
     }
     let _ = write!(
         s,
-        r#"<text x="12" y="{:.1}" font-size="11" transform="rotate(-90 12 {:.1})" text-anchor="middle">{}</text>"#,
+        r#"<text x="10" y="{:.1}" font-size="11" transform="rotate(-90 10 {:.1})" text-anchor="middle">{}</text>"#,
         MT + h / 2.0,
         MT + h / 2.0,
         esc(ylabel)
