@@ -345,3 +345,69 @@ fn plan_settings_errors_name_the_fix() {
         assert!(err.contains(want), "{extra:?}: {err}");
     }
 }
+
+#[test]
+fn fit_ratings_fits_the_history_and_reports_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let streets: Vec<(u32, f64, &str)> = (1..=30).map(|i| (i, 50.0, "A")).collect();
+    let files = hand_made(dir.path(), &streets, "budgets = [30000]");
+    // Three ratings of each street, falling a little faster on the worse ones (PCI scale).
+    let mut r = String::from("segment_id,year,rating\n");
+    for i in 1..=30u32 {
+        let start = 60.0 + f64::from(i);
+        for (k, year) in [2018, 2020, 2022].into_iter().enumerate() {
+            r.push_str(&format!(
+                "{i},{year},{}\n",
+                start - 4.0 * k as f64 - 0.1 * f64::from(i % 3)
+            ));
+        }
+    }
+    let ratings = dir.path().join("ratings.csv");
+    std::fs::write(&ratings, r).unwrap();
+    let summary = dir.path().join("plan.json");
+    let run = streetrank([
+        "--quiet".as_ref(),
+        "plan".as_ref(),
+        "--streets".as_ref(),
+        files[0].as_os_str(),
+        "--complaints".as_ref(),
+        files[1].as_os_str(),
+        "--config".as_ref(),
+        files[2].as_os_str(),
+        "--ratings".as_ref(),
+        ratings.as_os_str(),
+        "--fit-ratings".as_ref(),
+        "-o".as_ref(),
+        dir.path().join("plan.csv").as_os_str(),
+        "--summary-json".as_ref(),
+        summary.as_os_str(),
+    ]);
+    assert!(run.status.success(), "{}", text(&run).1);
+    let s = json(&summary);
+    let fit = &s["deterioration_fit"];
+    assert_eq!(fit["overall"]["n"].as_u64(), Some(60), "{fit}");
+    assert!(fit["overall"]["a"].as_f64().unwrap() > 0.0, "{fit}");
+    // The fitted curves change the plan's settings hash.
+    let plain = dir.path().join("plain.json");
+    let run = streetrank([
+        "--quiet".as_ref(),
+        "plan".as_ref(),
+        "--streets".as_ref(),
+        files[0].as_os_str(),
+        "--complaints".as_ref(),
+        files[1].as_os_str(),
+        "--config".as_ref(),
+        files[2].as_os_str(),
+        "--ratings".as_ref(),
+        ratings.as_os_str(),
+        "-o".as_ref(),
+        dir.path().join("plain.csv").as_os_str(),
+        "--summary-json".as_ref(),
+        plain.as_os_str(),
+    ]);
+    assert!(run.status.success(), "{}", text(&run).1);
+    let p = json(&plain);
+    assert!(p["deterioration_fit"].is_null());
+    assert_ne!(p["settings_hash"], s["settings_hash"]);
+    assert_eq!(p["ranking_settings_hash"], s["ranking_settings_hash"]);
+}
