@@ -16,7 +16,7 @@ Examples
 1           2         5.0  right
 """
 
-from streetrank._api import StreetIndex, read_complaints, read_streets, score, snap
+from streetrank._api import StreetIndex, plan, read_complaints, read_streets, score, snap
 from streetrank._streetrank import (
     ConfigError,
     CRSError,
@@ -34,6 +34,7 @@ __all__ = [
     "StreetIndex",
     "StreetrankError",
     "__version__",
+    "plan",
     "read_complaints",
     "read_streets",
     "score",

@@ -389,6 +389,62 @@ def _created(frame: pd.DataFrame) -> np.ndarray:
     return np.ascontiguousarray(s.to_numpy(dtype="datetime64[s]").view(np.int64))
 
 
+def _prepare(
+    streets: gpd.GeoDataFrame,
+    complaints: gpd.GeoDataFrame | Sequence[gpd.GeoDataFrame],
+    config: Union[dict[str, Any], _PathLike, None],
+    id_column: Optional[str],
+    complaint_id_column: Optional[str],
+) -> tuple[str, dict[str, Any], list[dict[str, Any]], list[tuple[str, str, str]]]:
+    """The extension's inputs of ``score`` and ``plan``: config JSON, street arrays, complaint batches, digests."""
+    frames = [complaints] if isinstance(complaints, (gpd.GeoDataFrame, gpd.GeoSeries)) else list(complaints)
+    if isinstance(config, dict):
+        cfg = json.loads(_rs.load_config(json=json.dumps(config)))
+    elif config is not None:
+        cfg = json.loads(_rs.load_config(path=os.fspath(config)))
+    else:
+        cfg = json.loads(_rs.load_config())
+    meta = _attrs(streets)
+    if "mapping" in meta:
+        cfg["streets"] = meta["mapping"]
+        if cfg.get("work_crs") is None:
+            cfg["work_crs"] = meta.get("work_crs_given")
+    for f in frames[:1]:
+        if "mapping" in _attrs(f):
+            cfg["complaints"] = _attrs(f)["mapping"]
+    config_json = _rs.load_config(json=json.dumps(cfg))
+
+    ids = _ids(streets, id_column, "streets")
+    coords, offsets = _lines(streets)
+    street_arrays = {
+        "ids": ids,
+        "coords": coords,
+        "offsets": offsets,
+        "crs": _crs_def(streets, "streets"),
+        "road_class": _texts(streets, "road_class"),
+        "district": _texts(streets, "district"),
+        **{k: _floats(streets, k) for k in ("condition", "aadt", "width_m", "lanes")},
+    }
+    digests = [_digest(streets, "streets", [coords, offsets], ids)]
+    batches = []
+    for k, f in enumerate(frames):
+        frame = f if isinstance(f, gpd.GeoDataFrame) else gpd.GeoDataFrame(geometry=f)
+        cids = _ids(frame, complaint_id_column, f"complaints[{k}]")
+        xy = np.column_stack(_points(frame))
+        batches.append(
+            {
+                "ids": cids,
+                "coords": xy,
+                "crs": _crs_def(frame, f"complaints[{k}]"),
+                "created": _created(frame),
+                "category": _texts(frame, "category"),
+                "status": _texts(frame, "status"),
+            }
+        )
+        digests.append(_digest(frame, "complaints", [xy], cids))
+    return config_json, street_arrays, batches, [(d[0], d[1], d[2]) for d in digests]
+
+
 def score(
     streets: gpd.GeoDataFrame,
     complaints: gpd.GeoDataFrame | Sequence[gpd.GeoDataFrame],
@@ -443,56 +499,12 @@ def score(
     >>> ranked[["rank", "segment_id", "complaints"]].to_numpy().tolist()
     [[1, 1, 2], [2, 2, 1]]
     """
-    frames = [complaints] if isinstance(complaints, (gpd.GeoDataFrame, gpd.GeoSeries)) else list(complaints)
-    if isinstance(config, dict):
-        cfg = json.loads(_rs.load_config(json=json.dumps(config)))
-    elif config is not None:
-        cfg = json.loads(_rs.load_config(path=os.fspath(config)))
-    else:
-        cfg = json.loads(_rs.load_config())
-    meta = _attrs(streets)
-    if "mapping" in meta:
-        cfg["streets"] = meta["mapping"]
-        if cfg.get("work_crs") is None:
-            cfg["work_crs"] = meta.get("work_crs_given")
-    for f in frames[:1]:
-        if "mapping" in _attrs(f):
-            cfg["complaints"] = _attrs(f)["mapping"]
-    config_json = _rs.load_config(json=json.dumps(cfg))
-
-    ids = _ids(streets, id_column, "streets")
-    coords, offsets = _lines(streets)
-    street_arrays = {
-        "ids": ids,
-        "coords": coords,
-        "offsets": offsets,
-        "crs": _crs_def(streets, "streets"),
-        "road_class": _texts(streets, "road_class"),
-        "district": _texts(streets, "district"),
-        **{k: _floats(streets, k) for k in ("condition", "aadt", "width_m", "lanes")},
-    }
-    digests = [_digest(streets, "streets", [coords, offsets], ids)]
-    batches = []
-    for k, f in enumerate(frames):
-        frame = f if isinstance(f, gpd.GeoDataFrame) else gpd.GeoDataFrame(geometry=f)
-        cids = _ids(frame, complaint_id_column, f"complaints[{k}]")
-        xy = np.column_stack(_points(frame))
-        batches.append(
-            {
-                "ids": cids,
-                "coords": xy,
-                "crs": _crs_def(frame, f"complaints[{k}]"),
-                "created": _created(frame),
-                "category": _texts(frame, "category"),
-                "status": _texts(frame, "status"),
-            }
-        )
-        digests.append(_digest(frame, "complaints", [xy], cids))
+    config_json, street_arrays, batches, digests = _prepare(streets, complaints, config, id_column, complaint_id_column)
     out = _rs.score(
         street_arrays,
         batches,
         config_json,
-        [(d[0], d[1], d[2]) for d in digests],
+        digests,
         as_of,
         None if ratings is None else os.fspath(ratings),
         on_error,
@@ -528,3 +540,98 @@ def score(
         "ratings": out["ratings"],
     }
     return result
+
+
+def plan(
+    streets: gpd.GeoDataFrame,
+    complaints: gpd.GeoDataFrame | Sequence[gpd.GeoDataFrame],
+    *,
+    config: Union[dict[str, Any], _PathLike, None] = None,
+    budget: Union[float, Sequence[float], None] = None,
+    years: Optional[int] = None,
+    method: Optional[Literal["greedy", "incremental", "exact"]] = None,
+    fit_ratings: bool = False,
+    report: Optional[_PathLike] = None,
+    report_colour: Literal["year", "treatment"] = "year",
+    as_of: Optional[str] = None,
+    ratings: Optional[_PathLike] = None,
+    on_error: Literal["fail", "skip"] = "fail",
+    id_column: Optional[str] = None,
+    complaint_id_column: Optional[str] = None,
+) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
+    """Score the segments, then plan repairs over the years' budgets, as ``streetrank plan`` does.
+
+    Parameters
+    ----------
+    streets, complaints, config, as_of, ratings, on_error, id_column, complaint_id_column
+        As for :func:`score`. The plan settings are the config's ``plan`` table (see
+        ``docs/planning.md``).
+    budget : float or sequence of floats, optional
+        Budget per year (one per year); default the config's ``plan.budgets``.
+    years : int, optional
+        Years to plan: the budgets are cut to this many, or the last one repeated.
+    method : {"greedy", "incremental", "exact"}, optional
+        Allocation method; default the config's ``plan.solver.method``, else ``"exact"``.
+    fit_ratings : bool, default False
+        Fit the deterioration curves to the ``ratings`` file's history (it needs a year column).
+    report : path, optional
+        Write the self-contained HTML report (map, charts, equity frontier) here.
+    report_colour : {"year", "treatment"}, default "year"
+        How the report's map colours the planned segments.
+
+    Returns
+    -------
+    (geopandas.GeoDataFrame, dict)
+        The plan, one row per treatment by year then segment, with the CLI's plan columns
+        (``year``, ``segment_id``, ``treatment``, ``cost``, ``benefit``, ``why`` …) and each
+        segment's geometry (the streets' CRS); and the summary (the CLI's ``--summary-json``):
+        per year the average condition, backlog, band shares, spend by district and gap.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely, streetrank
+    >>> streets = gpd.GeoDataFrame(
+    ...     {"condition": [30.0, 80.0], "width_m": [10.0, 10.0]},
+    ...     geometry=[shapely.LineString([(0, 0), (100, 0)]), shapely.LineString([(0, 50), (100, 50)])],
+    ...     index=[1, 2], crs="EPSG:32618")
+    >>> pts = gpd.GeoDataFrame(geometry=shapely.points([(10, 2)]), crs="EPSG:32618")
+    >>> work, summary = streetrank.plan(streets, pts, budget=30_000, as_of="2020-01-01")
+    >>> work[["year", "segment_id", "treatment"]].to_numpy().tolist()
+    [[1, 1, 'mill_and_overlay'], [1, 2, 'surface_treatment']]
+    >>> len(summary["years"])
+    1
+    """
+    config_json, street_arrays, batches, digests = _prepare(streets, complaints, config, id_column, complaint_id_column)
+    if budget is None:
+        budgets = None
+    elif isinstance(budget, (int, float)):
+        budgets = [float(budget)]
+    else:
+        budgets = [float(b) for b in budget]
+    out = _rs.plan(
+        street_arrays,
+        batches,
+        config_json,
+        digests,
+        as_of,
+        None if ratings is None else os.fspath(ratings),
+        on_error,
+        budgets,
+        years,
+        method,
+        fit_ratings,
+        None if report is None else os.fspath(report),
+        report_colour,
+    )
+    positions = np.asarray(out["segment"], dtype=np.int64)
+    columns = dict(out["columns"])
+    result = gpd.GeoDataFrame(
+        columns,
+        geometry=streets.geometry.to_numpy()[positions],
+        crs=streets.crs,
+    )
+    if isinstance(columns["segment_id"], list):
+        result["segment_id"] = pd.array(columns["segment_id"], dtype="string")
+    summary = json.loads(out["summary"])
+    result.attrs["streetrank"] = {"settings_hash": out["settings_hash"], "work_crs": out["work_crs_label"]}
+    return result, summary

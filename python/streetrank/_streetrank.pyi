@@ -19,6 +19,7 @@ __all__ = [
     "parse_mapping",
     "load_config",
     "score",
+    "plan",
 ]
 __version__: str
 
@@ -81,4 +82,19 @@ def score(
     as_of: str | None = None,
     ratings: str | PathLike[str] | None = None,
     on_error_name: Literal["fail", "skip"] = "fail",
+) -> dict[str, Any]: ...
+def plan(
+    streets: dict[str, Any],
+    batches: list[dict[str, Any]],
+    config_json: str,
+    digests: list[tuple[str, str, str]],
+    as_of: str | None = None,
+    ratings: str | PathLike[str] | None = None,
+    on_error_name: Literal["fail", "skip"] = "fail",
+    budgets: list[float] | None = None,
+    years: int | None = None,
+    method: Literal["greedy", "incremental", "exact"] | None = None,
+    fit_ratings: bool = False,
+    report: str | PathLike[str] | None = None,
+    report_colour: Literal["year", "treatment"] = "year",
 ) -> dict[str, Any]: ...

@@ -42,6 +42,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// Generate a seeded synthetic city (streets GeoJSON, complaints CSV, ratings CSV).
     Generate(GenerateArgs),
+    /// Score, then plan repairs for one or more years' budgets: plan CSV/GeoJSON, summary JSON, HTML report.
+    Plan(crate::plan::PlanArgs),
 }
 
 /// What to do with a bad record.
@@ -111,7 +113,7 @@ pub struct InputArgs {
     /// Condition ratings: .csv keyed by segment id.
     #[arg(long, value_name = "FILE")]
     pub ratings: Option<PathBuf>,
-    /// TOML config: [score], [snap], [streets], [complaints], [ratings] (see docs/config.md).
+    /// TOML config: [score], [snap], [streets], [complaints], [ratings], [plan] (see docs/config.md).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Bad records: fail (default) or skip and count them.

@@ -11,6 +11,7 @@ mod args;
 mod demo;
 mod generate;
 mod pipeline;
+mod plan;
 mod progress;
 mod summary;
 
@@ -49,6 +50,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Validate(a) => pipeline::validate_command(&a, &cli.global),
         Command::Demo(a) => demo::run(&a, &cli.global),
         Command::Generate(a) => generate::run(&a, &cli.global),
+        Command::Plan(a) => plan::run(&a, &cli.global),
     }
 }
 

@@ -17,6 +17,11 @@
 //!
 //! [ratings]
 //! aggregate = "min"
+//!
+//! [plan]
+//! budgets = [2e6, 2e6, 2e6]
+//! [plan.solver]
+//! method = "greedy"
 //! ```
 //!
 //! Every table and key is optional; unknown keys are errors, so a typo never
@@ -76,6 +81,11 @@ pub struct RunConfig {
     /// The metric CRS everything is projected into. Default: chosen from the
     /// streets (their own CRS when metric, else the UTM zone of their centre).
     pub work_crs: Option<Crs>,
+    /// Repair planning (`streetrank plan`): the `[plan]` table, a
+    /// [`streetrank_plan::PlanConfig`]. Absent by default; a config without it
+    /// keeps the settings hash it had before planning existed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<streetrank_plan::PlanConfig>,
 }
 
 /// Reads and checks a TOML run configuration.

@@ -18,6 +18,7 @@ mod dates;
 mod digest;
 mod error;
 mod mapping;
+mod plan;
 mod ratings;
 mod report;
 mod run;
@@ -35,6 +36,10 @@ pub use dates::{ACCEPTED_DATE_FORMATS, parse_timestamp, timestamp_from_epoch_mil
 pub use digest::digest_file;
 pub use error::{Error, Result};
 pub use mapping::{detect_column, find_column, source_id_from_text};
+pub use plan::{
+    FRONTIER_LEVELS, MapColour, PlanRun, fit_ratings_history, plan_report_html, plan_summary,
+    plan_table, read_rating_history, run_plan,
+};
 pub use ratings::{Aggregate, Ratings, RatingsMapping, apply_ratings, read_ratings};
 pub use report::{LoadReport, OnError, SKIP_EXAMPLES, thousands};
 pub use run::{input_digest, merge_complaints, run_config_digest};

@@ -13,6 +13,7 @@
 mod convert;
 mod errors;
 mod index;
+mod plan;
 mod readers;
 mod scoring;
 
@@ -34,5 +35,6 @@ fn _streetrank(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(readers::parse_mapping, m)?)?;
     m.add_function(wrap_pyfunction!(readers::load_config, m)?)?;
     m.add_function(wrap_pyfunction!(scoring::score, m)?)?;
+    m.add_function(wrap_pyfunction!(plan::plan, m)?)?;
     Ok(())
 }

@@ -16,7 +16,7 @@ use crate::errors::{config_error, core_error, data_error, io_error};
 use crate::index::{SnapColumns, segments, snap_options, to_work};
 use crate::readers::{crs, run_config};
 
-fn item<'py>(d: &Bound<'py, PyDict>, key: &str) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn item<'py>(d: &Bound<'py, PyDict>, key: &str) -> PyResult<Bound<'py, PyAny>> {
     d.get_item(key)?.ok_or_else(|| {
         data_error(format!(
             "missing key {key:?} (internal: the Python layer builds this)"
@@ -25,7 +25,7 @@ fn item<'py>(d: &Bound<'py, PyDict>, key: &str) -> PyResult<Bound<'py, PyAny>> {
 }
 
 /// The street network from the Python layer's arrays, in the working CRS.
-fn network(
+pub(crate) fn network(
     py: Python<'_>,
     d: &Bound<'_, PyDict>,
     work: Option<&Crs>,
@@ -97,7 +97,11 @@ fn network(
 }
 
 /// One batch of complaints from the Python layer's arrays, in the working CRS.
-fn complaints(py: Python<'_>, d: &Bound<'_, PyDict>, work: &Crs) -> PyResult<Vec<Complaint>> {
+pub(crate) fn complaints(
+    py: Python<'_>,
+    d: &Bound<'_, PyDict>,
+    work: &Crs,
+) -> PyResult<Vec<Complaint>> {
     let ids = ids(&item(d, "ids")?, "complaint ids")?;
     let coords_a: PyReadonlyArray2<'_, f64> = item(d, "coords")?.extract()?;
     let created_a: PyReadonlyArray1<'_, i64> = item(d, "created")?.extract()?;
