@@ -151,7 +151,7 @@ struct Tally {
 ///
 /// ## Ranking and determinism
 ///
-/// Rank 1 is the highest score. Equal scores are ordered by [`SourceId`]
+/// Rank 1 is the highest score. Equal scores are ordered by [`SourceId`](crate::SourceId)
 /// ascending (integer ids before text ids, integers numerically, text
 /// byte-wise), then by segment position. Ranks are distinct: 1..=n.
 ///
