@@ -7,7 +7,9 @@
 //!
 //! # How it works
 //!
-//! [`StreetIndex::new`] bulk-loads an [`rstar::RTree`] with one entry per piece. A query looks
+//! [`StreetIndex::new`] lists the pieces; an [`rstar::RTree`] with one entry per piece is
+//! bulk-loaded on the first search that needs it (a single batch large enough for the grid,
+//! the usual CLI run, never does: that saves the tree's sequential build). A query looks
 //! up the pieces whose bounding box meets the square `point ± max_distance_m` (with internal
 //! iteration, no allocation), computes each one's squared distance by hand and keeps the best
 //! piece and the best piece of another segment. [`StreetIndex::snap`] always does this.
@@ -30,7 +32,7 @@
 //! piece, once (about 75 ms on the city, single-threaded).
 
 use std::ops::ControlFlow;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use geo_types::{Coord, Point};
 use rayon::prelude::*;
@@ -138,7 +140,11 @@ impl RTreeObject for Piece {
 /// ```
 #[derive(Debug, Clone)]
 pub struct StreetIndex {
-    tree: RTree<Piece>,
+    /// Every usable piece, in segment order.
+    pieces: Vec<Piece>,
+    /// The R-tree over `pieces`, bulk-loaded on the first search that needs it (a large batch
+    /// uses the grid only, so a run that snaps one large batch never builds it).
+    tree: OnceLock<RTree<Piece>>,
     /// Vertices of all segments, concatenated.
     coords: Vec<Coord<f64>>,
     /// Chainage of each vertex in `coords` along its own segment.
@@ -152,7 +158,8 @@ pub struct StreetIndex {
 }
 
 impl StreetIndex {
-    /// Builds the index, bulk-loading the pieces of `segments`.
+    /// Builds the index from the pieces of `segments` (the R-tree over them is bulk-loaded on
+    /// the first search that needs it).
     ///
     /// Pieces with equal end vertices are left out, and so are pieces with a non-finite
     /// coordinate (impossible for segments made by [`Segment::new`]); a segment without any
@@ -203,7 +210,8 @@ impl StreetIndex {
             }
         }
         StreetIndex {
-            tree: RTree::bulk_load(pieces),
+            pieces,
+            tree: OnceLock::new(),
             coords,
             chainage,
             lengths,
@@ -227,7 +235,13 @@ impl StreetIndex {
     /// Number of 2-point pieces in the tree.
     #[must_use]
     pub fn piece_count(&self) -> usize {
-        self.tree.size()
+        self.pieces.len()
+    }
+
+    /// The R-tree, bulk-loaded on first use.
+    fn tree(&self) -> &RTree<Piece> {
+        self.tree
+            .get_or_init(|| RTree::bulk_load(self.pieces.clone()))
     }
 
     /// Snaps one point to its nearest segment within `opts`' maximum distance.
@@ -258,7 +272,7 @@ impl StreetIndex {
     /// ```
     #[must_use]
     pub fn snap(&self, p: Point<f64>, opts: &SnapOptions) -> SnapOutcome {
-        let (c, max2) = match precheck(p, opts, self.tree.size() == 0) {
+        let (c, max2) = match precheck(p, opts, self.pieces.is_empty()) {
             Ok(v) => v,
             Err(reason) => return SnapOutcome::Unmatched(reason),
         };
@@ -272,7 +286,7 @@ impl StreetIndex {
         let envelope = AABB::from_corners([c.x - half, c.y - half], [c.x + half, c.y + half]);
         let mut tracker = Tracker::new();
         let _: ControlFlow<()> =
-            self.tree
+            self.tree()
                 .locate_in_envelope_intersecting_int(&envelope, |piece| {
                     let d2 = dist2(c, piece.a, piece.b);
                     if d2 <= max2 {
@@ -387,14 +401,14 @@ impl StreetIndex {
                 return grid.clone();
             }
         }
-        let large = batch_len.saturating_mul(PIECES_PER_GRID_POINT) >= self.tree.size();
+        let large = batch_len.saturating_mul(PIECES_PER_GRID_POINT) >= self.pieces.len();
         if !(large || force) {
             return None;
         }
         // Built without holding the lock: a rayon worker waiting inside the parallel build may
         // pick up another batch on this index, which must not block on the lock. Two batches
         // racing may both build; the grids are equal.
-        let pieces = self.tree.iter().map(|p| (p.a, p.b, p.segment, p.piece));
+        let pieces = self.pieces.iter().map(|p| (p.a, p.b, p.segment, p.piece));
         let grid = Grid::build(pieces, self.max_abs_coord, max, parallel).map(Arc::new);
         let mut slot = self.grid.0.lock().unwrap_or_else(PoisonError::into_inner);
         *slot = Some((max.to_bits(), grid.clone()));
@@ -453,7 +467,7 @@ impl StreetIndex {
         cell: u32,
         opts: &SnapOptions,
     ) -> SnapOutcome {
-        let (c, max2) = match precheck(p, opts, self.tree.size() == 0) {
+        let (c, max2) = match precheck(p, opts, self.pieces.is_empty()) {
             Ok(v) => v,
             Err(reason) => return SnapOutcome::Unmatched(reason),
         };
