@@ -4,10 +4,11 @@ use std::io::Write;
 use std::path::Path;
 
 use geo::MapCoords;
-use geo_types::{Geometry, LineString, Point};
+use geo_types::Geometry;
 use streetrank::PropertyValue;
 use wkt::ToWkt;
 
+use super::num::{push_f64, push_wkt_linestring, push_wkt_point};
 use super::table::{FeatureTable, check_finite, round_coord, write_rows_parallel};
 use super::{CsvGeometry, STREAM, WriteOptions};
 use crate::{Error, Result};
@@ -97,7 +98,6 @@ pub(crate) fn write_to<W: Write>(
         let mut w = builder().from_writer(Vec::with_capacity(rows.len() * 256));
         // One buffer for every non-text cell and one line for every rounded geometry.
         let mut scratch = Vec::with_capacity(64);
-        let mut line = LineString::new(Vec::new());
         for i in rows {
             let row = table.check_row(path, i)?;
             for v in row {
@@ -113,7 +113,7 @@ pub(crate) fn write_to<W: Write>(
                 scratch.clear();
                 if let Some(g) = table.geometry(i) {
                     check_finite(path, i + 1, g)?;
-                    wkt(&mut scratch, g, decimals, &mut line).map_err(|e| Error::io(path, e))?;
+                    wkt(&mut scratch, g, decimals).map_err(|e| Error::io(path, e))?;
                 }
                 w.write_field(&scratch).map_err(io)?;
             }
@@ -139,25 +139,26 @@ fn cell(buf: &mut Vec<u8>, v: &PropertyValue) -> std::io::Result<()> {
         PropertyValue::Null => Ok(()),
         PropertyValue::Bool(b) => buf.write_all(if *b { b"true" } else { b"false" }),
         PropertyValue::Text(s) => buf.write_all(s.as_bytes()),
+        PropertyValue::Float(x) => {
+            push_f64(buf, *x);
+            Ok(())
+        }
         other => write!(buf, "{other}"),
     }
 }
 
 /// Appends `g` as WKT with coordinates rounded to `decimals`, the text of
-/// `g.map_coords(round).wkt_string()`; points and lines without allocating (`line` is
-/// scratch space).
-fn wkt(
-    buf: &mut Vec<u8>,
-    g: &Geometry<f64>,
-    decimals: u32,
-    line: &mut LineString<f64>,
-) -> std::io::Result<()> {
+/// `g.map_coords(round).wkt_string()`; points and lines without allocating, through the fast
+/// number text of the `num` module.
+fn wkt(buf: &mut Vec<u8>, g: &Geometry<f64>, decimals: u32) -> std::io::Result<()> {
     match g {
-        Geometry::Point(p) => Point(round_coord(p.0, decimals)).write_wkt(buf),
+        Geometry::Point(p) => {
+            push_wkt_point(buf, round_coord(p.0, decimals), decimals);
+            Ok(())
+        }
         Geometry::LineString(l) => {
-            line.0.clear();
-            line.0.extend(l.0.iter().map(|&c| round_coord(c, decimals)));
-            line.write_wkt(buf)
+            push_wkt_linestring(buf, l.0.iter().map(|&c| round_coord(c, decimals)), decimals);
+            Ok(())
         }
         other => other
             .map_coords(|c| round_coord(c, decimals))
@@ -326,11 +327,10 @@ mod tests {
             Geometry::Polygon(polygon![(x: 0.0, y: 0.0), (x: 1.0, y: 0.0), (x: 1.0, y: 1.0)]),
             Geometry::Polygon(Polygon::new(LineString::new(vec![]), vec![])),
         ];
-        let mut line = LineString::new(vec![]);
         for d in [0, 3, 7, 16] {
             for g in &geometries {
                 let mut buf = Vec::new();
-                wkt(&mut buf, g, d, &mut line).unwrap();
+                wkt(&mut buf, g, d).unwrap();
                 let want = g.map_coords(|c| round_coord(c, d)).wkt_string();
                 assert_eq!(String::from_utf8(buf).unwrap(), want, "{g:?} to {d}");
             }

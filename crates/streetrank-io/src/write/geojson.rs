@@ -6,6 +6,7 @@ use std::path::Path;
 use geo_types::{Coord, Geometry, LineString, Polygon};
 use streetrank::PropertyValue;
 
+use super::num::push_rounded;
 use super::table::{FeatureTable, check_finite, round_coord, write_rows_parallel};
 use super::{ColumnType, STREAM, WriteOptions};
 use crate::{Error, Result};
@@ -127,8 +128,11 @@ fn json_value(buf: &mut Vec<u8>, v: &PropertyValue, ty: ColumnType) {
 /// Appends `[x,y]` with rounding.
 fn json_coord(buf: &mut Vec<u8>, c: Coord<f64>, decimals: u32) {
     let c = round_coord(c, decimals);
-    // Writing to a Vec cannot fail.
-    drop(write!(buf, "[{},{}]", c.x, c.y));
+    buf.push(b'[');
+    push_rounded(buf, c.x, decimals);
+    buf.push(b',');
+    push_rounded(buf, c.y, decimals);
+    buf.push(b']');
 }
 
 fn json_coords<'a>(buf: &mut Vec<u8>, cs: impl Iterator<Item = &'a Coord<f64>>, d: u32) {

@@ -9,6 +9,7 @@
 mod atomic;
 mod csv;
 mod geojson;
+mod num;
 mod shapefile;
 mod table;
 
