@@ -572,3 +572,48 @@ fn personal_columns_that_reach_an_output_are_warned_about() {
     let run = streetrank(&args);
     assert!(run.stderr.is_empty(), "{}", text(&run).1);
 }
+
+/// `(segment_id, why)` of every plan row.
+fn plan_why(dir: &Path, flags: &[&str]) -> Vec<(String, String)> {
+    let out = dir.join("plan.csv");
+    let mut args: Vec<std::ffi::OsString> = vec!["plan".into()];
+    args.extend(small_city(dir, ""));
+    args.extend([
+        "--budget".into(),
+        "1e7".into(),
+        "-o".into(),
+        out.clone().into(),
+    ]);
+    args.extend(flags.iter().map(Into::into));
+    let run = streetrank(&args);
+    assert!(run.status.success(), "{}", text(&run).1);
+    let (h, rows) = read_csv(&out);
+    let (s, w) = (col(&h, "segment_id"), col(&h, "why"));
+    rows.iter().map(|r| (r[s].clone(), r[w].clone())).collect()
+}
+
+#[test]
+fn plan_why_quotes_no_pressure_of_a_small_segment_under_publish() {
+    let tmp = tempfile::tempdir().unwrap();
+    let quoted = |rows: &[(String, String)]| -> Vec<String> {
+        rows.iter()
+            .filter(|(_, why)| why.contains("many complaints (pressure"))
+            .map(|(id, _)| id.clone())
+            .collect()
+    };
+    let internal = plan_why(tmp.path(), &["--profile", "internal"]);
+    assert_eq!(quoted(&internal), ["2", "3"], "{internal:?}");
+    let publish = plan_why(tmp.path(), &[]);
+    assert_eq!(quoted(&publish), ["3"], "{publish:?}");
+    // Nothing else of the plan changes.
+    assert_eq!(publish.len(), internal.len());
+    let m = json(&tmp.path().join("plan.csv.manifest.json"));
+    assert_eq!(m["profile"], "publish");
+    assert!(
+        m["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("quotes no complaint pressure"),
+        "{m}"
+    );
+}
