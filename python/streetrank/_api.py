@@ -293,6 +293,9 @@ def _snap_frame(
 class StreetIndex:
     """An R-tree over a street network: build once, snap many times.
 
+    ``snap`` returns one row per point: for complaints that is an internal table (each complaint's
+    street, distance and side); do not publish it (docs/privacy.md).
+
     Parameters
     ----------
     streets : geopandas.GeoDataFrame
