@@ -339,9 +339,19 @@ pub fn warn_personal(loaded: &Loaded, per_complaint_table: bool) {
 }
 
 /// The `publish` redaction of a run summary's JSON: the top list's complaint count and score
-/// of a segment with 1 to `k - 1` complaints become null, and the skipped records' example
-/// messages (which quote record values) are left out; their counts stay.
+/// of a segment with 1 to `k - 1` complaints become null, the skipped records' example
+/// messages (which quote record values) are left out (their counts stay), and a scoring note
+/// naming a complaint (`… (complaint 16-00636818)`) loses that name.
 pub fn redact_summary(summary: &mut Value, min_count: usize) {
+    if let Some(notes) = summary.get_mut("score_notes").and_then(Value::as_array_mut) {
+        for n in notes {
+            if let Some(text) = n.as_str()
+                && let Some(at) = text.find(" (complaint ")
+            {
+                *n = Value::from(&text[..at]);
+            }
+        }
+    }
     if let Some(top) = summary.get_mut("top").and_then(Value::as_array_mut) {
         for t in top {
             let n = t.get("complaints").and_then(Value::as_u64).unwrap_or(0);

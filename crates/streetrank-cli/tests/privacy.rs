@@ -43,6 +43,7 @@ fn dc_requests(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// What the scan looks for, by kind: every non-trivial `STREETADDRESS` and `INSPECTORNAME`,
+/// every complaint id (`SERVICEREQUESTID`, e.g. `16-00596165`),
 /// and every complaint coordinate as the input writes it (LATITUDE/LONGITUDE, XCOORD/YCOORD,
 /// the point geometry, where more precise than any writer writes) and as the writers write a
 /// point (lon and lat rounded to 6 and 7 decimals, as WKT and as GeoJSON).
@@ -58,6 +59,7 @@ fn needles(files: &[PathBuf]) -> Vec<(&'static str, String)> {
             for (kind, key) in [
                 ("STREETADDRESS", "STREETADDRESS"),
                 ("INSPECTORNAME", "INSPECTORNAME"),
+                ("SERVICEREQUESTID", "SERVICEREQUESTID"),
             ] {
                 if let Some(s) = p[key].as_str().map(str::trim).filter(|s| s.len() >= 6) {
                     set.insert((kind, s.to_owned()));
@@ -172,7 +174,12 @@ fn dc_publish_outputs_carry_no_address_inspector_or_coordinate() {
     std::fs::create_dir(&inputs).unwrap();
     let requests = dc_requests(&inputs);
     let needles = needles(&requests);
-    for kind in ["STREETADDRESS", "INSPECTORNAME", "coordinate"] {
+    for kind in [
+        "STREETADDRESS",
+        "INSPECTORNAME",
+        "SERVICEREQUESTID",
+        "coordinate",
+    ] {
         let n = needles.iter().filter(|(k, _)| *k == kind).count();
         assert!(n >= 50, "only {n} {kind} values to look for");
     }
@@ -259,7 +266,12 @@ fn dc_publish_outputs_carry_no_address_inspector_or_coordinate() {
     let kinds: BTreeSet<&str> = scan(&internal, &needles).iter().map(|(k, _)| *k).collect();
     assert_eq!(
         kinds,
-        BTreeSet::from(["STREETADDRESS", "INSPECTORNAME", "coordinate"])
+        BTreeSet::from([
+            "STREETADDRESS",
+            "INSPECTORNAME",
+            "SERVICEREQUESTID",
+            "coordinate"
+        ])
     );
 }
 
