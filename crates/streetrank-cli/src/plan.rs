@@ -9,7 +9,7 @@ use streetrank_io::{Destination, Format, MapColour, WriteOptions};
 use streetrank_plan::{Method, PlanConfig};
 
 use crate::args::{FormatArg, Global, InputArgs, ProfileArg};
-use crate::outputs::{Privacy, Sources, warn_personal};
+use crate::outputs::{Privacy, Sources};
 use crate::pipeline::score_run;
 use crate::progress::Phases;
 
@@ -169,7 +169,8 @@ pub fn run(args: &PlanArgs, global: &Global) -> anyhow::Result<ExitCode> {
         plan.pressure_withheld =
             streetrank_io::small_count_segments(&run.ranking, privacy.min_count);
     }
-    warn_personal(&run.loaded, false);
+    // No input column reaches a plan output (segment id, class and district are mapped, never
+    // kept columns), so there is nothing to warn about here.
     let sources = Sources::new(&run.loaded, &cfg, Some(&plan.settings_hash));
     let work_crs = &run.loaded.streets.work_crs;
     let summary = streetrank_io::plan_summary(&plan);
