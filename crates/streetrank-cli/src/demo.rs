@@ -47,7 +47,7 @@ pub fn run(args: &DemoArgs, global: &Global) -> anyhow::Result<ExitCode> {
     if let Some(out) = &args.out_dir {
         std::fs::create_dir_all(out).map_err(|e| streetrank_io::Error::io(out, e))?;
         let internal = !privacy.publish();
-        warn_personal(&run.loaded, internal);
+        warn_personal(&run.loaded, &cfg, internal);
         let opts = WriteOptions::default();
         let sources = Sources::new(&run.loaded, &cfg, Some(&run.ranking.settings_hash));
         let mut ranking = streetrank_io::ranking_table(

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use serde_json::Value;
+use streetrank::{PropertyValue, SourceId};
 use streetrank_io::{
     ColumnRole, Destination, FeatureTable, Manifest, ManifestInput, PersonalColumn, Profile,
     RunConfig,
@@ -308,17 +309,62 @@ impl Sources {
     }
 }
 
-/// The personal-looking input columns that reach an output of this run: the streets' kept
-/// columns always (they are in every per-segment output), the complaints' kept columns when a
+/// An id column (`name`, the ids it gave) that looks personal: ids are written as
+/// `segment_id` / `complaint_id`.
+fn id_column<'a>(
+    role: ColumnRole,
+    name: Option<String>,
+    ids: impl Iterator<Item = &'a SourceId>,
+) -> Option<PersonalColumn> {
+    let name = name?;
+    let sample: Vec<PropertyValue> = ids
+        .take(streetrank_io::PERSONAL_SAMPLE)
+        .map(|id| PropertyValue::Text(id.to_string()))
+        .collect();
+    streetrank_io::looks_personal(role, &name, &sample).map(|reason| PersonalColumn {
+        input: match role {
+            ColumnRole::Streets => "streets",
+            ColumnRole::Complaints => "complaints",
+        }
+        .to_owned(),
+        column: name,
+        reason,
+    })
+}
+
+/// The personal-looking input columns that reach an output of this run: the streets' id and
+/// kept columns always (they are in the ranking), the complaints' id and kept columns when a
 /// per-complaint table is written.
-pub fn personal_columns(loaded: &Loaded, per_complaint_table: bool) -> Vec<PersonalColumn> {
+pub fn personal_columns(
+    loaded: &Loaded,
+    cfg: &RunConfig,
+    per_complaint_table: bool,
+) -> Vec<PersonalColumn> {
     let net = &loaded.streets.network;
-    let mut found = streetrank_io::personal_columns(
+    let street_id = chosen(&loaded.streets.report.notes, cfg.streets.id.as_ref(), "id");
+    let mut found: Vec<PersonalColumn> = id_column(
+        ColumnRole::Streets,
+        street_id,
+        net.segments.iter().map(|s| &s.id),
+    )
+    .into_iter()
+    .collect();
+    found.extend(streetrank_io::personal_columns(
         ColumnRole::Streets,
         &net.property_names,
         &net.segments.iter().map(|s| s.properties.as_slice()),
-    );
+    ));
     if per_complaint_table {
+        let notes: &[String] = loaded
+            .complaint_files
+            .first()
+            .map_or(&[], |f| f.report.notes.as_slice());
+        let complaint_id = chosen(notes, cfg.complaints.id.as_ref(), "complaint id");
+        found.extend(id_column(
+            ColumnRole::Complaints,
+            complaint_id,
+            loaded.complaints.iter().map(|c| &c.id),
+        ));
         found.extend(streetrank_io::personal_columns(
             ColumnRole::Complaints,
             &loaded.complaint_properties,
@@ -330,10 +376,10 @@ pub fn personal_columns(loaded: &Loaded, per_complaint_table: bool) -> Vec<Perso
 
 /// Prints one warning per personal-looking column on stderr (also under `--quiet`: it is a
 /// warning, not a log line).
-pub fn warn_personal(loaded: &Loaded, per_complaint_table: bool) {
-    for p in personal_columns(loaded, per_complaint_table) {
+pub fn warn_personal(loaded: &Loaded, cfg: &RunConfig, per_complaint_table: bool) {
+    for p in personal_columns(loaded, cfg, per_complaint_table) {
         eprintln!(
-            "warning: {p}; drop it from `keep` unless the output stays internal (see docs/privacy.md)"
+            "warning: {p}; drop it from `keep` (or map another id) unless the output stays internal (see docs/privacy.md)"
         );
     }
 }

@@ -217,7 +217,7 @@ pub fn score_command(args: &ScoreArgs, global: &Global) -> anyhow::Result<ExitCo
     let mut phases = Phases::new(global.quiet);
     let (run, cfg) = score_run(&args.input, args.as_of.as_deref(), &mut phases)?;
     let privacy = Privacy::new(profile, &cfg);
-    warn_personal(&run.loaded, args.assignments.is_some());
+    warn_personal(&run.loaded, &cfg, args.assignments.is_some());
     let dest = Destination::parse(&args.output);
     let format = output_format(args.format, &dest)?;
     let write_opts = WriteOptions::default();
@@ -327,7 +327,7 @@ pub fn snap_command(args: &SnapArgs, global: &Global) -> anyhow::Result<ExitCode
     let loaded = load(&args.input, &cfg, args.input.on_error(), &mut phases)?;
     let outcomes = snap_all(&loaded, &snap_opts, &mut phases);
     let privacy = Privacy::new(profile, &cfg);
-    warn_personal(&loaded, true);
+    warn_personal(&loaded, &cfg, true);
     let dest = Destination::parse(&args.output);
     let format = output_format(args.format, &dest)?;
     let sources = Sources::new(&loaded, &cfg, None);

@@ -577,6 +577,23 @@ fn personal_columns_that_reach_an_output_are_warned_about() {
         err.contains("warning: streets column `OWNER_PHONE` looks personal"),
         "{err}"
     );
+    // An id column is written as complaint_id: one of phone numbers is warned about.
+    let mut args = base(&[
+        "snap",
+        "--profile",
+        "internal",
+        "--complaints-id",
+        "caller_phone",
+    ]);
+    args.extend(small_city(d, ""));
+    args.extend(["-o".into(), d.join("a.csv").into()]);
+    let run = streetrank(&args);
+    let (_, err) = text(&run);
+    assert!(run.status.success(), "{err}");
+    assert!(
+        err.contains("warning: complaints column `caller_phone` looks personal"),
+        "{err}"
+    );
     // Nothing personal kept: no warning at all.
     let mut args = base(&["score"]);
     args.extend(small_city(d, ""));
