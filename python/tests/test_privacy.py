@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import warnings
 from pathlib import Path
@@ -84,3 +85,16 @@ def test_publish_matches_the_cli(cli: Path, tmp_path: Path) -> None:
         assert [pd.isna(v) for v in g] == [x == "" for x in w], col
         assert [float(v) for v in g if not pd.isna(v)] == [float(x) for x in w if x != ""], col
     assert (tmp_path / "r.csv.manifest.json").exists()
+
+
+def test_the_plan_report_gets_a_manifest(tmp_path: Path) -> None:
+    streets, pts = _city()
+    streets = streets.drop(columns="OWNER_PHONE")
+    report = tmp_path / "plan.html"
+    work, _ = streetrank.plan(streets, pts, budget=1e7, as_of="2020-01-01", report=report)
+    manifest = json.loads((tmp_path / "plan.html.manifest.json").read_text())
+    assert manifest["profile"] == "publish" and manifest["min_count"] == 3
+    assert manifest["settings_hash"] == work.attrs["streetrank"]["settings_hash"]
+    quoted = work.loc[work["why"].str.contains("many complaints"), "segment_id"].tolist()
+    internal, _ = streetrank.plan(streets, pts, budget=1e7, as_of="2020-01-01", profile="internal")
+    assert len(quoted) < len(internal.loc[internal["why"].str.contains("many complaints")])

@@ -180,6 +180,14 @@ pub fn plan<'py>(
             let html = streetrank_io::plan_report_html(&net, &run, colour);
             streetrank_io::write_file_atomically(path, |w| w.write_all(html.as_bytes()))
                 .map_err(|e| io_error(&e))?;
+            let mut m = streetrank_io::Manifest::new("plan", path, profile, cfg.privacy.min_count);
+            m.settings_hash = Some(run.settings_hash.clone());
+            m.notes.push(
+                "the HTML plan report: map of the planned segments' lines, charts and the largest \
+                 benefits with their `why` (computed); no complaint or its location"
+                    .into(),
+            );
+            m.write(path).map_err(|e| io_error(&e))?;
         }
         Ok((table, segment, summary, run.settings_hash))
     })?;
