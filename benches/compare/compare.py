@@ -312,7 +312,7 @@ def streetrank_assignments(bin_: Path, work: Path, street_ids):
     import pandas as pd
 
     out = work / "assign_streetrank.csv"
-    subprocess.run([str(bin_), "--quiet", "snap", "--streets", str(work / "streets.geojson"), "--complaints",
+    subprocess.run([str(bin_), "--quiet", "snap", "--profile", "internal", "--streets", str(work / "streets.geojson"), "--complaints",
                     str(work / "complaints.csv"), "--config", str(work / "config.toml"), "-o", str(out)], check=True)
     t = pd.read_csv(out, usecols=["matched", "segment_id", "distance_m"])
     pos_of = pd.Series(np.arange(len(street_ids)), index=street_ids)

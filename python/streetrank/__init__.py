@@ -10,13 +10,21 @@ Examples
 ...     geometry=[shapely.LineString([(0, 0), (100, 0)]), shapely.LineString([(0, 50), (100, 50)])],
 ...     index=[1, 2], crs="EPSG:32618")
 >>> points = gpd.GeoDataFrame(geometry=shapely.points([(40, 10), (40, 45)]), crs="EPSG:32618")
->>> streetrank.snap(points, streets)[["segment_id", "distance_m", "side"]]
+>>> streetrank.snap(points, streets, profile="internal")[["segment_id", "distance_m", "side"]]
    segment_id  distance_m   side
 0           1        10.0   left
 1           2         5.0  right
 """
 
-from streetrank._api import StreetIndex, plan, read_complaints, read_streets, score, snap
+from streetrank._api import (
+    PersonalDataWarning,
+    StreetIndex,
+    plan,
+    read_complaints,
+    read_streets,
+    score,
+    snap,
+)
 from streetrank._streetrank import (
     ConfigError,
     CRSError,
@@ -31,6 +39,7 @@ __all__ = [
     "ConfigError",
     "DataError",
     "InputError",
+    "PersonalDataWarning",
     "StreetIndex",
     "StreetrankError",
     "__version__",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from collections.abc import Sequence
 from typing import Any, Literal, Optional, Union
 
@@ -23,6 +24,33 @@ _PathLike = Union[str, "os.PathLike[str]"]
 _STREET_ATTRIBUTES = ("road_class", "condition", "aadt", "width_m", "lanes", "district")
 _COMPLAINT_ATTRIBUTES = ("created", "category", "status")
 _SIDES = ["left", "right", "on"]
+#: How many values of a column the personal-data check samples (the CLI's number).
+_PERSONAL_SAMPLE = 1000
+
+
+class PersonalDataWarning(UserWarning):
+    """An input column that looks personal (a name, phone number, e-mail or street address) reaches
+    the result; see ``docs/privacy.md``. The CLI prints the same warning on stderr."""
+
+
+def _check_profile(profile: str) -> None:
+    if profile not in ("publish", "internal"):
+        raise ValueError(f"profile={profile!r}: expected 'publish' (the default) or 'internal'")
+
+
+def _warn_personal(frame: pd.DataFrame, columns: Sequence[str], role: str) -> None:
+    """Warn about each of ``columns`` of ``frame`` that looks personal by name or sampled values."""
+    for c in columns:
+        values = frame[c].dropna().head(_PERSONAL_SAMPLE)
+        sample = [v if isinstance(v, str) else None for v in values.tolist()]
+        reason = _rs.looks_personal(role, str(c), sample)
+        if reason is not None:
+            warnings.warn(
+                f"{role} column `{c}` looks personal ({reason}) and is written to the output; "
+                "drop it unless the result stays internal (see docs/privacy.md)",
+                PersonalDataWarning,
+                stacklevel=3,
+            )
 
 
 def _crs_def(frame: gpd.GeoDataFrame | gpd.GeoSeries, what: str) -> str:
@@ -265,6 +293,9 @@ def _snap_frame(
 class StreetIndex:
     """An R-tree over a street network: build once, snap many times.
 
+    ``snap`` returns one row per point: for complaints that is an internal table (each complaint's
+    street, distance and side); do not publish it (docs/privacy.md).
+
     Parameters
     ----------
     streets : geopandas.GeoDataFrame
@@ -339,8 +370,13 @@ def snap(
     max_distance: float = 30.0,
     ambiguity_tolerance: float = 1.0,
     id_column: Optional[str] = None,
+    profile: Literal["publish", "internal"] = "publish",
 ) -> pd.DataFrame:
     """Snap complaints to streets once; see :class:`StreetIndex` to snap many times.
+
+    The result has one row per complaint, indexed like ``complaints``: an **internal** table, as
+    the CLI's ``streetrank snap``. Under ``profile="publish"`` (the default) it is refused with a
+    ``ValueError``; pass ``profile="internal"`` and do not publish the result (docs/privacy.md).
 
     Examples
     --------
@@ -348,10 +384,13 @@ def snap(
     >>> streets = gpd.GeoDataFrame(geometry=[shapely.LineString([(0, 0), (100, 0)])],
     ...                            index=[7], crs="EPSG:32618")
     >>> pts = gpd.GeoSeries(shapely.points([(25, 3)]), crs="EPSG:32618")
-    >>> r = streetrank.snap(pts, streets)
+    >>> r = streetrank.snap(pts, streets, profile="internal")
     >>> r["segment_id"].tolist(), r["fraction"].tolist(), r["chainage_m"].tolist()
     ([7], [0.25], [25.0])
     """
+    _check_profile(profile)
+    if profile != "internal":
+        raise ValueError(_rs.per_complaint_refusal("snap"))
     index = StreetIndex(streets, id_column=id_column)
     return index.snap(complaints, max_distance=max_distance, ambiguity_tolerance=ambiguity_tolerance)
 
@@ -455,6 +494,7 @@ def score(
     on_error: Literal["fail", "skip"] = "fail",
     id_column: Optional[str] = None,
     complaint_id_column: Optional[str] = None,
+    profile: Literal["publish", "internal"] = "publish",
 ) -> gpd.GeoDataFrame:
     """Snap complaints to streets and rank the segments for repair, as ``streetrank score`` does.
 
@@ -478,6 +518,13 @@ def score(
         For the ratings file: stop at the first bad row, or skip bad rows.
     id_column, complaint_id_column : str, optional
         Columns holding the ids; default each frame's index.
+    profile : {"publish", "internal"}, default "publish"
+        As the CLI's ``--profile`` (docs/privacy.md). ``"publish"``: a segment with 1 to k-1
+        complaints (k = ``config["privacy"]["min_count"]``, default 3) has ``complaints``,
+        ``complaints_kept``, the pressure values and ``score`` empty (NA); of the streets' other
+        columns only those in the streets mapping's ``keep`` are carried. ``"internal"``: every
+        value and every street column. A carried column that looks personal raises a
+        :class:`PersonalDataWarning`.
 
     Returns
     -------
@@ -495,10 +542,13 @@ def score(
     ...     geometry=[shapely.LineString([(0, 0), (100, 0)]), shapely.LineString([(0, 50), (100, 50)])],
     ...     index=[1, 2], crs="EPSG:32618")
     >>> pts = gpd.GeoDataFrame(geometry=shapely.points([(10, 2), (60, 1), (50, 48)]), crs="EPSG:32618")
-    >>> ranked = streetrank.score(streets, pts, as_of="2020-01-01")
+    >>> ranked = streetrank.score(streets, pts, as_of="2020-01-01", profile="internal")
     >>> ranked[["rank", "segment_id", "complaints"]].to_numpy().tolist()
     [[1, 1, 2], [2, 2, 1]]
+    >>> streetrank.score(streets, pts, as_of="2020-01-01")["complaints"].isna().tolist()  # publish: k = 3
+    [True, True]
     """
+    _check_profile(profile)
     config_json, street_arrays, batches, digests = _prepare(streets, complaints, config, id_column, complaint_id_column)
     out = _rs.score(
         street_arrays,
@@ -508,12 +558,20 @@ def score(
         as_of,
         None if ratings is None else os.fspath(ratings),
         on_error,
+        profile,
     )
     order = out["order"]
     columns = dict(out["columns"])
     extra = [c for c in streets.columns if c not in _STREET_ATTRIBUTES and c not in columns and c != streets.geometry.name]
     if id_column is not None and id_column in extra:
         extra.remove(id_column)
+    for name in ("complaints", "complaints_kept"):
+        if isinstance(columns[name], list):  # publish left some empty: a nullable integer column
+            columns[name] = pd.array(columns[name], dtype="Int64")
+    if profile == "publish":
+        keep = json.loads(config_json).get("streets", {}).get("keep", [])
+        extra = [c for c in extra if c in keep]
+    _warn_personal(streets, extra, "streets")
     for c in extra:
         columns[c] = streets[c].to_numpy()[order]
     index = streets.index[order]
@@ -558,6 +616,7 @@ def plan(
     on_error: Literal["fail", "skip"] = "fail",
     id_column: Optional[str] = None,
     complaint_id_column: Optional[str] = None,
+    profile: Literal["publish", "internal"] = "publish",
 ) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
     """Score the segments, then plan repairs over the years' budgets, as ``streetrank plan`` does.
 
@@ -578,6 +637,9 @@ def plan(
         Write the self-contained HTML report (map, charts, equity frontier) here.
     report_colour : {"year", "treatment"}, default "year"
         How the report's map colours the planned segments.
+    profile : {"publish", "internal"}, default "publish"
+        As the CLI's ``--profile``: under ``"publish"`` the ``why`` text quotes no complaint
+        pressure of a segment with 1 to k-1 complaints (docs/privacy.md).
 
     Returns
     -------
@@ -601,6 +663,7 @@ def plan(
     >>> len(summary["years"])
     1
     """
+    _check_profile(profile)
     config_json, street_arrays, batches, digests = _prepare(streets, complaints, config, id_column, complaint_id_column)
     if budget is None:
         budgets = None
@@ -622,6 +685,7 @@ def plan(
         fit_ratings,
         None if report is None else os.fspath(report),
         report_colour,
+        profile,
     )
     positions = np.asarray(out["segment"], dtype=np.int64)
     columns = dict(out["columns"])

@@ -20,6 +20,8 @@ __all__ = [
     "load_config",
     "score",
     "plan",
+    "looks_personal",
+    "per_complaint_refusal",
 ]
 __version__: str
 
@@ -82,6 +84,7 @@ def score(
     as_of: str | None = None,
     ratings: str | PathLike[str] | None = None,
     on_error_name: Literal["fail", "skip"] = "fail",
+    profile: Literal["publish", "internal"] = "publish",
 ) -> dict[str, Any]: ...
 def plan(
     streets: dict[str, Any],
@@ -97,4 +100,7 @@ def plan(
     fit_ratings: bool = False,
     report: str | PathLike[str] | None = None,
     report_colour: Literal["year", "treatment"] = "year",
+    profile: Literal["publish", "internal"] = "publish",
 ) -> dict[str, Any]: ...
+def looks_personal(role: str, name: str, sample: list[str | None]) -> str | None: ...
+def per_complaint_refusal(what: str) -> str: ...

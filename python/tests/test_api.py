@@ -30,27 +30,27 @@ def _points(xy: list[tuple[float, float]], crs: str | None = "EPSG:32618", index
     ],
 )
 def test_snap_table(xy: tuple[float, float], segment: int, distance: float, side: str) -> None:
-    r = streetrank.snap(_points([xy]), _streets())
+    r = streetrank.snap(_points([xy]), _streets(), profile="internal")
     assert r["segment_id"].tolist() == [segment]
     assert r["distance_m"].tolist() == [distance]
     assert r["side"].tolist() == [side]
 
 
 def test_tie_is_ambiguous_and_boundary_is_inclusive() -> None:
-    r = streetrank.snap(_points([(40, 25), (40, -30), (40, -30.5)]), _streets())
+    r = streetrank.snap(_points([(40, 25), (40, -30), (40, -30.5)]), _streets(), profile="internal")
     assert r["ambiguous"].tolist() == [True, False, False]
     assert r["matched"].tolist() == [True, True, False]
     assert r["unmatched_reason"].tolist()[2] == "no street within 30 m"
 
 
 def test_result_is_joined_back_by_index() -> None:
-    r = streetrank.snap(_points([(40, 45), (40, 5)], index=["b", "a"]), _streets())
+    r = streetrank.snap(_points([(40, 45), (40, 5)], index=["b", "a"]), _streets(), profile="internal")
     assert r.index.tolist() == ["b", "a"]
     assert r.loc["a", "segment_id"] == 10
 
 
 def test_empty_points() -> None:
-    r = streetrank.snap(_points([]), _streets())
+    r = streetrank.snap(_points([]), _streets(), profile="internal")
     assert len(r) == 0 and "segment_id" in r.columns
 
 
@@ -70,7 +70,7 @@ def test_missing_crs_raises_crs_error_with_the_fix() -> None:
     with pytest.raises(streetrank.CRSError, match="set_crs"):
         streetrank.StreetIndex(_streets(crs=None))
     with pytest.raises(streetrank.StreetrankError, match="set_crs"):
-        streetrank.snap(_points([(1, 1)], crs=None), _streets())
+        streetrank.snap(_points([(1, 1)], crs=None), _streets(), profile="internal")
 
 
 def test_bad_data_raises_data_error() -> None:
@@ -92,7 +92,7 @@ def test_config_errors() -> None:
     with pytest.raises(streetrank.ConfigError, match="bogus"):
         streetrank.score(_streets(), _points([(1, 1)]), config={"score": {"bogus": 1}})
     with pytest.raises(streetrank.ConfigError):
-        streetrank.snap(_points([(1, 1)]), _streets(), max_distance=-1.0)
+        streetrank.snap(_points([(1, 1)]), _streets(), max_distance=-1.0, profile="internal")
     with pytest.raises(streetrank.ConfigError, match="as_of"):
         streetrank.score(_streets(), _points([(1, 1)]), as_of="yesterday")
 
@@ -101,8 +101,8 @@ def test_config_dict_and_toml_path_agree(tmp_path) -> None:
     pts = _points([(10, 2), (60, 1), (50, 48)])
     toml = tmp_path / "run.toml"
     toml.write_text("[snap]\nmax_distance_m = 3.0\n")
-    a = streetrank.score(_streets(), pts, config={"snap": {"max_distance_m": 3.0}}, as_of="2020-01-01")
-    b = streetrank.score(_streets(), pts, config=toml, as_of="2020-01-01")
+    a = streetrank.score(_streets(), pts, config={"snap": {"max_distance_m": 3.0}}, as_of="2020-01-01", profile="internal")
+    b = streetrank.score(_streets(), pts, config=toml, as_of="2020-01-01", profile="internal")
     assert a["complaints"].tolist() == b["complaints"].tolist() == [2, 1]
     assert a.attrs["streetrank"]["settings_hash"] == b.attrs["streetrank"]["settings_hash"]
     assert a["road_class"].tolist() == ["residential", "primary"]
@@ -120,11 +120,11 @@ def test_config_dict_and_toml_path_agree(tmp_path) -> None:
 def test_points_that_are_not_points_raise(geometry: shapely.Geometry | None, message: str) -> None:
     pts = gpd.GeoDataFrame(geometry=[shapely.Point(40, 10), geometry], crs="EPSG:32618")
     with pytest.raises(streetrank.DataError, match=message):
-        streetrank.snap(pts, _streets())
+        streetrank.snap(pts, _streets(), profile="internal")
 
 
 def test_nan_point_is_unmatched_not_an_error() -> None:
-    r = streetrank.snap(_points([(np.nan, 1.0), (40, 10), (1.0, np.inf)]), _streets())
+    r = streetrank.snap(_points([(np.nan, 1.0), (40, 10), (1.0, np.inf)]), _streets(), profile="internal")
     assert r["matched"].tolist() == [False, True, False]
     assert r["unmatched_reason"].tolist()[0] == r["unmatched_reason"].tolist()[2] == "coordinates not finite"
     assert r["segment_id"].isna().tolist() == [True, False, True]
@@ -135,7 +135,7 @@ def test_nan_point_is_unmatched_not_an_error() -> None:
     [([10, 20], "Int64"), (["a", "b"], "string"), ([1.5, 2.5], "string")],
 )
 def test_segment_ids_keep_their_kind_and_missing_is_na(index: list[object], dtype: str) -> None:
-    r = streetrank.snap(_points([(40, 25), (40, 45), (40, 500)]), _streets().set_axis(index))
+    r = streetrank.snap(_points([(40, 25), (40, 45), (40, 500)]), _streets().set_axis(index), profile="internal")
     want = [str(i) if dtype == "string" else i for i in index]
     assert r["segment_id"].dtype == dtype and r["runner_up_id"].dtype == dtype
     assert r["segment_id"].tolist()[:2] == [want[0], want[1]] and r["segment_id"].isna().tolist() == [False, False, True]

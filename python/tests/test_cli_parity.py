@@ -21,9 +21,10 @@ SNAP_COLUMNS = ["matched", "segment_id", "distance_m", "fraction", "chainage_m",
 
 
 def _run_cli(cli: Path, tmp: Path, args: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The CLI's ranking and assignments, under ``--profile internal`` (the assignments need it)."""
     out, assign = tmp / "ranking.csv", tmp / "assignments.csv"
-    subprocess.run([str(cli), "--quiet", "score", *args, "-o", str(out), "--assignments", str(assign)],
-                   check=True, capture_output=True)
+    subprocess.run([str(cli), "--quiet", "score", *args, "--profile", "internal", "-o", str(out),
+                    "--assignments", str(assign)], check=True, capture_output=True)
     return pd.read_csv(out, dtype=str, keep_default_na=False), pd.read_csv(assign, dtype=str, keep_default_na=False)
 
 
@@ -57,7 +58,7 @@ def _close(a: str, b: str) -> bool:
 
 
 def _check(streets, complaints, cli_rank, cli_assign, **score_kw) -> dict[str, int]:
-    ranked = streetrank.score(streets, complaints, **score_kw)
+    ranked = streetrank.score(streets, complaints, profile="internal", **score_kw)
     _compare(ranked, cli_rank, RANK_COLUMNS, "ranking")
     frames = complaints if isinstance(complaints, list) else [complaints]
     cfg = score_kw.get("config") or {}
@@ -97,6 +98,27 @@ def test_washington_dc_matches_cli(cli: Path, data_dir: Path, tmp_path: Path) ->
     frames = [streetrank.read_complaints(f, streets=streets, on_error="skip") for f in files]
     counts = _check(streets, frames, cli_rank, cli_assign)
     assert counts["segments"] > 1000 and counts["complaints"] > 0, counts
+
+
+def test_washington_dc_publish_matches_cli(cli: Path, data_dir: Path, tmp_path: Path) -> None:
+    """Issue 6: under the default publish profile both suppress the same small counts and scores."""
+    dc = data_dir / "washington-dc" / "original"
+    streets_path = dc / "Correlated-Capstone" / "tl_2018_11001_roads.zip"
+    maps = dc / "dc-maps" / "maps"
+    files = [maps / f"{n}-last-30-days.geojson" for n in ("pothole", "street-alley-repair", "sidewalk-repair")]
+    out = tmp_path / "ranking.csv"
+    args = [str(cli), "--quiet", "score", "--streets", str(streets_path), "--on-error", "skip", "-o", str(out)]
+    for f in files:
+        args += ["--complaints", str(f)]
+    subprocess.run(args, check=True, capture_output=True)
+    cli_rank = pd.read_csv(out, dtype=str, keep_default_na=False)
+    streets = streetrank.read_streets(streets_path, on_error="skip")
+    frames = [streetrank.read_complaints(f, streets=streets, on_error="skip") for f in files]
+    ranked = streetrank.score(streets, frames)
+    _compare(ranked, cli_rank, RANK_COLUMNS, "publish ranking")
+    small = int(ranked["complaints"].isna().sum())
+    assert small > 10 and small == int((cli_rank["complaints"] == "").sum())
+    assert ranked.loc[ranked["complaints"].isna(), "score"].isna().all()
 
 
 @pytest.mark.parametrize("bad", ["nope.zip", "nope.geojson"])

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use streetrank_io::{Aggregate, Crs, Format, OnError, RunConfig};
+use streetrank_io::{Aggregate, Crs, Format, OnError, Profile, RunConfig};
 
 /// Rank street segments for repair from street centerlines, pavement ratings and 311 complaints.
 #[derive(Debug, Parser)]
@@ -24,7 +24,7 @@ pub struct Global {
     /// Worker threads for snapping and scoring [default: all cores]. Results are identical for any value.
     #[arg(long, global = true, value_parser = clap::value_parser!(usize))]
     pub threads: Option<usize>,
-    /// Print nothing on stderr but errors (no progress, no summary).
+    /// Print nothing on stderr but errors and privacy warnings (no progress, no summary).
     #[arg(short, long, global = true)]
     pub quiet: bool,
 }
@@ -53,6 +53,26 @@ pub enum OnErrorArg {
     Fail,
     /// Skip bad records; count them by reason in the summary.
     Skip,
+}
+
+/// What a run may write (docs/privacy.md).
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, Default)]
+pub enum ProfileArg {
+    /// For anything that leaves the building: per-segment aggregates only, complaint counts
+    /// below --min-count suppressed, no per-complaint table, no complaint id or location.
+    #[default]
+    Publish,
+    /// Everything, including the per-complaint assignments with ids and locations. Never publish.
+    Internal,
+}
+
+impl From<ProfileArg> for Profile {
+    fn from(p: ProfileArg) -> Profile {
+        match p {
+            ProfileArg::Publish => Profile::Publish,
+            ProfileArg::Internal => Profile::Internal,
+        }
+    }
 }
 
 /// An output format.
@@ -239,6 +259,11 @@ pub struct InputArgs {
     /// Flag a snap ambiguous when the runner-up street is within this many metres of the best [default: 1].
     #[arg(long, value_name = "METRES", help_heading = "Snapping")]
     pub ambiguity: Option<f64>,
+
+    /// k: under the publish profile, per-segment complaint counts from 1 to k-1 are written as
+    /// empty [default: [privacy] min_count, else 3; 1 turns suppression off].
+    #[arg(long, value_name = "K", help_heading = "Privacy")]
+    pub min_count: Option<usize>,
 }
 
 /// `streetrank score`.
@@ -256,9 +281,15 @@ pub struct ScoreArgs {
     /// Format of --output [default: from the extension; CSV on stdout].
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
-    /// Also write the per-complaint assignments (INTERNAL: carries complaint locations) to this file.
+    /// Also write the per-complaint assignments (INTERNAL: carries complaint ids and locations)
+    /// to this file; needs --profile internal.
     #[arg(long, value_name = "FILE")]
     pub assignments: Option<PathBuf>,
+    /// What may be written: publish (default; aggregates per segment, small counts suppressed)
+    /// or internal (everything, including per-complaint data). See docs/privacy.md.
+    #[arg(long, value_enum, default_value = "publish", help_heading = "Privacy")]
+    pub profile: ProfileArg,
+
     /// Also write the run summary as JSON to this file.
     #[arg(long, value_name = "FILE")]
     pub summary_json: Option<PathBuf>,
@@ -273,12 +304,17 @@ pub struct SnapArgs {
     /// Inputs.
     #[command(flatten)]
     pub input: InputArgs,
-    /// Assignments output (INTERNAL: one row per complaint with its location); `-` is stdout.
+    /// Assignments output (INTERNAL: one row per complaint with its location; needs
+    /// --profile internal); `-` is stdout.
     #[arg(short, long, value_name = "FILE", default_value = "-")]
     pub output: String,
     /// Format of --output [default: from the extension; CSV on stdout].
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
+    /// What may be written: publish (default; aggregates per segment, small counts suppressed)
+    /// or internal (everything, including per-complaint data). See docs/privacy.md.
+    #[arg(long, value_enum, default_value = "publish", help_heading = "Privacy")]
+    pub profile: ProfileArg,
 }
 
 /// `streetrank validate`.
@@ -298,9 +334,14 @@ pub struct DemoArgs {
     /// How many segments to print.
     #[arg(long, value_name = "N", default_value_t = 15)]
     pub top: usize,
-    /// Also write ranking.geojson, ranking.csv and assignments.csv here.
+    /// Also write ranking.geojson and ranking.csv (and, under --profile internal,
+    /// assignments.csv) here, each with its manifest.
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
+    /// What may be written: publish (default; aggregates per segment, small counts suppressed)
+    /// or internal (everything, including per-complaint data). See docs/privacy.md.
+    #[arg(long, value_enum, default_value = "publish", help_heading = "Privacy")]
+    pub profile: ProfileArg,
 }
 
 /// `streetrank generate`.
@@ -401,6 +442,9 @@ impl InputArgs {
         }
         if let Some(v) = self.ambiguity {
             cfg.snap.ambiguity_tolerance_m = v;
+        }
+        if let Some(k) = self.min_count {
+            cfg.privacy.min_count = k;
         }
         cfg.score.validate().context("invalid scoring settings")?;
         Ok(cfg)

@@ -7,6 +7,7 @@ use anyhow::Context;
 use streetrank_io::{Destination, Format, WriteOptions};
 
 use crate::args::{DemoArgs, Global, InputArgs};
+use crate::outputs::{Privacy, Sources, warn_personal};
 use crate::pipeline::score_run;
 use crate::progress::Phases;
 use crate::summary::Summary;
@@ -42,32 +43,53 @@ pub fn run(args: &DemoArgs, global: &Global) -> anyhow::Result<ExitCode> {
     };
     let mut phases = Phases::new(global.quiet);
     let (run, cfg) = score_run(&input, None, &mut phases).context("running the demo")?;
+    let privacy = Privacy::new(args.profile.into(), &cfg);
     if let Some(out) = &args.out_dir {
         std::fs::create_dir_all(out).map_err(|e| streetrank_io::Error::io(out, e))?;
+        let internal = !privacy.publish();
+        warn_personal(&run.loaded, &cfg, internal);
         let opts = WriteOptions::default();
-        let ranking = streetrank_io::ranking_table(
+        let sources = Sources::new(&run.loaded, &cfg, Some(&run.ranking.settings_hash));
+        let mut ranking = streetrank_io::ranking_table(
             &run.loaded.streets.network,
             &run.ranking,
             &run.loaded.streets.work_crs,
         )?;
+        let suppressed = if internal {
+            None
+        } else {
+            Some(streetrank_io::suppress_small_counts(
+                &mut ranking,
+                privacy.min_count,
+            )?)
+        };
         for (name, format) in [
             ("ranking.geojson", Format::GeoJson),
             ("ranking.csv", Format::Csv),
         ] {
-            streetrank_io::write_table(
+            let dest = Destination::Path(out.join(name));
+            streetrank_io::write_table(&ranking, &dest, format, &opts)?;
+            sources.write_segment_manifest(
+                "demo",
+                &dest,
                 &ranking,
-                &Destination::Path(out.join(name)),
-                format,
-                &opts,
+                &run.loaded,
+                privacy,
+                suppressed,
             )?;
         }
-        let assignments = crate::pipeline::assignments(&run.loaded, &run.outcomes)?;
-        streetrank_io::write_table(
-            &assignments,
-            &Destination::Path(out.join("assignments.csv")),
-            Format::Csv,
-            &opts,
-        )?;
+        if internal {
+            let assignments = crate::pipeline::assignments(&run.loaded, &run.outcomes)?;
+            let dest = Destination::Path(out.join("assignments.csv"));
+            streetrank_io::write_table(&assignments, &dest, Format::Csv, &opts)?;
+            sources.write_assignments_manifest(
+                "demo",
+                &dest,
+                &assignments,
+                &run.loaded,
+                privacy,
+            )?;
+        }
     }
     let summary = Summary::build(
         "demo",

@@ -10,6 +10,7 @@
 mod args;
 mod demo;
 mod generate;
+mod outputs;
 mod pipeline;
 mod plan;
 mod progress;

@@ -10,11 +10,12 @@ use streetrank::{
     Complaint, InputDigest, Ranking, ScoreConfig, SnapOptions, SnapOutcome, StreetIndex,
 };
 use streetrank_io::{
-    ComplaintsOptions, Destination, Format, LoadedComplaints, LoadedStreets, OnError, Ratings,
-    RunConfig, StreetsOptions, WriteOptions,
+    ComplaintsOptions, Destination, Format, LoadedComplaints, LoadedStreets, OnError, Profile,
+    Ratings, RunConfig, StreetsOptions, WriteOptions,
 };
 
 use crate::args::{FormatArg, Global, InputArgs, ScoreArgs, SnapArgs, ValidateArgs};
+use crate::outputs::{Privacy, Sources, redact_summary, warn_personal};
 use crate::progress::Phases;
 use crate::summary::Summary;
 
@@ -207,21 +208,47 @@ pub fn score_run(
 
 /// `streetrank score`.
 pub fn score_command(args: &ScoreArgs, global: &Global) -> anyhow::Result<ExitCode> {
+    let profile: Profile = args.profile.into();
+    if args.assignments.is_some()
+        && let Some(e) = profile.refuse_per_complaint("--assignments")
+    {
+        return Err(e.into());
+    }
     let mut phases = Phases::new(global.quiet);
     let (run, cfg) = score_run(&args.input, args.as_of.as_deref(), &mut phases)?;
+    let privacy = Privacy::new(profile, &cfg);
+    warn_personal(&run.loaded, &cfg, args.assignments.is_some());
     let dest = Destination::parse(&args.output);
     let format = output_format(args.format, &dest)?;
     let write_opts = WriteOptions::default();
+    let sources = Sources::new(&run.loaded, &cfg, Some(&run.ranking.settings_hash));
     phases.run("write", "writing outputs", || -> anyhow::Result<()> {
-        let table = streetrank_io::ranking_table(
+        let mut table = streetrank_io::ranking_table(
             &run.loaded.streets.network,
             &run.ranking,
             &run.loaded.streets.work_crs,
         )?;
+        let suppressed = if privacy.publish() {
+            Some(streetrank_io::suppress_small_counts(
+                &mut table,
+                privacy.min_count,
+            )?)
+        } else {
+            None
+        };
         streetrank_io::write_table(&table, &dest, format, &write_opts)?;
+        sources.write_segment_manifest("score", &dest, &table, &run.loaded, privacy, suppressed)?;
         if let Some(path) = &args.assignments {
             drop(table);
-            write_assignments(&run.loaded, &run.outcomes, path, None, &write_opts)?;
+            write_assignments(
+                &run.loaded,
+                &run.outcomes,
+                path,
+                None,
+                &write_opts,
+                &sources,
+                privacy,
+            )?;
         } else {
             exit_without_freeing(table);
         }
@@ -236,7 +263,11 @@ pub fn score_command(args: &ScoreArgs, global: &Global) -> anyhow::Result<ExitCo
         &phases,
         args.top,
     );
-    finish(&summary, global, args.summary_json.as_deref())?;
+    finish(
+        &summary,
+        global,
+        args.summary_json.as_deref().map(|p| (p, &sources, privacy)),
+    )?;
     exit_without_freeing((run, summary));
     Ok(ExitCode::SUCCESS)
 }
@@ -262,24 +293,31 @@ pub fn assignments(
     )?)
 }
 
-/// Writes the per-complaint table.
+/// Writes the per-complaint table and its manifest.
 fn write_assignments(
     loaded: &Loaded,
     outcomes: &[SnapOutcome],
     path: &Path,
     format: Option<FormatArg>,
     opts: &WriteOptions,
+    sources: &Sources,
+    privacy: Privacy,
 ) -> anyhow::Result<()> {
     let dest = Destination::Path(path.to_path_buf());
     let format = output_format(format, &dest)?;
     let table = assignments(loaded, outcomes)?;
     streetrank_io::write_table(&table, &dest, format, opts)?;
+    sources.write_assignments_manifest("score", &dest, &table, loaded, privacy)?;
     exit_without_freeing(table);
     Ok(())
 }
 
 /// `streetrank snap`.
 pub fn snap_command(args: &SnapArgs, global: &Global) -> anyhow::Result<ExitCode> {
+    let profile: Profile = args.profile.into();
+    if let Some(e) = profile.refuse_per_complaint("snap") {
+        return Err(e.into());
+    }
     let mut phases = Phases::new(global.quiet);
     let cfg = args.input.run_config()?;
     let snap_opts = snap_options(&cfg)?;
@@ -288,11 +326,15 @@ pub fn snap_command(args: &SnapArgs, global: &Global) -> anyhow::Result<ExitCode
     }
     let loaded = load(&args.input, &cfg, args.input.on_error(), &mut phases)?;
     let outcomes = snap_all(&loaded, &snap_opts, &mut phases);
+    let privacy = Privacy::new(profile, &cfg);
+    warn_personal(&loaded, &cfg, true);
     let dest = Destination::parse(&args.output);
     let format = output_format(args.format, &dest)?;
+    let sources = Sources::new(&loaded, &cfg, None);
     phases.run("write", "writing assignments", || -> anyhow::Result<()> {
         let table = assignments(&loaded, &outcomes)?;
         streetrank_io::write_table(&table, &dest, format, &WriteOptions::default())?;
+        sources.write_assignments_manifest("snap", &dest, &table, &loaded, privacy)?;
         exit_without_freeing(table);
         Ok(())
     })?;
@@ -332,15 +374,31 @@ pub fn validate_command(args: &ValidateArgs, global: &Global) -> anyhow::Result<
     }
 }
 
-/// Prints the summary to stderr (unless quiet) and writes the JSON summary when asked.
-pub fn finish(summary: &Summary, global: &Global, json: Option<&Path>) -> anyhow::Result<()> {
+/// Prints the summary to stderr (unless quiet) and writes the JSON summary when asked, with its
+/// manifest, redacted under `publish` ([`crate::outputs::redact_summary`]).
+pub fn finish(
+    summary: &Summary,
+    global: &Global,
+    json: Option<(&Path, &Sources, Privacy)>,
+) -> anyhow::Result<()> {
     if !global.quiet {
         eprint!("{}", summary.render(false));
     }
-    if let Some(path) = json {
-        let text =
-            serde_json::to_string_pretty(&summary.to_json()).context("serialising the summary")?;
+    if let Some((path, sources, privacy)) = json {
+        let mut value = summary.to_json();
+        if privacy.publish() {
+            redact_summary(&mut value, privacy.min_count);
+        }
+        let text = serde_json::to_string_pretty(&value).context("serialising the summary")?;
         streetrank_io::write_file_atomically(path, |w| w.write_all(text.as_bytes()))?;
+        sources.write_file_manifest(
+            "score",
+            path,
+            privacy,
+            "the run summary: input counts, snapping statistics, settings and the top of the ranking \
+             (all computed); under publish the top list's small counts and scores are null and no \
+             skipped record is quoted",
+        )?;
     }
     Ok(())
 }

@@ -8,7 +8,8 @@ use clap::{Args, ValueEnum};
 use streetrank_io::{Destination, Format, MapColour, WriteOptions};
 use streetrank_plan::{Method, PlanConfig};
 
-use crate::args::{FormatArg, Global, InputArgs};
+use crate::args::{FormatArg, Global, InputArgs, ProfileArg};
+use crate::outputs::{Privacy, Sources};
 use crate::pipeline::score_run;
 use crate::progress::Phases;
 
@@ -84,6 +85,10 @@ pub struct PlanArgs {
     /// How the report's map colours the planned segments.
     #[arg(long, value_enum, default_value = "year")]
     pub report_colour: ColourArg,
+    /// What may be written: publish (default; the `why` text quotes no complaint pressure of a
+    /// segment with fewer than --min-count complaints) or internal. See docs/privacy.md.
+    #[arg(long, value_enum, default_value = "publish", help_heading = "Privacy")]
+    pub profile: ProfileArg,
 }
 
 impl PlanArgs {
@@ -156,9 +161,17 @@ pub fn run(args: &PlanArgs, global: &Global) -> anyhow::Result<ExitCode> {
         }
         _ => None,
     };
-    let plan = phases.run("plan", "planning", || {
+    let mut plan = phases.run("plan", "planning", || {
         streetrank_io::run_plan(net, &run.ranking, &plan_cfg, fit)
     })?;
+    let privacy = Privacy::new(args.profile.into(), &cfg);
+    if privacy.publish() {
+        plan.pressure_withheld =
+            streetrank_io::small_count_segments(&run.ranking, privacy.min_count);
+    }
+    // No input column reaches a plan output (segment id, class and district are mapped, never
+    // kept columns), so there is nothing to warn about here.
+    let sources = Sources::new(&run.loaded, &cfg, Some(&plan.settings_hash));
     let work_crs = &run.loaded.streets.work_crs;
     let summary = streetrank_io::plan_summary(&plan);
     phases.run("write", "writing outputs", || -> anyhow::Result<()> {
@@ -167,6 +180,7 @@ pub fn run(args: &PlanArgs, global: &Global) -> anyhow::Result<ExitCode> {
             let dest = Destination::parse(out);
             let format = format_of(args.format, &dest)?;
             streetrank_io::write_table(&table, &dest, format, &WriteOptions::default())?;
+            sources.write_segment_manifest("plan", &dest, &table, &run.loaded, privacy, None)?;
         }
         if let Some(path) = &args.summary_json {
             let text = serde_json::to_string_pretty(&summary).context("serialising the summary")?;
@@ -174,6 +188,13 @@ pub fn run(args: &PlanArgs, global: &Global) -> anyhow::Result<ExitCode> {
                 w.write_all(text.as_bytes())?;
                 w.write_all(b"\n")
             })?;
+            sources.write_file_manifest(
+                "plan",
+                path,
+                privacy,
+                "the plan summary: per year the average condition, backlog, band shares, spend by \
+                 district and gap (all computed per segment and aggregated; no complaint data)",
+            )?;
         }
         if let Some(path) = &args.report {
             let colour = match args.report_colour {
@@ -182,6 +203,13 @@ pub fn run(args: &PlanArgs, global: &Global) -> anyhow::Result<ExitCode> {
             };
             let html = streetrank_io::plan_report_html(net, &plan, colour);
             streetrank_io::write_file_atomically(path, |w| w.write_all(html.as_bytes()))?;
+            sources.write_file_manifest(
+                "plan",
+                path,
+                privacy,
+                "the HTML plan report: map of the planned segments' lines (streets file), charts \
+                 and the largest benefits with their `why` (computed); no complaint or its location",
+            )?;
         }
         Ok(())
     })?;

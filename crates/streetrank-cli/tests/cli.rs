@@ -56,7 +56,12 @@ fn gdal_reads_every_output() {
         let out = tmp.path().join(name);
         let mut args = score_args(&out);
         if name == "ranking.geojson" {
-            args.extend(["--assignments".into(), assignments.clone().into()]);
+            args.extend([
+                "--profile".into(),
+                "internal".into(),
+                "--assignments".into(),
+                assignments.clone().into(),
+            ]);
         }
         args.push("--quiet".into());
         let run = streetrank(&args);
@@ -65,6 +70,8 @@ fn gdal_reads_every_output() {
     let assignments_csv = tmp.path().join("assignments.csv");
     let mut args = score_args(&tmp.path().join("again.geojson"));
     args.extend([
+        "--profile".into(),
+        "internal".into(),
         "--assignments".into(),
         assignments_csv.clone().into(),
         "--quiet".into(),
@@ -137,6 +144,8 @@ fn outputs_are_identical_for_any_thread_count() {
             "--threads".into(),
             threads.into(),
             "--quiet".into(),
+            "--profile".into(),
+            "internal".into(),
             "--assignments".into(),
             asg.clone().into(),
         ]);

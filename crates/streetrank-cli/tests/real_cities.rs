@@ -23,6 +23,8 @@ fn syracuse_fills_snap_to_the_street_id_the_city_logged() {
     let out = tmp.path().join("assignments.csv");
     let run = streetrank([
         "snap".as_ref(),
+        "--profile".as_ref(),
+        "internal".as_ref(),
         "--streets".as_ref(),
         data(SYR_STREETS).as_os_str(),
         "--complaints".as_ref(),
@@ -72,6 +74,8 @@ fn syracuse_fills_snap_to_the_street_id_the_city_logged() {
 fn syracuse_swapped_headers_are_named_with_the_fix() {
     let run = streetrank([
         "snap".as_ref(),
+        "--profile".as_ref(),
+        "internal".as_ref(),
         "--streets".as_ref(),
         data(SYR_STREETS).as_os_str(),
         "--complaints".as_ref(),
@@ -139,6 +143,8 @@ fn dc_assignments_equal_geopandas_sjoin_nearest() {
     let theirs = tmp.path().join("geopandas.csv");
     let mut args: Vec<std::ffi::OsString> = vec![
         "snap".into(),
+        "--profile".into(),
+        "internal".into(),
         "--streets".into(),
         data(DC_STREETS).into(),
         "--work-crs".into(),

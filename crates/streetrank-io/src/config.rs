@@ -22,6 +22,9 @@
 //! budgets = [2e6, 2e6, 2e6]
 //! [plan.solver]
 //! method = "greedy"
+//!
+//! [privacy]
+//! min_count = 5
 //! ```
 //!
 //! Every table and key is optional; unknown keys are errors, so a typo never
@@ -31,6 +34,7 @@ use std::path::Path;
 
 use crate::complaints::ComplaintMapping;
 use crate::crs::Crs;
+use crate::privacy::PrivacySection;
 use crate::ratings::RatingsMapping;
 use crate::streets::StreetMapping;
 use crate::{Error, Result};
@@ -86,6 +90,11 @@ pub struct RunConfig {
     /// keeps the settings hash it had before planning existed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plan: Option<streetrank_plan::PlanConfig>,
+    /// Privacy: the `[privacy]` table (`min_count`, the `k` of small-count suppression).
+    /// Left out of the settings hash while it holds the defaults, so runs without it keep
+    /// the hash they had before it existed.
+    #[serde(skip_serializing_if = "PrivacySection::is_default")]
+    pub privacy: PrivacySection,
 }
 
 /// Reads and checks a TOML run configuration.
@@ -183,6 +192,20 @@ mod tests {
         assert_eq!(c, RunConfig::default());
         assert_eq!(c.snap.max_distance_m, 30.0);
         assert!(c.work_crs.is_none());
+    }
+
+    #[test]
+    fn privacy_table_parses_and_stays_out_of_the_hash_at_its_defaults() {
+        let c = parse_config("[privacy]\nmin_count = 5\n", "t.toml").unwrap();
+        assert_eq!(c.privacy.min_count, 5);
+        let json = serde_json::to_string(&c).unwrap();
+        assert!(json.contains("\"privacy\":{\"min_count\":5}"), "{json}");
+        let default = serde_json::to_string(&RunConfig::default()).unwrap();
+        assert!(!default.contains("privacy"), "{default}");
+        let explicit = parse_config("[privacy]\nmin_count = 3\n", "t.toml").unwrap();
+        assert_eq!(serde_json::to_string(&explicit).unwrap(), default);
+        let e = parse_config("[privacy]\nk = 5\n", "t.toml").unwrap_err();
+        assert!(e.to_string().contains("privacy.k"), "{e}");
     }
 
     #[test]

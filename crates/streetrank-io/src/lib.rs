@@ -19,6 +19,7 @@ mod digest;
 mod error;
 mod mapping;
 mod plan;
+mod privacy;
 mod ratings;
 mod report;
 mod run;
@@ -40,12 +41,18 @@ pub use plan::{
     FRONTIER_LEVELS, MapColour, PlanRun, fit_ratings_history, plan_report_html, plan_summary,
     plan_table, read_rating_history, run_plan,
 };
+pub use privacy::{
+    ColumnRole, DEFAULT_MIN_COUNT, PERSONAL_SAMPLE, PersonalColumn, PrivacySection, Profile,
+    SUPPRESSED_COLUMNS, is_small_count, looks_personal, personal_columns, small_count_segments,
+    suppress_small_counts,
+};
 pub use ratings::{Aggregate, Ratings, RatingsMapping, apply_ratings, read_ratings};
 pub use report::{LoadReport, OnError, SKIP_EXAMPLES, thousands};
 pub use run::{input_digest, merge_complaints, run_config_digest};
 pub use streets::{LoadedStreets, StreetMapping, StreetsOptions, read_streets};
 pub use tables::{assignments_table, ranking_table, unmatched_reason_text};
 pub use write::{
-    Column, ColumnType, CsvGeometry, Destination, FeatureTable, Format, WriteOptions, WriteReport,
-    write_csv, write_file_atomically, write_geojson, write_shapefile, write_table,
+    Column, ColumnType, CsvGeometry, Destination, FeatureTable, Format, Manifest, ManifestColumn,
+    ManifestInput, WriteOptions, WriteReport, write_csv, write_file_atomically, write_geojson,
+    write_shapefile, write_table,
 };

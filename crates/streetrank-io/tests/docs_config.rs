@@ -20,6 +20,7 @@ fn the_documented_example_parses_with_the_values_shown() {
     assert_eq!(cfg.ratings.aggregate, Aggregate::Min);
     assert_eq!(cfg.ratings.use_year, Some(2015));
     assert_eq!(cfg.score.condition.best, 10.0);
+    assert_eq!(cfg.privacy.min_count, 3);
     let plan = cfg.plan.as_ref().expect("the example has a [plan] table");
     assert_eq!(plan.budgets, [5e6; 3]);
     assert_eq!(plan.treatments.len(), 1);

@@ -36,5 +36,7 @@ fn _streetrank(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(readers::load_config, m)?)?;
     m.add_function(wrap_pyfunction!(scoring::score, m)?)?;
     m.add_function(wrap_pyfunction!(plan::plan, m)?)?;
+    m.add_function(wrap_pyfunction!(scoring::looks_personal, m)?)?;
+    m.add_function(wrap_pyfunction!(scoring::per_complaint_refusal, m)?)?;
     Ok(())
 }

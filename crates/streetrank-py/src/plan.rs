@@ -67,7 +67,7 @@ fn plan_config(
 // The Python keyword arguments of one call; a struct would only move them around.
 #[allow(clippy::too_many_arguments)]
 #[pyfunction]
-#[pyo3(signature = (streets, batches, config_json, digests, as_of=None, ratings=None, on_error_name="fail", budgets=None, years=None, method=None, fit_ratings=false, report=None, report_colour="year"))]
+#[pyo3(signature = (streets, batches, config_json, digests, as_of=None, ratings=None, on_error_name="fail", budgets=None, years=None, method=None, fit_ratings=false, report=None, report_colour="year", profile="publish"))]
 pub fn plan<'py>(
     py: Python<'py>,
     streets: &Bound<'py, PyDict>,
@@ -83,8 +83,10 @@ pub fn plan<'py>(
     fit_ratings: bool,
     report: Option<PathBuf>,
     report_colour: &str,
+    profile: &str,
 ) -> PyResult<Bound<'py, PyDict>> {
     let on_error = crate::readers::on_error(on_error_name)?;
+    let profile = streetrank_io::Profile::parse(profile).map_err(|e| io_error(&e))?;
     let cfg = run_config(config_json)?;
     cfg.score.validate().map_err(|e| core_error(&e))?;
     let plan_cfg = plan_config(cfg.plan.as_ref(), budgets, years, method)?;
@@ -158,8 +160,12 @@ pub fn plan<'py>(
             }
             _ => None,
         };
-        let run =
+        let mut run =
             streetrank_io::run_plan(&net, &ranking, &plan_cfg, fit).map_err(|e| io_error(&e))?;
+        if profile == streetrank_io::Profile::Publish {
+            run.pressure_withheld =
+                streetrank_io::small_count_segments(&ranking, cfg.privacy.min_count);
+        }
         let table = streetrank_io::plan_table(&net, &run, &work).map_err(|e| io_error(&e))?;
         let segment: Vec<i64> = run
             .scenario
@@ -174,6 +180,14 @@ pub fn plan<'py>(
             let html = streetrank_io::plan_report_html(&net, &run, colour);
             streetrank_io::write_file_atomically(path, |w| w.write_all(html.as_bytes()))
                 .map_err(|e| io_error(&e))?;
+            let mut m = streetrank_io::Manifest::new("plan", path, profile, cfg.privacy.min_count);
+            m.settings_hash = Some(run.settings_hash.clone());
+            m.notes.push(
+                "the HTML plan report: map of the planned segments' lines, charts and the largest \
+                 benefits with their `why` (computed); no complaint or its location"
+                    .into(),
+            );
+            m.write(path).map_err(|e| io_error(&e))?;
         }
         Ok((table, segment, summary, run.settings_hash))
     })?;

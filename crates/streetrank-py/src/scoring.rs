@@ -6,10 +6,11 @@ use geo_types::Point;
 use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
+use streetrank::PropertyValue;
 use streetrank::{
     Complaint, InputDigest, ScoreConfig, SegmentAttributes, SnapOutcome, StreetNetwork, Timestamp,
 };
-use streetrank_io::Crs;
+use streetrank_io::{ColumnRole, Crs, Profile};
 
 use crate::convert::{coords, ids, opt_f64, opt_strings, slice1};
 use crate::errors::{config_error, core_error, data_error, io_error};
@@ -137,7 +138,7 @@ pub(crate) fn complaints(
 // The Python keyword arguments of one call; a struct would only move them around.
 #[allow(clippy::too_many_arguments)]
 #[pyfunction]
-#[pyo3(signature = (streets, batches, config_json, digests, as_of=None, ratings=None, on_error_name="fail"))]
+#[pyo3(signature = (streets, batches, config_json, digests, as_of=None, ratings=None, on_error_name="fail", profile="publish"))]
 pub fn score<'py>(
     py: Python<'py>,
     streets: &Bound<'py, PyDict>,
@@ -147,8 +148,10 @@ pub fn score<'py>(
     as_of: Option<&str>,
     ratings: Option<PathBuf>,
     on_error_name: &str,
+    profile: &str,
 ) -> PyResult<Bound<'py, PyDict>> {
     let on_error = crate::readers::on_error(on_error_name)?;
+    let profile = Profile::parse(profile).map_err(|e| io_error(&e))?;
     let cfg = run_config(config_json)?;
     cfg.score.validate().map_err(|e| core_error(&e))?;
     let snap_opts = snap_options(cfg.snap.max_distance_m, cfg.snap.ambiguity_tolerance_m)?;
@@ -192,8 +195,12 @@ pub fn score<'py>(
         let assignments: Vec<Option<usize>> = outcomes.iter().map(SnapOutcome::segment).collect();
         let ranking = streetrank::score(&net, &all, &assignments, &score_cfg, &digests)
             .map_err(|e| core_error(&e))?;
-        let table =
+        let mut table =
             streetrank_io::ranking_table(&net, &ranking, &work).map_err(|e| io_error(&e))?;
+        if profile == Profile::Publish {
+            streetrank_io::suppress_small_counts(&mut table, cfg.privacy.min_count)
+                .map_err(|e| io_error(&e))?;
+        }
         Ok((SnapColumns::new(&outcomes), ranking, table))
     })?;
     let d = PyDict::new(py);
@@ -213,4 +220,31 @@ pub fn score<'py>(
     d.set_item("reprojected", moved)?;
     d.set_item("ratings", rated.map(|(_, c)| c))?;
     Ok(d)
+}
+
+/// Why the input column `name` looks personal (`streetrank_io::looks_personal` on the non-null
+/// values of `sample`), or `None`. `role` is `"streets"` or `"complaints"`.
+#[pyfunction]
+pub fn looks_personal(role: &str, name: &str, sample: Vec<Option<String>>) -> Option<String> {
+    let role = if role == "streets" {
+        ColumnRole::Streets
+    } else {
+        ColumnRole::Complaints
+    };
+    let values: Vec<PropertyValue> = sample
+        .into_iter()
+        .flatten()
+        .take(streetrank_io::PERSONAL_SAMPLE)
+        .map(PropertyValue::Text)
+        .collect();
+    streetrank_io::looks_personal(role, name, &values)
+}
+
+/// The message of the usage error for a per-complaint table (`what`) under the publish profile,
+/// the CLI's words.
+#[pyfunction]
+pub fn per_complaint_refusal(what: &str) -> String {
+    Profile::Publish
+        .refuse_per_complaint(what)
+        .map_or_else(String::new, |e| e.to_string())
 }

@@ -48,6 +48,10 @@ pub struct PlanRun {
     /// SHA-256 of the ranking's settings hash and the plan configuration used: two plans with
     /// the same hash had the same inputs and settings.
     pub settings_hash: String,
+    /// Per segment (network order): true when its complaint pressure must not be quoted in
+    /// the `why` text (a small count under the `publish` profile, see
+    /// [`crate::small_count_segments`]). Empty (the default) withholds nothing.
+    pub pressure_withheld: Vec<bool>,
 }
 
 fn plan_error(e: &PlanError) -> Error {
@@ -122,6 +126,7 @@ pub fn run_plan(
         fit,
         ranking_settings_hash: ranking.settings_hash.clone(),
         settings_hash,
+        pressure_withheld: Vec::new(),
     })
 }
 
@@ -296,7 +301,13 @@ fn why(run: &PlanRun, t: &streetrank_plan::Treated) -> String {
         t.condition_after,
         per_1000
     );
-    if s.pressure >= 0.5 {
+    if s.pressure >= 0.5
+        && !run
+            .pressure_withheld
+            .get(t.segment)
+            .copied()
+            .unwrap_or(false)
+    {
         r.push_str(&format!("; many complaints (pressure {:.2})", s.pressure));
     }
     if s.usage >= 0.5 {

@@ -9,6 +9,7 @@
 mod atomic;
 mod csv;
 mod geojson;
+mod manifest;
 mod num;
 mod shapefile;
 mod table;
@@ -19,6 +20,7 @@ use std::path::{Path, PathBuf};
 pub use self::atomic::write_file_atomically;
 pub use self::csv::write_csv;
 pub use self::geojson::write_geojson;
+pub use self::manifest::{Manifest, ManifestColumn, ManifestInput};
 pub use self::shapefile::write_shapefile;
 pub use self::table::{Column, ColumnType, FeatureTable};
 
