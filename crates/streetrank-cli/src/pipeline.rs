@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use geo_types::Point;
 use rayon::prelude::*;
 use streetrank::{
-    Complaint, InputDigest, Ranking, ScoreConfig, SnapOptions, SnapOutcome, StreetIndex,
+    Complaint, InputDigest, Ranking, ScoreConfig, ScoreInput, SnapOptions, SnapOutcome, StreetIndex,
 };
 use streetrank_io::{
     ComplaintsOptions, Destination, Format, LoadedComplaints, LoadedStreets, OnError, Ratings,
@@ -16,14 +16,17 @@ use streetrank_io::{
 
 use crate::args::{FormatArg, Global, InputArgs, ScoreArgs, SnapArgs, ValidateArgs};
 use crate::progress::Phases;
-use crate::summary::Summary;
+use crate::summary::{SnapSummary, SnapTally, Summary};
 
 /// Everything read from the inputs.
 pub struct Loaded {
     /// The street network in the working CRS.
     pub streets: LoadedStreets,
-    /// The complaints of every file, in file order, in the working CRS.
+    /// The complaints of every file, in file order, in the working CRS (empty when they were
+    /// streamed: see [`score_streamed`]).
     pub complaints: Vec<Complaint>,
+    /// How many complaints were loaded (`complaints.len()` unless they were streamed).
+    pub complaint_count: usize,
     /// Names of the complaint columns the user asked to keep.
     pub complaint_properties: Vec<String>,
     /// What each complaints file held (its complaints moved into `complaints`).
@@ -39,14 +42,7 @@ pub fn load(
     on_error: OnError,
     phases: &mut Phases,
 ) -> anyhow::Result<Loaded> {
-    let streets_opts = StreetsOptions {
-        mapping: cfg.streets.clone(),
-        on_error,
-        work_crs: cfg.work_crs.clone(),
-    };
-    let mut streets = phases.run("read streets", "reading streets", || {
-        streetrank_io::read_streets(&input.streets, &streets_opts)
-    })?;
+    let mut streets = load_streets(input, cfg, on_error, phases)?;
     let mut batches = Vec::with_capacity(input.complaints.len());
     let mut complaint_properties = Vec::new();
     let mut complaint_files = Vec::with_capacity(input.complaints.len());
@@ -75,23 +71,63 @@ pub fn load(
     } else {
         streetrank_io::merge_complaints(batches)?
     };
-    let ratings = match &input.ratings {
-        None => None,
-        Some(path) => {
-            let ratings = phases.run("read ratings", "reading ratings", || {
-                streetrank_io::read_ratings(path, &cfg.ratings, on_error)
-            })?;
-            let (rated, unknown) = streetrank_io::apply_ratings(&mut streets.network, &ratings);
-            Some((ratings, rated, unknown))
-        }
-    };
+    let ratings = load_ratings(input, cfg, on_error, &mut streets, phases)?;
     Ok(Loaded {
         streets,
+        complaint_count: complaints.len(),
         complaints,
         complaint_properties,
         complaint_files,
         ratings,
     })
+}
+
+/// Reads the streets into the working CRS.
+fn load_streets(
+    input: &InputArgs,
+    cfg: &RunConfig,
+    on_error: OnError,
+    phases: &mut Phases,
+) -> anyhow::Result<LoadedStreets> {
+    let streets_opts = StreetsOptions {
+        mapping: cfg.streets.clone(),
+        on_error,
+        work_crs: cfg.work_crs.clone(),
+    };
+    Ok(phases.run("read streets", "reading streets", || {
+        streetrank_io::read_streets(&input.streets, &streets_opts)
+    })?)
+}
+
+/// Reads the ratings, when given, into the streets: with how many segments they rated and how
+/// many ids matched no segment.
+fn load_ratings(
+    input: &InputArgs,
+    cfg: &RunConfig,
+    on_error: OnError,
+    streets: &mut LoadedStreets,
+    phases: &mut Phases,
+) -> anyhow::Result<Option<(Ratings, usize, usize)>> {
+    let Some(path) = &input.ratings else {
+        return Ok(None);
+    };
+    let ratings = phases.run("read ratings", "reading ratings", || {
+        streetrank_io::read_ratings(path, &cfg.ratings, on_error)
+    })?;
+    let (rated, unknown) = streetrank_io::apply_ratings(&mut streets.network, &ratings);
+    Ok(Some((ratings, rated, unknown)))
+}
+
+/// The scoring settings from the config, with `--as-of`.
+fn score_config(cfg: &RunConfig, as_of: Option<&str>) -> anyhow::Result<ScoreConfig> {
+    let mut score_cfg: ScoreConfig = cfg.score.clone();
+    if let Some(text) = as_of {
+        score_cfg.as_of =
+            Some(streetrank::Timestamp::parse_utc(text).with_context(|| {
+                format!("--as-of {text}: expected a date like 2016-10-01 (UTC)")
+            })?);
+    }
+    Ok(score_cfg)
 }
 
 /// The snapping options from the config.
@@ -172,13 +208,7 @@ pub fn score_run(
 ) -> anyhow::Result<(ScoreRun, RunConfig)> {
     let cfg = input.run_config()?;
     let snap_opts = snap_options(&cfg)?;
-    let mut score_cfg: ScoreConfig = cfg.score.clone();
-    if let Some(text) = as_of {
-        score_cfg.as_of =
-            Some(streetrank::Timestamp::parse_utc(text).with_context(|| {
-                format!("--as-of {text}: expected a date like 2016-10-01 (UTC)")
-            })?);
-    }
+    let score_cfg = score_config(&cfg, as_of)?;
     if input.complaints.is_empty() {
         bail!("score needs --complaints FILE");
     }
@@ -205,8 +235,152 @@ pub fn score_run(
     ))
 }
 
+/// A scored run whose complaints were streamed: what the summary and the outputs need.
+pub struct StreamedRun {
+    /// The inputs, without the complaints (`complaints` is empty).
+    pub loaded: Loaded,
+    /// The snapping counts.
+    pub snap: SnapSummary,
+    /// The ranking.
+    pub ranking: Ranking,
+}
+
+/// Snaps and gathers streamed complaints batch by batch.
+struct Gather<'i> {
+    index: &'i StreetIndex,
+    opts: &'i SnapOptions,
+    input: ScoreInput,
+    snap: SnapTally,
+    error: Option<streetrank::Error>,
+}
+
+impl Gather<'_> {
+    fn add(&mut self, batch: &[Complaint]) {
+        if self.error.is_some() {
+            return;
+        }
+        let points: Vec<Point<f64>> = batch.par_iter().map(|c| c.point).collect();
+        let outcomes = self.index.snap_all(&points, self.opts);
+        drop(points);
+        self.snap.add(&outcomes);
+        let segments: Vec<Option<usize>> = outcomes.par_iter().map(SnapOutcome::segment).collect();
+        drop(outcomes);
+        if let Err(e) = self.input.extend(batch, &segments) {
+            self.error = Some(e);
+        }
+    }
+}
+
+/// Loads, snaps and scores with the complaints streamed from one file: each batch is snapped
+/// as it is read and only what scoring and the summary need is kept (32 bytes per matched
+/// complaint and 8 per snap distance), so memory does not hold the complaints.
+///
+/// `None` when the file repeated ids that were skipped: complaints already snapped would have
+/// to be taken back, and the caller runs the whole-file path instead (the same results).
+pub fn score_streamed(
+    input: &InputArgs,
+    as_of: Option<&str>,
+    phases: &mut Phases,
+) -> anyhow::Result<Option<(StreamedRun, RunConfig)>> {
+    let cfg = input.run_config()?;
+    let snap_opts = snap_options(&cfg)?;
+    let score_cfg = score_config(&cfg, as_of)?;
+    let [path] = input.complaints.as_slice() else {
+        bail!("the streamed score reads exactly one complaints file");
+    };
+    let on_error = input.on_error();
+    let mut streets = load_streets(input, &cfg, on_error, phases)?;
+    let index = phases.run("index", "indexing streets", || {
+        let index = StreetIndex::new(&streets.network.segments);
+        index.prepare_grid(&snap_opts);
+        index
+    });
+    let opts = ComplaintsOptions {
+        mapping: cfg.complaints.clone(),
+        on_error,
+        streets_extent_lonlat: Some(streets.extent_lonlat),
+        ..ComplaintsOptions::new(streets.work_crs.clone())
+    };
+    let mut gather = Gather {
+        index: &index,
+        opts: &snap_opts,
+        input: ScoreInput::new(),
+        snap: SnapTally::default(),
+        error: None,
+    };
+    let read = phases.run(
+        "read and snap complaints",
+        "reading and snapping complaints",
+        || streetrank_io::stream_complaints(path, &opts, &mut |batch| gather.add(&batch)),
+    )?;
+    if let Some(e) = gather.error {
+        return Err(e.into());
+    }
+    if !read.retracted.is_empty() {
+        return Ok(None);
+    }
+    let Gather {
+        input: score_input,
+        snap,
+        ..
+    } = gather;
+    drop(index);
+    let ratings = load_ratings(input, &cfg, on_error, &mut streets, phases)?;
+    let loaded = Loaded {
+        streets,
+        complaints: Vec::new(),
+        complaint_count: read.file.report.loaded,
+        complaint_properties: read.file.property_names.clone(),
+        complaint_files: vec![read.file],
+        ratings,
+    };
+    let digests = digests(input, &loaded, &cfg)?;
+    let ranking = phases.run("score", "scoring segments", || {
+        streetrank::score_input(&loaded.streets.network, &score_input, &score_cfg, &digests)
+    })?;
+    exit_without_freeing(score_input);
+    Ok(Some((
+        StreamedRun {
+            loaded,
+            snap: snap.finish(),
+            ranking,
+        },
+        cfg,
+    )))
+}
+
 /// `streetrank score`.
 pub fn score_command(args: &ScoreArgs, global: &Global) -> anyhow::Result<ExitCode> {
+    // Without the per-complaint table, one file of complaints is streamed (bounded memory).
+    if args.assignments.is_none() && args.input.complaints.len() == 1 {
+        let mut phases = Phases::new(global.quiet);
+        if let Some((run, cfg)) = score_streamed(&args.input, args.as_of.as_deref(), &mut phases)? {
+            let dest = Destination::parse(&args.output);
+            let format = output_format(args.format, &dest)?;
+            phases.run("write", "writing outputs", || -> anyhow::Result<()> {
+                let table = streetrank_io::ranking_table(
+                    &run.loaded.streets.network,
+                    &run.ranking,
+                    &run.loaded.streets.work_crs,
+                )?;
+                streetrank_io::write_table(&table, &dest, format, &WriteOptions::default())?;
+                exit_without_freeing(table);
+                Ok(())
+            })?;
+            let summary = Summary::build(
+                "score",
+                &run.loaded,
+                Some(run.snap.clone()),
+                Some(&run.ranking),
+                &cfg,
+                &phases,
+                args.top,
+            );
+            finish(&summary, global, args.summary_json.as_deref())?;
+            exit_without_freeing((run, summary));
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
     let mut phases = Phases::new(global.quiet);
     let (run, cfg) = score_run(&args.input, args.as_of.as_deref(), &mut phases)?;
     let dest = Destination::parse(&args.output);
@@ -230,7 +404,7 @@ pub fn score_command(args: &ScoreArgs, global: &Global) -> anyhow::Result<ExitCo
     let summary = Summary::build(
         "score",
         &run.loaded,
-        Some(&run.outcomes),
+        Some(SnapSummary::build(&run.outcomes)),
         Some(&run.ranking),
         &cfg,
         &phases,
@@ -296,7 +470,15 @@ pub fn snap_command(args: &SnapArgs, global: &Global) -> anyhow::Result<ExitCode
         exit_without_freeing(table);
         Ok(())
     })?;
-    let summary = Summary::build("snap", &loaded, Some(&outcomes), None, &cfg, &phases, 0);
+    let summary = Summary::build(
+        "snap",
+        &loaded,
+        Some(SnapSummary::build(&outcomes)),
+        None,
+        &cfg,
+        &phases,
+        0,
+    );
     finish(&summary, global, None)?;
     exit_without_freeing((loaded, outcomes, summary));
     Ok(ExitCode::SUCCESS)
@@ -313,7 +495,7 @@ pub fn validate_command(args: &ValidateArgs, global: &Global) -> anyhow::Result<
     let summary = Summary::build(
         "validate",
         &loaded,
-        outcomes.as_deref(),
+        outcomes.as_deref().map(SnapSummary::build),
         None,
         &cfg,
         &phases,
