@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use geo_types::Point;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -294,7 +295,8 @@ impl ScoreInput {
             self.latest = Some((t, position, complaint.id.clone()));
         }
         if let Some(s) = segment {
-            self.matched.push(matched(complaint, s, position)?);
+            self.matched
+                .push(matched(complaint.point, complaint.created, s, position)?);
         }
         self.complaints += 1;
         Ok(())
@@ -311,38 +313,68 @@ impl ScoreInput {
         complaints: &[Complaint],
         segments: &[Option<usize>],
     ) -> Result<(), Error> {
-        if complaints.len() != segments.len() {
+        let points: Vec<Point<f64>> = complaints.par_iter().map(|c| c.point).collect();
+        let created: Vec<Option<Timestamp>> = complaints.par_iter().map(|c| c.created).collect();
+        self.extend_parts(&points, &created, segments, |i| {
+            complaints.get(i).map(|c| c.id.clone())
+        })
+    }
+
+    /// [`ScoreInput::extend`] from the parts scoring reads: each complaint's point, creation
+    /// time and segment, in input order; `id(i)` gives the id of the batch's complaint `i`
+    /// and is asked only for the first complaint with the batch's latest time, when that time
+    /// is later than every earlier batch's (it names the default `as_of` in the notes).
+    ///
+    /// # Errors
+    ///
+    /// As [`ScoreInput::push`]; also [`Error::MismatchedInput`] when the slices differ in
+    /// length or `id` gives no id.
+    pub fn extend_parts(
+        &mut self,
+        points: &[Point<f64>],
+        created: &[Option<Timestamp>],
+        segments: &[Option<usize>],
+        id: impl FnOnce(usize) -> Option<SourceId>,
+    ) -> Result<(), Error> {
+        if points.len() != segments.len() || created.len() != segments.len() {
             return Err(mismatch(format!(
                 "{} assignments for {} complaints; pass one (possibly None) per complaint, in complaint order",
                 segments.len(),
-                complaints.len()
+                points.len()
             )));
         }
         let base = self.complaints;
-        let batch: Vec<Matched> = complaints
+        let batch: Vec<Matched> = points
             .par_iter()
+            .zip(created.par_iter())
             .zip(segments.par_iter())
             .enumerate()
-            .filter_map(|(i, (c, s))| s.map(|s| matched(c, s, base + i)))
+            .filter_map(|(i, ((p, t), s))| s.map(|s| matched(*p, *t, s, base + i)))
             .collect::<Result<_, Error>>()?;
         // The first complaint with the latest time (the maximum of (time, reversed position)
         // is unique, so the parallel reduction is deterministic).
-        let latest = complaints
+        let latest = created
             .par_iter()
             .enumerate()
-            .filter_map(|(i, c)| c.created.map(|t| (t, std::cmp::Reverse(i))))
+            .filter_map(|(i, t)| t.map(|t| (t, std::cmp::Reverse(i))))
             .max();
         if let Some((t, std::cmp::Reverse(i))) = latest
             && self.latest.as_ref().is_none_or(|(l, _, _)| t > *l)
         {
-            self.latest = Some((t, base + i, complaints[i].id.clone()));
+            let id = id(i).ok_or_else(|| {
+                mismatch(format!(
+                    "no id for complaint {} (position {i} of the batch)",
+                    base + i
+                ))
+            })?;
+            self.latest = Some((t, base + i, id));
         }
         if self.matched.is_empty() {
             self.matched = batch;
         } else {
             self.matched.extend_from_slice(&batch);
         }
-        self.complaints += complaints.len();
+        self.complaints += points.len();
         Ok(())
     }
 
@@ -357,22 +389,26 @@ impl ScoreInput {
     }
 }
 
-fn matched(c: &Complaint, segment: usize, position: usize) -> Result<Matched, Error> {
+fn matched(
+    point: Point<f64>,
+    created: Option<Timestamp>,
+    segment: usize,
+    position: usize,
+) -> Result<Matched, Error> {
     let segment = u32::try_from(segment)
         .ok()
         .filter(|&s| s != u32::MAX)
         .ok_or_else(|| {
             mismatch(format!(
-                "complaint {} (position {position}) is assigned to segment {segment}; segments are numbered below 4,294,967,295",
-                c.id
+                "complaint at position {position} is assigned to segment {segment}; segments are numbered below 4,294,967,295"
             ))
         })?;
     Ok(Matched {
-        x: c.point.x(),
-        y: c.point.y(),
-        created: c.created.map_or(0, |t| t.0),
+        x: point.x(),
+        y: point.y(),
+        created: created.map_or(0, |t| t.0),
         segment,
-        dated: c.created.is_some(),
+        dated: created.is_some(),
     })
 }
 

@@ -160,7 +160,7 @@ impl IdKey {
         self.0 >> 120
     }
 
-    fn long<'a>(self, long_ids: &'a [u8]) -> &'a [u8] {
+    fn long(self, long_ids: &[u8]) -> &[u8] {
         #[allow(clippy::cast_possible_truncation)]
         let (at, len) = (self.0 as u64 as usize, (self.0 >> 64) as u32 as usize);
         long_ids.get(at..at + len).unwrap_or_default()
