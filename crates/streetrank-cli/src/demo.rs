@@ -94,7 +94,7 @@ pub fn run(args: &DemoArgs, global: &Global) -> anyhow::Result<ExitCode> {
     let summary = Summary::build(
         "demo",
         &run.loaded,
-        Some(&run.outcomes),
+        Some(crate::summary::SnapSummary::build(&run.outcomes)),
         Some(&run.ranking),
         &cfg,
         &phases,

@@ -25,7 +25,24 @@ pub struct SnapSummary {
 }
 
 impl SnapSummary {
-    fn build(outcomes: &[SnapOutcome]) -> SnapSummary {
+    /// The counts of a whole run's outcomes.
+    pub fn build(outcomes: &[SnapOutcome]) -> SnapSummary {
+        let mut tally = SnapTally::default();
+        tally.add(outcomes);
+        tally.finish()
+    }
+}
+
+/// [`SnapSummary`] gathered batch by batch: the counts, and the distances for the median.
+#[derive(Debug, Default)]
+pub struct SnapTally {
+    counts: SnapSummary,
+    distances: Vec<f64>,
+}
+
+impl SnapTally {
+    /// Adds a batch's outcomes.
+    pub fn add(&mut self, outcomes: &[SnapOutcome]) {
         // Counts are sums, so the parallel fold gives the same numbers for any split.
         let (matched, ambiguous, unmatched) = outcomes
             .par_iter()
@@ -54,24 +71,35 @@ impl SnapSummary {
                     (m1 + m2, a1 + a2, u1)
                 },
             );
-        let mut distances: Vec<f64> = outcomes
-            .par_iter()
-            .filter_map(|o| match o {
-                SnapOutcome::Snapped(snap) => Some(snap.distance_m),
-                SnapOutcome::Unmatched(_) => None,
-            })
-            .collect();
-        // The element a full sort would put at the middle: `total_cmp` is a total order, so
-        // the selected value is the same.
-        let mid = distances.len() / 2;
-        let median_distance_m = (mid < distances.len())
-            .then(|| *distances.select_nth_unstable_by(mid, f64::total_cmp).1);
-        SnapSummary {
-            matched,
-            unmatched,
-            ambiguous,
-            median_distance_m,
+        self.counts.matched += matched;
+        self.counts.ambiguous += ambiguous;
+        for (k, v) in unmatched {
+            *self.counts.unmatched.entry(k).or_insert(0) += v;
         }
+        let distances = outcomes.par_iter().filter_map(|o| match o {
+            SnapOutcome::Snapped(snap) => Some(snap.distance_m),
+            SnapOutcome::Unmatched(_) => None,
+        });
+        if self.distances.is_empty() {
+            self.distances = distances.collect();
+        } else {
+            let batch: Vec<f64> = distances.collect();
+            self.distances.extend_from_slice(&batch);
+        }
+    }
+
+    /// The summary of everything added.
+    pub fn finish(self) -> SnapSummary {
+        let SnapTally {
+            mut counts,
+            mut distances,
+        } = self;
+        // The element a full sort would put at the middle: `total_cmp` is a total order, so
+        // the selected value is the same, whatever the order the batches came in.
+        let mid = distances.len() / 2;
+        counts.median_distance_m = (mid < distances.len())
+            .then(|| *distances.select_nth_unstable_by(mid, f64::total_cmp).1);
+        counts
     }
 }
 
@@ -145,7 +173,7 @@ impl Summary {
     pub fn build(
         command: &'static str,
         loaded: &Loaded,
-        outcomes: Option<&[SnapOutcome]>,
+        snap: Option<SnapSummary>,
         ranking: Option<&Ranking>,
         cfg: &RunConfig,
         phases: &Phases,
@@ -192,7 +220,7 @@ impl Summary {
                 loaded.streets.source_crs.label(),
                 loaded.streets.work_crs.label()
             ),
-            complaints: (!loaded.complaint_files.is_empty()).then_some(loaded.complaints.len()),
+            complaints: (!loaded.complaint_files.is_empty()).then_some(loaded.complaint_count),
             swapped: loaded.complaint_files.iter().any(|c| c.swapped),
             far_away: loaded.complaint_files.iter().map(|c| c.far_away).sum(),
             ratings: loaded
@@ -203,7 +231,7 @@ impl Summary {
                     rated: *rated,
                     unknown_ids: *unknown,
                 }),
-            snap: outcomes.map(SnapSummary::build),
+            snap,
             max_distance_m: cfg.snap.max_distance_m,
             as_of: ranking.map(|r| r.as_of.to_string()),
             settings_hash: ranking.map(|r| r.settings_hash.clone()),

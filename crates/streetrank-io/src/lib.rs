@@ -29,7 +29,8 @@ mod write;
 
 pub use complaints::{
     AXIS_CHECK_PAD_KM, AxisSwapEvidence, AxisVerdict, ComplaintMapping, ComplaintsOptions,
-    DEFAULT_FAR_KM, LoadedComplaints, detect_axis_swap, read_complaints,
+    DEFAULT_FAR_KM, LoadedComplaints, StreamedComplaints, detect_axis_swap, read_complaints,
+    stream_complaints,
 };
 pub use config::{RunConfig, SnapSection, parse_config, read_config};
 pub use crs::{Crs, Transform, area_of_use_lonlat, choose_work_crs, transform_parallel, utm_for};

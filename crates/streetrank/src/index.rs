@@ -354,6 +354,16 @@ impl StreetIndex {
         self.snap_batch(points, opts, true, Search::Auto)
     }
 
+    /// Builds and keeps the grid that [`StreetIndex::snap_all`] answers large batches with,
+    /// for `opts`' maximum distance, so that later batches of any size use it too (when the
+    /// grid cannot be built, they use the R-tree, as without this call).
+    ///
+    /// The answers are the same either way, bit for bit; this is for callers that snap points
+    /// in many smaller batches as they are read, which would otherwise search the R-tree.
+    pub fn prepare_grid(&self, opts: &SnapOptions) {
+        let _ = self.grid_for(opts, 0, true, true);
+    }
+
     /// Snaps a batch of points on the calling thread, in input order.
     ///
     /// Same answers and same choice of search as [`StreetIndex::snap_all`]; for callers that

@@ -49,7 +49,7 @@ pub use index::StreetIndex;
 pub use model::{
     Complaint, PropertyValue, Segment, SegmentAttributes, SourceId, StreetNetwork, Timestamp,
 };
-pub use score::{FactorScore, Ranking, SegmentScore, score};
+pub use score::{FactorScore, Ranking, ScoreInput, SegmentScore, score, score_input};
 #[doc(hidden)]
 pub use snap::brute_force_snap;
 pub use snap::{RunnerUp, Side, Snap, SnapOptions, SnapOutcome, UnmatchedReason};

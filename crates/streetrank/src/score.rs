@@ -6,12 +6,13 @@
 
 use std::collections::BTreeMap;
 
+use geo_types::Point;
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::config::lookup_key;
 use crate::{
-    Cap, Complaint, Error, InputDigest, ScoreConfig, Segment, StreetNetwork, Timestamp,
+    Cap, Complaint, Error, InputDigest, ScoreConfig, Segment, SourceId, StreetNetwork, Timestamp,
     settings_hash,
 };
 
@@ -197,21 +198,251 @@ pub fn score(
     inputs: &[InputDigest],
 ) -> Result<Ranking, Error> {
     config.validate()?;
+    check_assignments(network.segments.len(), complaints, assignments)?;
+    let input = ScoreInput::from_complaints(complaints, assignments)?;
+    score_input(network, &input, config, inputs)
+}
+
+/// What [`score`] reads of one matched complaint: 32 bytes.
+#[derive(Debug, Clone, Copy)]
+struct Matched {
+    x: f64,
+    y: f64,
+    /// Creation time (seconds), meaningful when `dated`.
+    created: i64,
+    segment: u32,
+    dated: bool,
+}
+
+/// The part of the complaints that scoring reads, gathered one complaint (or batch) at a time,
+/// for [`score_input`]: per matched complaint its segment, point and creation time (32
+/// bytes), the number of complaints, and the latest creation time with its complaint's id.
+///
+/// Built from whole slices by [`score`]; a caller that reads complaints in batches pushes each
+/// batch with its assignments and drops the complaints, so that memory holds 32 bytes per
+/// matched complaint rather than the complaints. Either way the ranking is the same, bit for
+/// bit, as long as the complaints are pushed in the same order.
+///
+/// # Examples
+///
+/// ```
+/// use geo_types::{line_string, Point};
+/// use streetrank::{score, score_input, Complaint, ScoreConfig, ScoreInput, Segment, SourceId, StreetNetwork};
+///
+/// let network = StreetNetwork::new(vec![
+///     Segment::new(SourceId::from(1), line_string![(x: 0.0, y: 0.0), (x: 100.0, y: 0.0)])?,
+/// ], vec![])?;
+/// let complaints = vec![
+///     Complaint::new(SourceId::from("R1"), Point::new(40.0, 1.0))?,
+///     Complaint::new(SourceId::from("R2"), Point::new(900.0, 1.0))?,
+/// ];
+/// let mut input = ScoreInput::new();
+/// for (c, a) in complaints.iter().zip([Some(0), None]) {
+///     input.push(c, a)?; // e.g. batch by batch, as the complaints are read
+/// }
+/// let config = ScoreConfig::default();
+/// let streamed = score_input(&network, &input, &config, &[])?;
+/// let whole = score(&network, &complaints, &[Some(0), None], &config, &[])?;
+/// assert_eq!(streamed.scores[0].score.to_bits(), whole.scores[0].score.to_bits());
+/// assert_eq!(streamed.notes, whole.notes);
+/// # Ok::<(), streetrank::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ScoreInput {
+    complaints: usize,
+    matched: Vec<Matched>,
+    /// The latest creation time, the position of the first complaint with it, and its id.
+    latest: Option<(Timestamp, usize, SourceId)>,
+}
+
+impl ScoreInput {
+    /// No complaints yet.
+    #[must_use]
+    pub fn new() -> ScoreInput {
+        ScoreInput::default()
+    }
+
+    /// Complaints pushed so far, matched or not.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.complaints
+    }
+
+    /// `true` before the first complaint.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.complaints == 0
+    }
+
+    /// Complaints pushed so far that matched a segment.
+    #[must_use]
+    pub fn matched(&self) -> usize {
+        self.matched.len()
+    }
+
+    /// Adds the next complaint (in input order) and the segment it snapped to (`None`: it
+    /// matched none).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::MismatchedInput`] when `segment` is `u32::MAX` or more (no network has that
+    /// many segments); [`score_input`] checks it against the network.
+    pub fn push(&mut self, complaint: &Complaint, segment: Option<usize>) -> Result<(), Error> {
+        let position = self.complaints;
+        if let Some(t) = complaint.created
+            && self.latest.as_ref().is_none_or(|(l, _, _)| t > *l)
+        {
+            self.latest = Some((t, position, complaint.id.clone()));
+        }
+        if let Some(s) = segment {
+            self.matched
+                .push(matched(complaint.point, complaint.created, s, position)?);
+        }
+        self.complaints += 1;
+        Ok(())
+    }
+
+    /// [`ScoreInput::push`] for every complaint of a batch, in parallel.
+    ///
+    /// # Errors
+    ///
+    /// As [`ScoreInput::push`]; also [`Error::MismatchedInput`] when the two slices differ in
+    /// length.
+    pub fn extend(
+        &mut self,
+        complaints: &[Complaint],
+        segments: &[Option<usize>],
+    ) -> Result<(), Error> {
+        let points: Vec<Point<f64>> = complaints.par_iter().map(|c| c.point).collect();
+        let created: Vec<Option<Timestamp>> = complaints.par_iter().map(|c| c.created).collect();
+        self.extend_parts(&points, &created, segments, |i| {
+            complaints.get(i).map(|c| c.id.clone())
+        })
+    }
+
+    /// [`ScoreInput::extend`] from the parts scoring reads: each complaint's point, creation
+    /// time and segment, in input order; `id(i)` gives the id of the batch's complaint `i`
+    /// and is asked only for the first complaint with the batch's latest time, when that time
+    /// is later than every earlier batch's (it names the default `as_of` in the notes).
+    ///
+    /// # Errors
+    ///
+    /// As [`ScoreInput::push`]; also [`Error::MismatchedInput`] when the slices differ in
+    /// length or `id` gives no id.
+    pub fn extend_parts(
+        &mut self,
+        points: &[Point<f64>],
+        created: &[Option<Timestamp>],
+        segments: &[Option<usize>],
+        id: impl FnOnce(usize) -> Option<SourceId>,
+    ) -> Result<(), Error> {
+        if points.len() != segments.len() || created.len() != segments.len() {
+            return Err(mismatch(format!(
+                "{} assignments for {} complaints; pass one (possibly None) per complaint, in complaint order",
+                segments.len(),
+                points.len()
+            )));
+        }
+        let base = self.complaints;
+        let batch: Vec<Matched> = points
+            .par_iter()
+            .zip(created.par_iter())
+            .zip(segments.par_iter())
+            .enumerate()
+            .filter_map(|(i, ((p, t), s))| s.map(|s| matched(*p, *t, s, base + i)))
+            .collect::<Result<_, Error>>()?;
+        // The first complaint with the latest time (the maximum of (time, reversed position)
+        // is unique, so the parallel reduction is deterministic).
+        let latest = created
+            .par_iter()
+            .enumerate()
+            .filter_map(|(i, t)| t.map(|t| (t, std::cmp::Reverse(i))))
+            .max();
+        if let Some((t, std::cmp::Reverse(i))) = latest
+            && self.latest.as_ref().is_none_or(|(l, _, _)| t > *l)
+        {
+            let id = id(i).ok_or_else(|| {
+                mismatch(format!(
+                    "no id for complaint {} (position {i} of the batch)",
+                    base + i
+                ))
+            })?;
+            self.latest = Some((t, base + i, id));
+        }
+        if self.matched.is_empty() {
+            self.matched = batch;
+        } else {
+            self.matched.extend_from_slice(&batch);
+        }
+        self.complaints += points.len();
+        Ok(())
+    }
+
+    /// A whole set of complaints with their assignments.
+    fn from_complaints(
+        complaints: &[Complaint],
+        assignments: &[Option<usize>],
+    ) -> Result<ScoreInput, Error> {
+        let mut input = ScoreInput::new();
+        input.extend(complaints, assignments)?;
+        Ok(input)
+    }
+}
+
+fn matched(
+    point: Point<f64>,
+    created: Option<Timestamp>,
+    segment: usize,
+    position: usize,
+) -> Result<Matched, Error> {
+    let segment = u32::try_from(segment)
+        .ok()
+        .filter(|&s| s != u32::MAX)
+        .ok_or_else(|| {
+            mismatch(format!(
+                "complaint at position {position} is assigned to segment {segment}; segments are numbered below 4,294,967,295"
+            ))
+        })?;
+    Ok(Matched {
+        x: point.x(),
+        y: point.y(),
+        created: created.map_or(0, |t| t.0),
+        segment,
+        dated: created.is_some(),
+    })
+}
+
+/// [`score`] on complaints gathered in a [`ScoreInput`]: the same model and the same
+/// ranking, bit for bit, for the same complaints and assignments. ([`score`] itself gathers
+/// its complaints into a `ScoreInput` and calls this.)
+///
+/// # Errors
+///
+/// - [`Error::InvalidConfig`] when [`ScoreConfig::validate`] refuses `config`;
+/// - [`Error::MismatchedInput`] when a complaint is assigned to a segment the network lacks,
+///   or a segment's `length_m` is not a positive finite number.
+pub fn score_input(
+    network: &StreetNetwork,
+    input: &ScoreInput,
+    config: &ScoreConfig,
+    inputs: &[InputDigest],
+) -> Result<Ranking, Error> {
+    config.validate()?;
     let segments = &network.segments;
     let n = segments.len();
-    check_inputs(segments, complaints, assignments)?;
+    check_segments(segments, &input.matched)?;
 
     let mut notes = Vec::new();
-    let as_of = resolve_as_of(config, complaints, &mut notes);
+    let as_of = resolve_as_of(config, input.latest.as_ref(), &mut notes);
 
-    let (starts, members) = group_by_segment(assignments, n);
+    let (starts, members) = group_by_segment(&input.matched, n);
 
     let tallies: Vec<Tally> = (0..n)
         .into_par_iter()
         .map(|s| {
             pressure_tally(
                 &members[starts[s]..starts[s + 1]],
-                complaints,
+                &input.matched,
                 as_of,
                 config,
                 segments[s].length_m,
@@ -248,15 +479,7 @@ pub fn score(
         scores[s].rank = r + 1;
     }
 
-    add_notes(
-        &mut notes,
-        config,
-        complaints,
-        assignments,
-        &tallies,
-        &scores,
-        pressure_cap,
-    );
+    add_notes(&mut notes, config, input, &tallies, &scores, pressure_cap);
 
     Ok(Ranking {
         scores,
@@ -272,8 +495,8 @@ fn mismatch(message: String) -> Error {
     Error::MismatchedInput { message }
 }
 
-fn check_inputs(
-    segments: &[Segment],
+fn check_assignments(
+    n: usize,
     complaints: &[Complaint],
     assignments: &[Option<usize>],
 ) -> Result<(), Error> {
@@ -287,13 +510,23 @@ fn check_inputs(
     // The first bad assignment in input order, found in parallel.
     if let Some(i) = assignments
         .par_iter()
-        .position_first(|a| a.is_some_and(|s| s >= segments.len()))
+        .position_first(|a| a.is_some_and(|s| s >= n))
     {
         let s = assignments[i].unwrap_or_default();
         return Err(mismatch(format!(
-            "complaint {} (position {i}) is assigned to segment {s}, but the network has {} segments",
+            "complaint {} (position {i}) is assigned to segment {s}, but the network has {n} segments",
             complaints[i].id,
-            segments.len()
+        )));
+    }
+    Ok(())
+}
+
+fn check_segments(segments: &[Segment], matched: &[Matched]) -> Result<(), Error> {
+    let n = segments.len();
+    if let Some(m) = matched.par_iter().find_first(|m| m.segment as usize >= n) {
+        return Err(mismatch(format!(
+            "a complaint is assigned to segment {}, but the network has {n} segments",
+            m.segment
         )));
     }
     if let Some(seg) = segments
@@ -308,14 +541,14 @@ fn check_inputs(
     Ok(())
 }
 
-/// Groups complaint positions by segment: a stable counting sort, so each segment's complaints
-/// are in input order. Returns `(starts, members)`: segment `s`'s complaints are
-/// `members[starts[s]..starts[s + 1]]`.
+/// Groups matched complaints (their positions in `matched`) by segment: a stable counting
+/// sort, so each segment's complaints are in input order. Returns `(starts, members)`:
+/// segment `s`'s complaints are `members[starts[s]..starts[s + 1]]`.
 ///
 /// The segments are split into one contiguous block per thread; each block counts and places
 /// its own complaints into its own part of `members`. The result is the unique stable grouping,
-/// the same for any number of blocks. Every assignment must be below `n` (checked before).
-fn group_by_segment(assignments: &[Option<usize>], n: usize) -> (Vec<usize>, Vec<usize>) {
+/// the same for any number of blocks. Every segment must be below `n` (checked before).
+fn group_by_segment(matched: &[Matched], n: usize) -> (Vec<usize>, Vec<usize>) {
     let block_len = n.div_ceil(rayon::current_num_threads().max(1)).max(1);
     let mut starts = vec![0usize; n + 1];
     if let Some(counts) = starts.get_mut(1..) {
@@ -324,7 +557,8 @@ fn group_by_segment(assignments: &[Option<usize>], n: usize) -> (Vec<usize>, Vec
             .enumerate()
             .for_each(|(b, counts)| {
                 let lo = b * block_len;
-                for &s in assignments.iter().flatten() {
+                for m in matched {
+                    let s = m.segment as usize;
                     if let Some(c) = s.checked_sub(lo).and_then(|k| counts.get_mut(k)) {
                         *c += 1;
                     }
@@ -346,10 +580,9 @@ fn group_by_segment(assignments: &[Option<usize>], n: usize) -> (Vec<usize>, Vec
     blocks.into_par_iter().for_each(|(lo, out)| {
         let hi = (lo + block_len).min(n);
         let mut next: Vec<usize> = starts[lo..hi].iter().map(|&x| x - starts[lo]).collect();
-        for (ci, a) in assignments.iter().enumerate() {
-            if let Some(s) = *a
-                && (lo..hi).contains(&s)
-            {
+        for (ci, m) in matched.iter().enumerate() {
+            let s = m.segment as usize;
+            if (lo..hi).contains(&s) {
                 let k = &mut next[s - lo];
                 out[*k] = ci;
                 *k += 1;
@@ -362,26 +595,18 @@ fn group_by_segment(assignments: &[Option<usize>], n: usize) -> (Vec<usize>, Vec
 /// `as_of` from the config, else the latest complaint time, else the epoch.
 fn resolve_as_of(
     config: &ScoreConfig,
-    complaints: &[Complaint],
+    latest: Option<&(Timestamp, usize, SourceId)>,
     notes: &mut Vec<String>,
 ) -> Timestamp {
     if let Some(t) = config.as_of {
         return t;
     }
-    // The first complaint with the latest time names it in the note: the maximum of
-    // (time, reversed position) is unique, so the parallel reduction is deterministic.
-    let latest = complaints
-        .par_iter()
-        .enumerate()
-        .filter_map(|(i, c)| c.created.map(|t| (t, std::cmp::Reverse(i))))
-        .max()
-        .map(|(t, std::cmp::Reverse(i))| (t, &complaints[i].id));
     match latest {
-        Some((t, id)) => {
+        Some((t, _, id)) => {
             notes.push(format!(
                 "as_of not set: using the latest complaint time, {t} (complaint {id})"
             ));
-            t
+            *t
         }
         None => {
             notes.push(
@@ -400,7 +625,7 @@ fn days_between(from: Timestamp, to: Timestamp) -> f64 {
 
 fn pressure_tally(
     members: &[usize],
-    complaints: &[Complaint],
+    matched: &[Matched],
     as_of: Timestamp,
     config: &ScoreConfig,
     length_m: f64,
@@ -413,7 +638,8 @@ fn pressure_tally(
     // (created, complaint position): unique keys, so the order is total.
     let mut dated: Vec<(Timestamp, usize)> = Vec::with_capacity(members.len());
     for &ci in members {
-        match complaints[ci].created {
+        let m = &matched[ci];
+        match m.dated.then_some(Timestamp(m.created)) {
             Some(t) if t > as_of => tally.future += 1,
             Some(t) => dated.push((t, ci)),
             None => tally.undated += 1,
@@ -427,7 +653,7 @@ fn pressure_tally(
     let mut kept: Vec<(Timestamp, f64, f64)> = Vec::new();
     let mut window_start = 0;
     for (t, ci) in dated {
-        let (x, y) = complaints[ci].point.x_y();
+        let (x, y) = (matched[ci].x, matched[ci].y);
         while window_start < kept.len()
             && days_between(kept[window_start].0, t) > p.dedup_window_days
         {
@@ -550,17 +776,16 @@ fn segment_score(
 fn add_notes(
     notes: &mut Vec<String>,
     config: &ScoreConfig,
-    complaints: &[Complaint],
-    assignments: &[Option<usize>],
+    input: &ScoreInput,
     tallies: &[Tally],
     scores: &[SegmentScore],
     cap: f64,
 ) {
-    let unmatched = assignments.par_iter().filter(|a| a.is_none()).count();
+    let unmatched = input.complaints - input.matched.len();
     if unmatched > 0 {
         notes.push(format!(
             "{unmatched} of {} complaints matched no segment and do not count",
-            complaints.len()
+            input.complaints
         ));
     }
     let sum = |f: fn(&Tally) -> usize| tallies.iter().map(f).sum::<usize>();

@@ -18,8 +18,8 @@ use streetrank::{Complaint, Sha256Writer, SourceId};
 
 use super::blocks::{Records, cuts};
 use super::{
-    Bad, COORDINATE_FIX, Collector, Columns, ComplaintsOptions, Interner, Parsed, coordinate_text,
-    resolve_columns,
+    Bad, COORDINATE_FIX, Collector, Columns, ComplaintsOptions, Drafts, Interner, Parsed,
+    coordinate_text, resolve_columns,
 };
 use crate::dates::parse_timestamp;
 use crate::mapping::{property_from_text, sniff_delimiter, source_id_from_text, trim};
@@ -38,16 +38,23 @@ pub(super) fn read(
     opts: &ComplaintsOptions,
     report: &mut LoadReport,
 ) -> Result<(Parsed, String)> {
-    read_in_blocks(path, opts, report, BLOCK, PIECE)
+    read_in_blocks(path, opts, report, BLOCK, PIECE, None)
 }
 
-/// [`read`] with the block and piece sizes given (tests use tiny ones).
+/// What receives each block's complaints, in file order, as soon as the block is read (their
+/// points still in the file's coordinates), with the file's columns.
+pub(super) type Sink<'s> = &'s mut dyn FnMut(Drafts, &Columns, &mut LoadReport) -> Result<()>;
+
+/// [`read`] with the block and piece sizes given (tests use tiny ones). With a `sink`, each
+/// block's complaints go to it instead of into the returned [`Parsed`] (whose drafts are then
+/// empty; repeated ids are the sink's to find).
 pub(super) fn read_in_blocks(
     path: &Path,
     opts: &ComplaintsOptions,
     report: &mut LoadReport,
     block: usize,
     piece: usize,
+    mut sink: Option<Sink<'_>>,
 ) -> Result<(Parsed, String)> {
     let (block, piece) = (block.max(1), piece.max(1));
     let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
@@ -180,7 +187,9 @@ pub(super) fn read_in_blocks(
         for out in outs {
             numbering.merge(out, &mut collector, &ctx, report)?;
         }
-        if first_block && cut > 0 {
+        if let Some(sink) = sink.as_mut() {
+            sink(std::mem::take(&mut collector.drafts), &cols, report)?;
+        } else if first_block && cut > 0 {
             // Room for the whole file's complaints at this block's density, so the vectors
             // grow once rather than by doubling copies.
             first_block = false;

@@ -11,6 +11,7 @@ mod blocks;
 mod csv;
 mod geojson;
 mod open311;
+mod stream;
 
 use std::borrow::Cow;
 use std::io::Read;
@@ -29,6 +30,7 @@ use crate::mapping::{
 };
 use crate::report::thousands;
 use crate::{Error, LoadReport, OnError, Result};
+pub use stream::{StreamedComplaints, stream_complaints};
 
 /// How the columns of a complaint file map onto a [`Complaint`].
 ///

@@ -918,14 +918,77 @@ fn grouping_by_segment_equals_the_serial_counting_sort_for_any_block_count() {
                 (k < n).then_some(k)
             })
             .collect();
-        let want = group_serially(&assignments, n);
+        // The grouping sees the matched complaints only, numbered among themselves.
+        let flat: Vec<Option<usize>> = assignments.iter().flatten().map(|&s| Some(s)).collect();
+        let matched: Vec<Matched> = flat
+            .iter()
+            .flatten()
+            .map(|&s| Matched {
+                x: 0.0,
+                y: 0.0,
+                created: 0,
+                segment: u32::try_from(s).unwrap(),
+                dated: false,
+            })
+            .collect();
+        let want = group_serially(&flat, n);
         for threads in [1, 2, 3, 8] {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
                 .build()
                 .unwrap();
-            let got = pool.install(|| group_by_segment(&assignments, n));
+            let got = pool.install(|| group_by_segment(&matched, n));
             assert_eq!(got, want, "{n} segments, {m} complaints, {threads} threads");
         }
     }
+}
+
+/// Issue 6 (bounded memory): complaints gathered batch by batch, by `push` or `extend` in
+/// batches of any size, score bit for bit as the whole slices do, notes included.
+#[test]
+fn score_input_in_batches_equals_score() -> Result<(), Box<dyn std::error::Error>> {
+    for seed in [3u64, 0xFEED] {
+        let (network, mut complaints, assignments, config) = random_case(seed);
+        // The latest time twice, on both sides of a batch boundary: the first one names it.
+        let t = Timestamp(800 * Timestamp::DAY);
+        complaints[99].created = Some(t);
+        complaints[100].created = Some(t);
+        let want = score(&network, &complaints, &assignments, &config, &[])?;
+        assert!(want.notes.iter().any(|n| n.contains("(complaint 99)")));
+        for batch in [1, 7, 100, 6000] {
+            let mut input = ScoreInput::new();
+            for (c, a) in complaints.chunks(batch).zip(assignments.chunks(batch)) {
+                if batch == 1 {
+                    input.push(&c[0], a[0])?;
+                } else {
+                    input.extend(c, a)?;
+                }
+            }
+            assert_eq!(input.len(), complaints.len());
+            let got = score_input(&network, &input, &config, &[])?;
+            assert_eq!(bits(&got), bits(&want), "batches of {batch}");
+            assert_eq!(got.notes, want.notes);
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn score_input_refuses_a_segment_the_network_lacks() {
+    let network = net(vec![seg(1, 100.0, 0.0)]);
+    let mut input = ScoreInput::new();
+    input
+        .push(&complaint(1, 1.0, 0.0, Some(1.0)), Some(3))
+        .unwrap();
+    let e = score_input(&network, &input, &ScoreConfig::default(), &[]).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("segment 3, but the network has 1 segments"),
+        "{e}"
+    );
+    assert!(
+        input
+            .push(&complaint(2, 1.0, 0.0, None), Some(usize::MAX))
+            .is_err()
+    );
 }

@@ -1,0 +1,638 @@
+//! Complaints streamed batch by batch: the CSV reader's blocks checked, projected and handed
+//! on as they are read, so memory holds a block of complaints and a few bytes per complaint
+//! (its id key and check flags), never the whole file.
+//!
+//! Every check of [`super::read_complaints`] is made, with the same messages, record numbers,
+//! counts and notes. Checks that need the whole file are completed at its end, in the order the
+//! whole-file reader makes them: repeated ids (found by sorting the ids' compact keys), the
+//! swapped-axis verdict (from counts kept per complaint), then the records skipped for
+//! out-of-range or unprojectable coordinates, then a non-finite projected point. Complaints
+//! already handed on that turn out to repeat an earlier id are listed in
+//! [`StreamedComplaints::retracted`].
+
+use std::cmp::Ordering;
+use std::path::Path;
+
+use geo_types::{Coord, Point};
+use rayon::prelude::*;
+use streetrank::{Complaint, SourceId};
+
+use super::csv::{BLOCK, PIECE, read_in_blocks};
+use super::{
+    AXIS_CHECK_PAD_KM, AxisSwapEvidence, AxisVerdict, Columns, ComplaintsOptions, Drafts, Format,
+    LoadedComplaints, in_extent, km_outside, pad_extent, sniff_format,
+};
+use crate::crs::{Crs, Transform, transform_parallel};
+use crate::error::fmt_number;
+use crate::report::thousands;
+use crate::{Error, LoadReport, Result};
+
+/// What [`stream_complaints`] read, besides the complaints it handed on.
+#[derive(Debug, Clone)]
+pub struct StreamedComplaints {
+    /// Everything [`super::read_complaints`] returns except the complaints
+    /// ([`LoadedComplaints::complaints`] is empty): names, CRS, counts, report, SHA-256.
+    pub file: LoadedComplaints,
+    /// Complaints handed on, retracted ones included.
+    pub delivered: usize,
+    /// Positions (among all complaints handed on, from 0, ascending) of the complaints handed
+    /// on that must be dropped: repeats of an earlier id, found once the whole file was read
+    /// and skipped under [`crate::OnError::Skip`] or [`crate::OnError::List`]. Empty under
+    /// [`crate::OnError::Fail`] (a repeat is then an error).
+    pub retracted: Vec<usize>,
+}
+
+/// Reads complaints like [`super::read_complaints`], handing them to `on_batch` a batch at a
+/// time, in file order, instead of returning them.
+///
+/// A CSV file is read in blocks of 16 MiB and each block's complaints are handed on as soon as
+/// the block is checked and projected: memory holds two blocks of the file, one batch of
+/// complaints, and per complaint of the file about 17 bytes (the key of its id for the
+/// repeated-id check, and one byte of flags). GeoJSON and Open311 files are read whole and
+/// handed on as one batch.
+///
+/// The complaints handed on, minus [`StreamedComplaints::retracted`], are exactly those
+/// [`super::read_complaints`] returns, and the report, counts and digest are the same; so is
+/// every error (message and record number). On an error, the complaints already handed on
+/// must be discarded.
+///
+/// # Errors
+///
+/// As [`super::read_complaints`].
+///
+/// # Examples
+///
+/// ```no_run
+/// use std::path::Path;
+/// use streetrank_io::{stream_complaints, ComplaintsOptions, Crs};
+/// let opts = ComplaintsOptions::new(Crs::epsg(32618));
+/// let mut n = 0;
+/// let read = stream_complaints(Path::new("requests.csv"), &opts, &mut |batch| n += batch.len())?;
+/// assert_eq!(read.file.report.loaded, n - read.retracted.len());
+/// # Ok::<(), streetrank_io::Error>(())
+/// ```
+pub fn stream_complaints(
+    path: &Path,
+    opts: &ComplaintsOptions,
+    on_batch: &mut dyn FnMut(Vec<Complaint>),
+) -> Result<StreamedComplaints> {
+    stream_in_blocks(path, opts, on_batch, BLOCK, PIECE)
+}
+
+/// [`stream_complaints`] with the block and piece sizes given (tests use tiny ones).
+pub(super) fn stream_in_blocks(
+    path: &Path,
+    opts: &ComplaintsOptions,
+    on_batch: &mut dyn FnMut(Vec<Complaint>),
+    block: usize,
+    piece: usize,
+) -> Result<StreamedComplaints> {
+    let whole = |on_batch: &mut dyn FnMut(Vec<Complaint>)| {
+        let mut file = super::read_complaints(path, opts)?;
+        let complaints = std::mem::take(&mut file.complaints);
+        let delivered = complaints.len();
+        on_batch(complaints);
+        Ok(StreamedComplaints {
+            file,
+            delivered,
+            retracted: Vec::new(),
+        })
+    };
+    if !matches!(sniff_format(path)?, Format::Csv) {
+        return whole(on_batch);
+    }
+    // The CRS work each batch needs; when it cannot be set up, the whole-file reader reports
+    // the problem at the point where it meets it.
+    let Ok(mut s) = Streamer::new(path, opts) else {
+        return whole(on_batch);
+    };
+    let mut report = LoadReport::new(path);
+    let (parsed, sha256) = {
+        let mut sink = |drafts: Drafts, cols: &Columns, report: &mut LoadReport| {
+            let _ = report;
+            s.batch(drafts, cols, on_batch)
+        };
+        read_in_blocks(path, opts, &mut report, block, piece, Some(&mut sink))?
+    };
+    s.finish(parsed, sha256, report)
+}
+
+/// Flags kept per complaint for the checks completed at the end of the file.
+mod flag {
+    pub const INSIDE_GIVEN: u8 = 1;
+    pub const INSIDE_SWAPPED: u8 = 2;
+    pub const BAD_LAT_GIVEN: u8 = 4;
+    pub const BAD_LAT_SWAPPED: u8 = 8;
+    pub const FAR: u8 = 16;
+    /// Not handed on (out of range, unprojectable or not finite).
+    pub const HELD_BACK: u8 = 32;
+}
+
+/// A complaint id in 16 bytes: an integer or a text of up to 14 bytes exactly; a longer text
+/// as its place in [`Streamer::long_ids`].
+#[derive(Clone, Copy)]
+struct IdKey(u128);
+
+const TAG_INT: u128 = 0;
+const TAG_SHORT: u128 = 1;
+const TAG_LONG: u128 = 2;
+
+impl IdKey {
+    fn new(id: &SourceId, long_ids: &mut Vec<u8>) -> IdKey {
+        match id {
+            SourceId::Int(i) => IdKey(u128::from(i.cast_unsigned())),
+            SourceId::Text(t) if t.len() <= 14 => {
+                let mut b = [0u8; 16];
+                b[..t.len()].copy_from_slice(t.as_bytes());
+                b[14] = u8::try_from(t.len()).unwrap_or(0);
+                b[15] = 1;
+                IdKey(u128::from_le_bytes(b))
+            }
+            SourceId::Text(t) => {
+                let at = long_ids.len() as u128;
+                long_ids.extend_from_slice(t.as_bytes());
+                IdKey((TAG_LONG << 120) | ((t.len() as u128) << 64) | at)
+            }
+        }
+    }
+
+    fn tag(self) -> u128 {
+        self.0 >> 120
+    }
+
+    fn long(self, long_ids: &[u8]) -> &[u8] {
+        #[allow(clippy::cast_possible_truncation)]
+        let (at, len) = (self.0 as u64 as usize, (self.0 >> 64) as u32 as usize);
+        long_ids.get(at..at + len).unwrap_or_default()
+    }
+
+    fn cmp(self, other: IdKey, long_ids: &[u8]) -> Ordering {
+        if self.tag() == TAG_LONG && other.tag() == TAG_LONG {
+            self.long(long_ids).cmp(other.long(long_ids))
+        } else {
+            self.0.cmp(&other.0)
+        }
+    }
+
+    /// The id as [`SourceId`]'s `Display` writes it.
+    fn text(self, long_ids: &[u8]) -> String {
+        match self.tag() {
+            TAG_INT => {
+                #[allow(clippy::cast_possible_truncation)]
+                let i = (self.0 as u64).cast_signed();
+                i.to_string()
+            }
+            TAG_SHORT => {
+                let b = self.0.to_le_bytes();
+                let len = usize::from(b[14]).min(14);
+                String::from_utf8_lossy(&b[..len]).into_owned()
+            }
+            _ => String::from_utf8_lossy(self.long(long_ids)).into_owned(),
+        }
+    }
+}
+
+/// A record whose rejection waits for the end of the file (it may turn out to be a repeat).
+struct Held {
+    /// Position among the file's accepted records.
+    draft: usize,
+    reason: &'static str,
+    error: Error,
+}
+
+/// The state carried from batch to batch.
+struct Streamer<'a> {
+    path: &'a Path,
+    opts: &'a ComplaintsOptions,
+    source_crs: Crs,
+    geographic: bool,
+    /// Source to WGS84, for a projected source whose axes are checked.
+    to_lonlat: Option<Transform>,
+    to_work: Transform,
+    check: bool,
+    padded: Option<[f64; 4]>,
+    /// Accepted records so far.
+    drafts: usize,
+    /// (position among accepted records, record number) where the numbering jumps over
+    /// skipped records; the first entry is the first record.
+    jumps: Vec<(usize, usize)>,
+    /// Record number of the last accepted record (0 before the first).
+    last_record: usize,
+    /// Id keys of the accepted records (empty without an id column: ids are then unique).
+    keys: Vec<IdKey>,
+    long_ids: Vec<u8>,
+    id_field: Option<String>,
+    flags: Vec<u8>,
+    out_of_range: Vec<Held>,
+    unprojectable: Vec<Held>,
+    non_finite: Vec<Held>,
+    delivered: usize,
+}
+
+impl<'a> Streamer<'a> {
+    fn new(path: &'a Path, opts: &'a ComplaintsOptions) -> Result<Streamer<'a>> {
+        let source_crs = opts.mapping.crs.clone().unwrap_or_else(Crs::wgs84);
+        let geographic = source_crs.is_geographic()?;
+        let check = geographic || opts.streets_extent_lonlat.is_some();
+        let to_lonlat = if check && !geographic {
+            Some(Transform::new(&source_crs, &Crs::wgs84())?)
+        } else {
+            None
+        };
+        let to_work = Transform::new(&source_crs, &opts.work_crs)?;
+        Ok(Streamer {
+            path,
+            opts,
+            geographic,
+            to_lonlat,
+            to_work,
+            check,
+            padded: opts
+                .streets_extent_lonlat
+                .map(|e| pad_extent(e, AXIS_CHECK_PAD_KM)),
+            source_crs,
+            drafts: 0,
+            jumps: Vec::new(),
+            last_record: 0,
+            keys: Vec::new(),
+            long_ids: Vec::new(),
+            id_field: None,
+            flags: Vec::new(),
+            out_of_range: Vec::new(),
+            unprojectable: Vec::new(),
+            non_finite: Vec::new(),
+            delivered: 0,
+        })
+    }
+
+    /// The record number of accepted record `draft`.
+    fn record(&self, draft: usize) -> usize {
+        let k = self.jumps.partition_point(|&(d, _)| d <= draft);
+        match k.checked_sub(1).and_then(|k| self.jumps.get(k)) {
+            Some(&(d, r)) => r + (draft - d),
+            None => draft + 1,
+        }
+    }
+
+    /// Checks, projects and hands on one block's complaints.
+    fn batch(
+        &mut self,
+        drafts: Drafts,
+        cols: &Columns,
+        on_batch: &mut dyn FnMut(Vec<Complaint>),
+    ) -> Result<()> {
+        let Drafts {
+            complaints: mut batch,
+            records,
+        } = drafts;
+        let base = self.drafts;
+        for (k, &r) in records.iter().enumerate() {
+            if r != self.last_record + 1 {
+                self.jumps.push((base + k, r));
+            }
+            self.last_record = r;
+        }
+        self.drafts += batch.len();
+        if let Some(i) = cols.id {
+            self.id_field = Some(cols.names[i].clone());
+            self.keys.reserve(batch.len());
+            for c in &batch {
+                let key = IdKey::new(&c.id, &mut self.long_ids);
+                self.keys.push(key);
+            }
+        }
+        let m = &self.opts.mapping;
+        let mut flags = vec![0u8; batch.len()];
+
+        // Both readings as lon/lat, for the axis check and the far-away count.
+        let lonlat = |swap: bool, c: &Complaint| {
+            let (x, y) = c.point.x_y();
+            let (x, y) = if swap { (y, x) } else { (x, y) };
+            match &self.to_lonlat {
+                None => Coord { x, y },
+                Some(t) => t.point(x, y).map_or(
+                    Coord {
+                        x: f64::NAN,
+                        y: f64::NAN,
+                    },
+                    |(x, y)| Coord { x, y },
+                ),
+            }
+        };
+        let mut ll_given: Vec<Coord<f64>> = Vec::new();
+        if self.check {
+            let bad_lat = |c: Coord<f64>| c.y.is_nan() || c.y.abs() > 90.0;
+            let ll: Vec<(Coord<f64>, Coord<f64>)> = batch
+                .par_iter()
+                .map(|c| (lonlat(false, c), lonlat(true, c)))
+                .collect();
+            for (f, (g, s)) in flags.iter_mut().zip(&ll) {
+                if let Some(e) = self.padded {
+                    *f |= u8::from(in_extent(e, *g)) * flag::INSIDE_GIVEN;
+                    *f |= u8::from(in_extent(e, *s)) * flag::INSIDE_SWAPPED;
+                }
+                *f |= u8::from(bad_lat(*g)) * flag::BAD_LAT_GIVEN;
+                *f |= u8::from(bad_lat(*s)) * flag::BAD_LAT_SWAPPED;
+            }
+            ll_given = ll
+                .into_iter()
+                .map(|(g, s)| if m.swap_xy { s } else { g })
+                .collect();
+        }
+        if m.swap_xy {
+            for c in &mut batch {
+                c.point = Point::new(c.point.y(), c.point.x());
+            }
+        }
+
+        // Geographic coordinates out of range: rejected at the end, unless a repeat.
+        let mut keep = vec![true; batch.len()];
+        if self.geographic {
+            for (k, c) in batch.iter().enumerate() {
+                let (x, y) = c.point.x_y();
+                if !((-90.0..=90.0).contains(&y) && (-360.0..=360.0).contains(&x)) {
+                    keep[k] = false;
+                    self.out_of_range.push(Held {
+                        draft: base + k,
+                        reason: "coordinate out of range",
+                        error: Error::record(
+                            self.path,
+                            records[k],
+                            None,
+                            format!(
+                                "longitude/latitude ({}, {}) is out of range",
+                                fmt_number(x),
+                                fmt_number(y)
+                            ),
+                            "latitude must be within ±90° and longitude within ±360°; check the columns and `crs` in [complaints]",
+                        ),
+                    });
+                }
+            }
+        }
+        if let Some(e) = self.opts.streets_extent_lonlat {
+            for ((f, c), k) in flags.iter_mut().zip(&ll_given).zip(&keep) {
+                *f |= u8::from(*k && km_outside(e, *c) > self.opts.far_km) * flag::FAR;
+            }
+        }
+        drop(ll_given);
+
+        // Project into the work CRS.
+        let mut coords: Vec<Coord<f64>> = batch.iter().map(|c| c.point.0).collect();
+        let all_ok = keep.iter().all(|k| *k)
+            && transform_parallel(&self.source_crs, &self.opts.work_crs, &mut coords).is_ok();
+        if !all_ok {
+            for (k, c) in batch.iter().enumerate() {
+                if !keep[k] {
+                    continue;
+                }
+                match self.to_work.point(c.point.x(), c.point.y()) {
+                    Ok((x, y)) => coords[k] = Coord { x, y },
+                    Err(err) => {
+                        keep[k] = false;
+                        self.unprojectable.push(Held {
+                            draft: base + k,
+                            reason: "coordinate outside the CRS",
+                            error: Error::record(
+                                self.path,
+                                records[k],
+                                None,
+                                format!(
+                                    "({}, {}) cannot be projected from {} to {}: {err}",
+                                    c.point.x(),
+                                    c.point.y(),
+                                    self.source_crs.label(),
+                                    self.opts.work_crs.label()
+                                ),
+                                "check the coordinate columns and `crs` in [complaints]",
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+        for (k, (c, p)) in batch.iter().zip(&coords).enumerate() {
+            if keep[k]
+                && !(p.x.is_finite() && p.y.is_finite())
+                && let Err(source) = Complaint::new(c.id.clone(), Point(*p))
+            {
+                keep[k] = false;
+                self.non_finite.push(Held {
+                    draft: base + k,
+                    reason: "",
+                    error: Error::Model {
+                        path: self.path.to_path_buf(),
+                        source,
+                    },
+                });
+            }
+        }
+        for (f, k) in flags.iter_mut().zip(&keep) {
+            *f |= u8::from(!*k) * flag::HELD_BACK;
+        }
+        self.flags.extend_from_slice(&flags);
+        let mut k = 0;
+        batch.retain_mut(|c| {
+            k += 1;
+            c.point = Point(coords[k - 1]);
+            keep[k - 1]
+        });
+        drop(coords);
+        self.delivered += batch.len();
+        if !batch.is_empty() {
+            on_batch(batch);
+        }
+        Ok(())
+    }
+
+    /// The checks that need the whole file, in the whole-file reader's order.
+    fn finish(
+        self,
+        parsed: super::Parsed,
+        sha256: String,
+        mut report: LoadReport,
+    ) -> Result<StreamedComplaints> {
+        let path = self.path;
+        let opts = self.opts;
+        let m = &opts.mapping;
+
+        // Repeated ids: every record whose id an earlier accepted record has.
+        let mut repeated = vec![false; if self.keys.is_empty() { 0 } else { self.drafts }];
+        if !self.keys.is_empty() {
+            let long_ids = &self.long_ids;
+            let keys = &self.keys;
+            let mut order: Vec<u32> = Vec::new();
+            let mut order64: Vec<usize> = Vec::new();
+            let mut repeats: Vec<(usize, usize)> = Vec::new();
+            let mut group = |sorted: &mut dyn Iterator<Item = usize>| {
+                let mut first: Option<usize> = None;
+                let mut prev: Option<usize> = None;
+                for i in sorted {
+                    match (first, prev) {
+                        (Some(f), Some(p)) if keys[p].cmp(keys[i], long_ids).is_eq() => {
+                            repeats.push((i, f));
+                        }
+                        _ => first = Some(i),
+                    }
+                    prev = Some(i);
+                }
+            };
+            let by_key = |a: usize, b: usize| keys[a].cmp(keys[b], long_ids).then(a.cmp(&b));
+            if let Ok(n) = u32::try_from(keys.len()) {
+                order.extend(0..n);
+                order.par_sort_unstable_by(|&a, &b| by_key(a as usize, b as usize));
+                group(&mut order.iter().map(|&i| i as usize));
+            } else {
+                order64.extend(0..keys.len());
+                order64.par_sort_unstable_by(|&a, &b| by_key(a, b));
+                group(&mut order64.iter().copied());
+            }
+            drop(order);
+            drop(order64);
+            repeats.sort_unstable();
+            for &(i, f) in &repeats {
+                let e = Error::record(
+                    path,
+                    self.record(i),
+                    self.id_field.as_deref(),
+                    format!(
+                        "id `{}` was already used by record {}",
+                        keys[i].text(long_ids),
+                        self.record(f)
+                    ),
+                    "complaint ids must be unique: remove the repeated row, map another id column with `id` in [complaints], or load with skipping to drop repeats",
+                );
+                report.skip_or_fail(opts.on_error, "duplicate id", e)?;
+                repeated[i] = true;
+            }
+        }
+        let is_repeat = |d: usize| repeated.get(d).copied().unwrap_or(false);
+
+        if parsed.records == 0 {
+            return Err(Error::file(
+                path,
+                "the file holds no records",
+                "give a file with at least one complaint",
+            ));
+        }
+        report.note(match &m.crs {
+            Some(c) => format!(
+                "coordinates read in {} (set by `crs` in [complaints])",
+                c.label()
+            ),
+            None => "coordinates read as WGS84 longitude/latitude (the default); set `crs` in [complaints] if they are in another CRS".to_owned(),
+        });
+
+        // Counts over the records left once repeats are dropped.
+        let count = |bit: u8| {
+            self.flags
+                .par_iter()
+                .enumerate()
+                .filter(|&(d, f)| f & bit != 0 && !is_repeat(d))
+                .count()
+        };
+        let total = self.drafts - repeated.iter().filter(|r| **r).count();
+        let swapped = m.swap_xy;
+        if self.check && total > 0 {
+            let mut ev = AxisSwapEvidence {
+                total,
+                inside_as_given: self.padded.map(|_| count(flag::INSIDE_GIVEN)),
+                inside_swapped: self.padded.map(|_| count(flag::INSIDE_SWAPPED)),
+                bad_latitude_as_given: count(flag::BAD_LAT_GIVEN),
+                bad_latitude_swapped: count(flag::BAD_LAT_SWAPPED),
+            };
+            if !self.geographic {
+                ev.bad_latitude_as_given = 0;
+                ev.bad_latitude_swapped = 0;
+            }
+            match (ev.verdict(), m.swap_xy) {
+                (AxisVerdict::Swapped, false) => {
+                    return Err(Error::file(
+                        path,
+                        format!(
+                            "x ({}) and y ({}) look swapped: {}",
+                            parsed.x_name,
+                            parsed.y_name,
+                            ev.describe()
+                        ),
+                        "pass --swap-xy or `swap_xy = true` in [complaints]",
+                    ));
+                }
+                (AxisVerdict::Swapped, true) => report.note(format!(
+                    "x ({}) and y ({}) exchanged as `swap_xy` asks: {}",
+                    parsed.x_name,
+                    parsed.y_name,
+                    ev.describe()
+                )),
+                (AxisVerdict::AsGiven, true) => report.note(format!(
+                    "x ({}) and y ({}) exchanged as `swap_xy` asks, although the points fit as given: {}; check the setting",
+                    parsed.x_name,
+                    parsed.y_name,
+                    ev.describe()
+                )),
+                (AxisVerdict::Unknown, true) => report.note(format!(
+                    "x ({}) and y ({}) exchanged as `swap_xy` asks",
+                    parsed.x_name, parsed.y_name
+                )),
+                (_, false) => {}
+            }
+        } else if m.swap_xy {
+            report.note(format!(
+                "x ({}) and y ({}) exchanged as `swap_xy` asks",
+                parsed.x_name, parsed.y_name
+            ));
+        }
+
+        for held in self.out_of_range {
+            if !is_repeat(held.draft) {
+                report.skip_or_fail(opts.on_error, held.reason, held.error)?;
+            }
+        }
+        let mut far_away = 0;
+        if opts.streets_extent_lonlat.is_some() {
+            far_away = count(flag::FAR);
+            if far_away > 0 {
+                report.note(format!(
+                    "{} of {} complaints lie more than {} km outside the streets' extent; they will stay unmatched",
+                    thousands(far_away),
+                    thousands(total),
+                    opts.far_km
+                ));
+            }
+        }
+        for held in self.unprojectable {
+            if !is_repeat(held.draft) {
+                report.skip_or_fail(opts.on_error, held.reason, held.error)?;
+            }
+        }
+        if let Some(held) = self.non_finite.into_iter().find(|h| !is_repeat(h.draft)) {
+            return Err(held.error);
+        }
+
+        // Repeats that were handed on, by their position among the complaints handed on.
+        let mut retracted = Vec::new();
+        let mut position = 0;
+        for (d, f) in self.flags.iter().enumerate() {
+            if f & flag::HELD_BACK == 0 {
+                if is_repeat(d) {
+                    retracted.push(position);
+                }
+                position += 1;
+            }
+        }
+        report.loaded = self.delivered - retracted.len();
+        Ok(StreamedComplaints {
+            file: LoadedComplaints {
+                complaints: Vec::new(),
+                property_names: parsed.property_names,
+                source_crs: self.source_crs,
+                swapped,
+                far_away,
+                report,
+                sha256,
+            },
+            delivered: self.delivered,
+            retracted,
+        })
+    }
+}
