@@ -4,7 +4,7 @@
 # small inputs made by `streetrank generate` and cut small, every case of fixtures/bad/ that
 # fits a target, and the TOML examples of docs/config.md and docs/planning.md.
 # Each seed is a few KB at most. Inputs carry the targets' leading flag byte(s) (see
-# fuzz_targets/*.rs); Shapefile seeds are .shp+.shx+.dbf+.prj packed as in src/lib.rs.
+# fuzz_targets/*.rs); Shapefile seeds are .shp+.shx+.dbf packed as in src/lib.rs.
 #
 #   crates/streetrank-fuzz/seed.sh            # needs the streetrank binary: STREETRANK_BIN, or
 #                                             # ${CARGO_TARGET_DIR:-target}/release/streetrank
@@ -88,18 +88,18 @@ sys.path.insert(0, bad)
 import make_shapefiles as ms
 shp, shx = ms.lines_layer()
 table = ms.dbf(ms.IDS, ms.NAMES)
-# Flag bits 5-7 pick the .prj: 0-6 one of the target's real ones, 7 the packed bytes.
-put("shapefile", pack(0x07, [shp, shx, table, b""]))
-put("shapefile", pack(0x4f, [shp, shx, table, b""]))
-put("shapefile", pack(0x27, [shp, shx, table, b""]))
+# Flag bits 5-7 pick the .prj from the target's eight (0-3 real, 4-7 refused or odd).
+for flags in (0x07, 0x4f, 0x27, 0x67, 0xa7, 0xf7):
+    put("shapefile", pack(flags, [shp, shx, table]))
 for shp_path in sorted(glob.glob(os.path.join(bad, "*.shp"))):
     stem = shp_path[:-4]
     parts, flags = [read(shp_path)], 0
     for bit, ext in ((1, "shx"), (2, "dbf"), (4, "prj")):
         p = f"{stem}.{ext}"
-        parts.append(read(p) if os.path.exists(p) else b"")
+        if ext != "prj":
+            parts.append(read(p) if os.path.exists(p) else b"")
         flags |= bit if os.path.exists(p) else 0
-    put("shapefile", pack(flags | 0xE0, parts))
+    put("shapefile", pack(flags, parts))
 
 # --- fixtures/bad/ text cases ---------------------------------------------------------------
 for p in sorted(glob.glob(os.path.join(bad, "*"))):
