@@ -505,23 +505,44 @@ struct CrsInfo {
 /// Facts about CRSs already asked about, by definition, for the whole process: each PROJ
 /// object opens the embedded proj.db, and a run asks about the same two or three CRSs
 /// dozens of times (a profile at city size put 12% of the CPU time there).
-static INFO_CACHE: OnceLock<Mutex<HashMap<String, CrsInfo>>> = OnceLock::new();
+///
+/// A definition PROJ refused is kept too, with the problem PROJ stated (at most
+/// [`REFUSED_CACHE_MAX`] of them): the `proj` crate (0.31) leaks a PROJ context, about
+/// 190 KB, each time PROJ refuses a definition, so a process asked again and again about
+/// the same bad CRS (a Python session, a fuzzer) would grow without end.
+static INFO_CACHE: OnceLock<Mutex<HashMap<String, std::result::Result<CrsInfo, String>>>> =
+    OnceLock::new();
+
+/// Most refused definitions [`INFO_CACHE`] keeps.
+const REFUSED_CACHE_MAX: usize = 256;
 
 fn crs_info(definition: &str) -> Result<CrsInfo> {
     let cache = INFO_CACHE.get_or_init(|| Mutex::new(HashMap::new()));
-    if let Some(info) = cache
+    if let Some(known) = cache
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .get(definition)
     {
-        return Ok(info.clone());
+        return known
+            .clone()
+            .map_err(|problem| crs_error(definition, problem));
     }
-    let info = crs_info_uncached(definition)?;
-    cache
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .insert(definition.to_owned(), info.clone());
-    Ok(info)
+    let answer = crs_info_uncached(definition);
+    let mut cache = cache.lock().unwrap_or_else(PoisonError::into_inner);
+    match &answer {
+        Ok(info) => {
+            cache.insert(definition.to_owned(), Ok(info.clone()));
+        }
+        // Every error of `crs_info_uncached` is `crs_error(definition, problem)`.
+        Err(Error::Crs { problem, .. }) => {
+            let refused = cache.values().filter(|v| v.is_err()).count();
+            if refused < REFUSED_CACHE_MAX {
+                cache.insert(definition.to_owned(), Err(problem.clone()));
+            }
+        }
+        Err(_) => {}
+    }
+    answer
 }
 
 fn crs_info_uncached(definition: &str) -> Result<CrsInfo> {

@@ -17,6 +17,9 @@ mod crs;
 mod dates;
 mod digest;
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod mapping;
 mod plan;
 mod privacy;

@@ -945,6 +945,39 @@ pub(crate) fn build_draft<'c>(
     })
 }
 
+/// The CSV reader's default block size (bytes); for crates/streetrank-fuzz.
+#[cfg(feature = "fuzzing")]
+pub(crate) const CSV_BLOCK: usize = csv::BLOCK;
+/// The CSV reader's default piece size (bytes); for crates/streetrank-fuzz.
+#[cfg(feature = "fuzzing")]
+pub(crate) const CSV_PIECE: usize = csv::PIECE;
+
+/// [`read_complaints`] for a CSV file with the block and piece sizes given; for
+/// crates/streetrank-fuzz.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn read_csv_in_blocks(
+    path: &Path,
+    opts: &ComplaintsOptions,
+    block: usize,
+    piece: usize,
+) -> Result<LoadedComplaints> {
+    let mut report = LoadReport::new(path);
+    let (parsed, sha256) = csv::read_in_blocks(path, opts, &mut report, block, piece, None)?;
+    finish(path, parsed, Some(sha256), opts, report)
+}
+
+/// [`stream_complaints`] with the block and piece sizes given; for crates/streetrank-fuzz.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn stream_csv_in_blocks(
+    path: &Path,
+    opts: &ComplaintsOptions,
+    on_batch: &mut dyn FnMut(Vec<Complaint>),
+    block: usize,
+    piece: usize,
+) -> Result<StreamedComplaints> {
+    stream::stream_in_blocks(path, opts, on_batch, block, piece)
+}
+
 /// Swap check, projection and far-away count: the part common to all formats.
 fn finish(
     path: &Path,

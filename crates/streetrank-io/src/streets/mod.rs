@@ -154,6 +154,18 @@ pub fn read_streets(path: &Path, opts: &StreetsOptions) -> Result<LoadedStreets>
     }
 }
 
+/// The GeoJSON streets reader both ways (fast path, then the streaming reader alone), and
+/// whether the fast path answered; for crates/streetrank-fuzz.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn read_geojson_both_ways(
+    path: &Path,
+    opts: &StreetsOptions,
+) -> (Result<LoadedStreets>, bool, Result<LoadedStreets>) {
+    let (fast, answered) = geojson::read_with(path, opts, true);
+    let (slow, _) = geojson::read_with(path, opts, false);
+    (fast, answered, slow)
+}
+
 /// Refuses a 0-byte street file with a message saying what the file should hold.
 pub(crate) fn refuse_empty(path: &Path, fix: &str) -> Result<()> {
     let len = std::fs::metadata(path)

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Runs fuzz targets one after the other for SECONDS each and prints the executions per target.
+#
+#   crates/streetrank-fuzz/run.sh SECONDS [target...]     (default: every target)
+#
+# Works on the stable toolchain: cargo-fuzz with RUSTC_BOOTSTRAP=1 and no sanitizer (`-s none`;
+# Rust's own checks, debug assertions and overflow checks still abort on a bug). Builds into
+# FUZZ_TARGET_DIR (default target/fuzz under the repository: its first build compiles PROJ once).
+# Corpora live in corpus/<target>/ (made by seed.sh when missing), crashes in artifacts/<target>/,
+# each run's log in FUZZ_LOG_DIR (default a temporary folder). Exits 1 if any target failed.
+# Memory: one allocation over 2 GB fails a run, and a process over FUZZ_RSS_MB (default 4096): the
+# `proj` crate leaks ~190 KB per CRS definition PROJ refuses, which adds up over millions of
+# distinct mangled definitions (docs/fuzzing.md).
+set -euo pipefail
+if [ $# -lt 1 ] || ! [[ "$1" =~ ^[0-9]+$ ]]; then
+  echo "usage: $0 SECONDS [target...]" >&2
+  exit 2
+fi
+seconds="$1"
+shift
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+cd "$repo"
+export RUSTC_BOOTSTRAP=1
+target_dir="${FUZZ_TARGET_DIR:-$repo/target/fuzz}"
+log_dir="${FUZZ_LOG_DIR:-$(mktemp -d)}"
+mkdir -p "$log_dir"
+fuzz=(cargo fuzz run --fuzz-dir crates/streetrank-fuzz -s none --target-dir "$target_dir")
+
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+  mapfile -t targets < <(cargo fuzz list --fuzz-dir crates/streetrank-fuzz)
+fi
+[ -d "$here/corpus" ] || "$here/seed.sh"
+
+cargo fuzz build --fuzz-dir crates/streetrank-fuzz -s none --target-dir "$target_dir" >&2
+
+status=0
+summary=()
+for t in "${targets[@]}"; do
+  mkdir -p "$here/corpus/$t"
+  log="$log_dir/$t.log"
+  echo "== fuzz $t for ${seconds}s (log: $log)" >&2
+  if "${fuzz[@]}" "$t" "$here/corpus/$t" -- \
+    -max_total_time="$seconds" -timeout=10 -rss_limit_mb="${FUZZ_RSS_MB:-4096}" -malloc_limit_mb=2048 \
+    -print_final_stats=1 >"$log" 2>&1; then
+    result=ok
+  else
+    result=FAILED
+    status=1
+    grep -E "^(==[0-9]+== ERROR|thread .* panicked|SUMMARY)|Test unit written to" "$log" >&2 || tail -20 "$log" >&2
+  fi
+  execs="$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -1)"
+  summary+=("$(printf '%-18s %-7s %12s execs in %ss' "$t" "$result" "${execs:-?}" "$seconds")")
+done
+printf '%s\n' "${summary[@]}"
+exit "$status"
