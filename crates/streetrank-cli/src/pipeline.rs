@@ -17,7 +17,7 @@ use streetrank_io::{
 use crate::args::{FormatArg, Global, InputArgs, ScoreArgs, SnapArgs, ValidateArgs};
 use crate::outputs::{Privacy, Sources, redact_summary, warn_personal};
 use crate::progress::Phases;
-use crate::summary::{SnapSummary, SnapTally, Summary};
+use crate::summary::{Brief, SnapSummary, SnapTally, Summary};
 
 /// Everything read from the inputs.
 pub struct Loaded {
@@ -291,10 +291,10 @@ impl Gather<'_> {
         if self.points.is_empty() {
             return;
         }
-        let outcomes = self.index.snap_all(&self.points, self.opts);
-        self.snap.add(&outcomes);
-        let segments: Vec<Option<usize>> = outcomes.par_iter().map(SnapOutcome::segment).collect();
-        drop(outcomes);
+        let briefs = self.index.snap_all_map(&self.points, self.opts, Brief::of);
+        self.snap.add(&briefs, |b| *b);
+        let segments: Vec<Option<usize>> = briefs.par_iter().map(Brief::segment).collect();
+        drop(briefs);
         let latest = self.latest.take();
         let r = self
             .input

@@ -351,7 +351,40 @@ impl StreetIndex {
     /// As [`StreetIndex::snap`].
     #[must_use]
     pub fn snap_all(&self, points: &[Point<f64>], opts: &SnapOptions) -> Vec<SnapOutcome> {
-        self.snap_batch(points, opts, true, Search::Auto)
+        self.snap_batch(points, opts, true, Search::Auto, &whole)
+    }
+
+    /// [`StreetIndex::snap_all`] keeping only what `brief` takes from each answer, as the
+    /// answer is made: the batch then holds twice `size_of::<T>()` bytes per point instead of
+    /// twice a whole [`SnapOutcome`] (about 90 bytes). For callers that aggregate (a segment
+    /// and a distance per point, say) and snap millions of points at a time.
+    ///
+    /// `brief` is called once per point, on any thread, in no particular order; the answers
+    /// come back in input order and are bit for bit those of [`StreetIndex::snap_all`].
+    ///
+    /// # Units
+    ///
+    /// As [`StreetIndex::snap`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use geo_types::{line_string, Point};
+    /// use streetrank::{Segment, SnapOptions, SnapOutcome, SourceId, StreetIndex};
+    /// let s = Segment::new(SourceId::from(1), line_string![(x: 0.0, y: 0.0), (x: 10.0, y: 0.0)])?;
+    /// let index = StreetIndex::new(&[s]);
+    /// let points = [Point::new(4.0, 3.0), Point::new(4.0, 300.0)];
+    /// let segments = index.snap_all_map(&points, &SnapOptions::default(), SnapOutcome::segment);
+    /// assert_eq!(segments, [Some(0), None]);
+    /// # Ok::<(), streetrank::Error>(())
+    /// ```
+    #[must_use]
+    pub fn snap_all_map<T, F>(&self, points: &[Point<f64>], opts: &SnapOptions, brief: F) -> Vec<T>
+    where
+        T: Copy + Send + Sync,
+        F: Fn(&SnapOutcome) -> T + Sync,
+    {
+        self.snap_batch(points, opts, true, Search::Auto, &brief)
     }
 
     /// Builds and keeps the grid that [`StreetIndex::snap_all`] answers large batches with,
@@ -374,23 +407,28 @@ impl StreetIndex {
     /// As [`StreetIndex::snap`].
     #[must_use]
     pub fn snap_all_serial(&self, points: &[Point<f64>], opts: &SnapOptions) -> Vec<SnapOutcome> {
-        self.snap_batch(points, opts, false, Search::Auto)
+        self.snap_batch(points, opts, false, Search::Auto, &whole)
     }
 
-    fn snap_batch(
+    fn snap_batch<T, F>(
         &self,
         points: &[Point<f64>],
         opts: &SnapOptions,
         parallel: bool,
         search: Search,
-    ) -> Vec<SnapOutcome> {
+        brief: &F,
+    ) -> Vec<T>
+    where
+        T: Copy + Send + Sync,
+        F: Fn(&SnapOutcome) -> T + Sync,
+    {
         if search != Search::Tree
             && let Some(grid) = self.grid_for(opts, points.len(), search == Search::Grid, parallel)
-            && let Some(out) = self.snap_grid(&grid, points, opts, parallel)
+            && let Some(out) = self.snap_grid(&grid, points, opts, parallel, brief)
         {
             return out;
         }
-        self.snap_tree(points, opts, parallel)
+        self.snap_tree(points, opts, parallel, brief)
     }
 
     /// The grid for `opts`' maximum distance: the cached one, or a new one when the batch of
@@ -427,13 +465,18 @@ impl StreetIndex {
 
     /// Answers a batch with `grid`: points sorted by cell (radix sort), answered, put back in
     /// input order. `None` for a batch of `u32::MAX` points or more.
-    fn snap_grid(
+    fn snap_grid<T, F>(
         &self,
         grid: &Grid,
         points: &[Point<f64>],
         opts: &SnapOptions,
         parallel: bool,
-    ) -> Option<Vec<SnapOutcome>> {
+        brief: &F,
+    ) -> Option<Vec<T>>
+    where
+        T: Copy + Send + Sync,
+        F: Fn(&SnapOutcome) -> T + Sync,
+    {
         if u32::try_from(points.len()).is_err() {
             return None;
         }
@@ -457,14 +500,14 @@ impl StreetIndex {
         let answer = |&k: &u64| {
             #[allow(clippy::cast_possible_truncation)] // the two halves of the key
             let (cell, i) = ((k >> 32) as u32, k as u32);
-            self.snap_in_cell(grid, point_at(points, u64::from(i)), cell, opts)
+            brief(&self.snap_in_cell(grid, point_at(points, u64::from(i)), cell, opts))
         };
-        let sorted: Vec<SnapOutcome> = if parallel {
+        let sorted: Vec<T> = if parallel {
             order.par_iter().with_min_len(256).map(answer).collect()
         } else {
             order.iter().map(answer).collect()
         };
-        Some(unpermute(&order, &sorted, parallel))
+        Some(unpermute(&order, &sorted, parallel, brief))
     }
 
     /// [`StreetIndex::snap`] through the grid, for a point whose cell (or the outside bucket)
@@ -489,39 +532,57 @@ impl StreetIndex {
     }
 
     /// Answers a batch with the R-tree, Hilbert-sorted.
-    fn snap_tree(
+    fn snap_tree<T, F>(
         &self,
         points: &[Point<f64>],
         opts: &SnapOptions,
         parallel: bool,
-    ) -> Vec<SnapOutcome> {
+        brief: &F,
+    ) -> Vec<T>
+    where
+        T: Copy + Send + Sync,
+        F: Fn(&SnapOutcome) -> T + Sync,
+    {
         let Some(order) = hilbert_order(points, parallel) else {
             return if parallel {
-                points.par_iter().map(|&p| self.snap(p, opts)).collect()
+                points
+                    .par_iter()
+                    .map(|&p| brief(&self.snap(p, opts)))
+                    .collect()
             } else {
-                points.iter().map(|&p| self.snap(p, opts)).collect()
+                points.iter().map(|&p| brief(&self.snap(p, opts))).collect()
             };
         };
-        let answer = |&i: &u64| self.snap(point_at(points, i & u64::from(u32::MAX)), opts);
-        let sorted: Vec<SnapOutcome> = if parallel {
+        let answer = |&i: &u64| brief(&self.snap(point_at(points, i & u64::from(u32::MAX)), opts));
+        let sorted: Vec<T> = if parallel {
             order.par_iter().with_min_len(256).map(answer).collect()
         } else {
             order.iter().map(answer).collect()
         };
-        unpermute(&order, &sorted, parallel)
+        unpermute(&order, &sorted, parallel, brief)
     }
 }
 
 /// The answers in input order, given them in the order `order` (positions in the low 32 bits).
-fn unpermute(order: &[u64], sorted: &[SnapOutcome], parallel: bool) -> Vec<SnapOutcome> {
+fn unpermute<T, F>(order: &[u64], sorted: &[T], parallel: bool, brief: &F) -> Vec<T>
+where
+    T: Copy + Send + Sync,
+    F: Fn(&SnapOutcome) -> T + Sync,
+{
     let inverse = inverse_permutation(order);
-    let fallback = SnapOutcome::Unmatched(UnmatchedReason::EmptyIndex);
+    let fallback = brief(&SnapOutcome::Unmatched(UnmatchedReason::EmptyIndex));
     let at = |&k: &u32| sorted.get(k as usize).copied().unwrap_or(fallback);
     if parallel {
         inverse.par_iter().with_min_len(4096).map(at).collect()
     } else {
         inverse.iter().map(at).collect()
     }
+}
+
+/// The whole answer: the `brief` of [`StreetIndex::snap_all`].
+#[inline]
+fn whole(o: &SnapOutcome) -> SnapOutcome {
+    *o
 }
 
 /// `points[i]`; an impossible out-of-range position reads as a NaN point.
@@ -955,8 +1016,8 @@ mod tests {
                     .collect();
                 let all = index.snap_all(&points, &opts);
                 let serial = index.snap_all_serial(&points, &opts);
-                let tree = index.snap_batch(&points, &opts, false, Search::Tree);
-                let grid = index.snap_batch(&points, &opts, true, Search::Grid);
+                let tree = index.snap_batch(&points, &opts, false, Search::Tree, &whole);
+                let grid = index.snap_batch(&points, &opts, true, Search::Grid, &whole);
                 assert_eq!(
                     index.grid_for(&opts, 0, false, false).is_some(),
                     !segments.is_empty()
@@ -1023,10 +1084,10 @@ mod tests {
     ) -> bool {
         let index = StreetIndex::new(segments);
         let batches = [
-            index.snap_batch(points, opts, false, Search::Tree),
-            index.snap_batch(points, opts, true, Search::Tree),
-            index.snap_batch(points, opts, false, Search::Grid),
-            index.snap_batch(points, opts, true, Search::Grid),
+            index.snap_batch(points, opts, false, Search::Tree, &whole),
+            index.snap_batch(points, opts, true, Search::Tree, &whole),
+            index.snap_batch(points, opts, false, Search::Grid, &whole),
+            index.snap_batch(points, opts, true, Search::Grid, &whole),
             index.snap_all(points, opts),
         ];
         for (k, &p) in points.iter().enumerate() {
@@ -1037,6 +1098,22 @@ mod tests {
                 assert_same(&one, &b[k], &ctx);
             }
         }
+        // The briefs (snap_all_map) on every path: the full answers, briefed.
+        let brief = |o: &SnapOutcome| o.snapped().map(|s| (s.segment, s.distance_m.to_bits()));
+        let want: Vec<_> = batches[0].iter().map(brief).collect();
+        for (search, parallel) in [
+            (Search::Tree, false),
+            (Search::Tree, true),
+            (Search::Grid, false),
+            (Search::Grid, true),
+        ] {
+            let got = index.snap_batch(points, opts, parallel, search, &brief);
+            assert!(got == want, "{ctx}: briefs differ (parallel {parallel})");
+        }
+        assert!(
+            index.snap_all_map(points, opts, brief) == want,
+            "{ctx}: snap_all_map"
+        );
         index.grid_for(opts, 0, false, false).is_some()
     }
 
