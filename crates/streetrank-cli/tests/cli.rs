@@ -159,6 +159,40 @@ fn outputs_are_identical_for_any_thread_count() {
     );
 }
 
+/// Issue 6 (determinism): the default `score` (complaints streamed, publish profile) writes
+/// identical bytes for 1, 2 and 8 threads and on a second run: ranking as GeoJSON and CSV,
+/// each with its manifest.
+#[test]
+fn streamed_outputs_are_identical_for_any_thread_count_and_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut outputs = Vec::new();
+    for (run, threads) in [(1, "1"), (1, "2"), (1, "8"), (2, "1"), (2, "2"), (2, "8")] {
+        let mut files = Vec::new();
+        for ext in ["geojson", "csv"] {
+            let out = tmp.path().join(format!("r{run}_{threads}.{ext}"));
+            let mut args = score_args(&out);
+            args.extend(["--threads".into(), threads.into(), "--quiet".into()]);
+            let done = streetrank(&args);
+            assert!(done.status.success(), "{}", text(&done).1);
+            let manifest = tmp
+                .path()
+                .join(format!("r{run}_{threads}.{ext}.manifest.json"));
+            let manifest = std::fs::read_to_string(&manifest)
+                .unwrap()
+                .replace(&format!("r{run}_{threads}"), "r");
+            files.push((std::fs::read(&out).unwrap(), manifest));
+        }
+        outputs.push(files);
+    }
+    assert!(!outputs[0][0].0.is_empty() && !outputs[0][1].0.is_empty());
+    for (k, o) in outputs.iter().enumerate().skip(1) {
+        assert!(
+            o == &outputs[0],
+            "run/thread case {k} differs from 1 thread, first run"
+        );
+    }
+}
+
 #[test]
 fn a_missing_input_exits_2_naming_the_file() {
     let run = streetrank([
