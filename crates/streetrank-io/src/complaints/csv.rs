@@ -184,6 +184,11 @@ pub(super) fn read_in_blocks(
         );
         hash.map_err(|e| Error::io(path, e))?;
         let records_before = collector.records;
+        // The block's complaints in one allocation: appending piece by piece would grow the
+        // vectors by doubling (a copy of the block each time, and fresh pages to fault in).
+        let block_len: usize = outs.iter().map(|o| o.complaints.len()).sum();
+        collector.drafts.complaints.reserve(block_len);
+        collector.drafts.records.reserve(block_len);
         for out in outs {
             numbering.merge(out, &mut collector, &ctx, report)?;
         }
