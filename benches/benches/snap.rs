@@ -50,6 +50,25 @@ fn bench_snap(c: &mut Criterion) {
         });
     }
     g.finish();
+
+    // What `streetrank score` does: `snap_all_map` keeping a segment and a distance per point
+    // (no full answers held), in a pool of 1 and of 2 threads.
+    let mut g = c.benchmark_group("snap_brief");
+    g.sample_size(10);
+    let brief = |o: &streetrank::SnapOutcome| o.snapped().map(|s| (s.segment, s.distance_m));
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("a thread pool");
+        g.throughput(Throughput::Elements(all_points.len() as u64));
+        g.bench_with_input(
+            BenchmarkId::new(format!("{threads}_threads"), all_points.len()),
+            &all_points,
+            |b, p| b.iter(|| pool.install(|| index.snap_all_map(black_box(p), &opts, brief))),
+        );
+    }
+    g.finish();
 }
 
 // criterion_group! defines an undocumented `pub fn benches`.
