@@ -25,9 +25,11 @@ use crate::dates::parse_timestamp;
 use crate::mapping::{property_from_text, sniff_delimiter, source_id_from_text, trim};
 use crate::{Error, LoadReport, Result};
 
-/// Bytes read from the file at a time: 16 MiB (two in memory at once, ~8 pieces per thread
-/// on 2 threads; 32 MiB measured 35 MB more peak RSS in `streetrank score` on the city).
-pub(super) const BLOCK: usize = 16 << 20;
+/// Bytes read from the file at a time: 8 MiB (two in memory at once, ~4 pieces per thread
+/// on 2 threads). On the city, `streetrank score` measured peak RSS 317 MB with 16 MiB and
+/// 290-294 MB with 8 MiB, read times equal within noise (interleaved runs); 32 MiB measured
+/// 35 MB more than 16 MiB.
+pub(super) const BLOCK: usize = 8 << 20;
 /// Bytes per piece parsed on one thread: small enough to balance the threads, large enough
 /// that a piece's own copy of each category and status is shared by thousands of complaints.
 pub(super) const PIECE: usize = 1 << 20;
@@ -184,17 +186,24 @@ pub(super) fn read_in_blocks(
         );
         hash.map_err(|e| Error::io(path, e))?;
         let records_before = collector.records;
-        // The block's complaints in one allocation: appending piece by piece would grow the
-        // vectors by doubling (a copy of the block each time, and fresh pages to fault in).
-        let block_len: usize = outs.iter().map(|o| o.complaints.len()).sum();
-        collector.drafts.complaints.reserve(block_len);
-        collector.drafts.records.reserve(block_len);
-        for out in outs {
-            numbering.merge(out, &mut collector, &ctx, report)?;
-        }
         if let Some(sink) = sink.as_mut() {
-            sink(std::mem::take(&mut collector.drafts), &cols, report)?;
-        } else if first_block && cut > 0 {
+            // Each piece's complaints handed on as they are, in file order: no copy into a
+            // block-sized vector.
+            for out in outs {
+                numbering.merge(out, &mut collector, &ctx, report)?;
+                sink(std::mem::take(&mut collector.drafts), &cols, report)?;
+            }
+        } else {
+            // The block's complaints in one allocation: appending piece by piece would grow
+            // the vectors by doubling (a copy of the block each time, and fresh pages).
+            let block_len: usize = outs.iter().map(|o| o.complaints.len()).sum();
+            collector.drafts.complaints.reserve(block_len);
+            collector.drafts.records.reserve(block_len);
+            for out in outs {
+                numbering.merge(out, &mut collector, &ctx, report)?;
+            }
+        }
+        if sink.is_none() && first_block && cut > 0 {
             // Room for the whole file's complaints at this block's density, so the vectors
             // grow once rather than by doubling copies.
             first_block = false;
@@ -521,8 +530,17 @@ impl Numbering {
             }
         }
         let d = &mut collector.drafts;
-        d.complaints.append(&mut out.complaints);
-        d.records.extend(out.records.iter().map(|r| self.base + r));
+        for r in &mut out.records {
+            *r += self.base;
+        }
+        if d.complaints.capacity() == 0 && d.records.is_empty() {
+            // Nothing gathered nor reserved (the streamed reader takes each piece): move.
+            d.complaints = std::mem::take(&mut out.complaints);
+            d.records = std::mem::take(&mut out.records);
+        } else {
+            d.complaints.append(&mut out.complaints);
+            d.records.append(&mut out.records);
+        }
         collector.records += out.nrecords;
         self.base += out.nrecords;
         if let Some(l) = out.last_line {

@@ -45,10 +45,10 @@ pub struct StreamedComplaints {
 /// Reads complaints like [`super::read_complaints`], handing them to `on_batch` a batch at a
 /// time, in file order, instead of returning them.
 ///
-/// A CSV file is read in blocks of 16 MiB and each block's complaints are handed on as soon as
-/// the block is checked and projected: memory holds two blocks of the file, one batch of
-/// complaints, and per complaint of the file about 17 bytes (the key of its id for the
-/// repeated-id check, and one byte of flags). GeoJSON and Open311 files are read whole and
+/// A CSV file is read in blocks of 8 MiB, parsed in pieces of 1 MiB on all threads, and each
+/// piece's complaints are handed on, in file order, as soon as they are checked and projected:
+/// memory holds two blocks of the file, one block's complaints, and per complaint of the file
+/// about 17 bytes (the key of its id for the repeated-id check, and one byte of flags). GeoJSON and Open311 files are read whole and
 /// handed on as one batch.
 ///
 /// The complaints handed on, minus [`StreamedComplaints::retracted`], are exactly those
