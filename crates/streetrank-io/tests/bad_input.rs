@@ -181,6 +181,11 @@ const CASES: &[Case] = &[
         skip: None,
     },
     Case {
+        file: "complaints_other_place.csv",
+        message: "{dir}/complaints_other_place.csv: all 3 complaints lie more than 5 km outside the streets' extent (longitude -76.151 to -76.146, latitude 43.049 to 43.052): the two inputs do not cover the same place, or one of them is not in the CRS it is read in. Fix: check `crs`, `x` and `y` in [complaints] and the streets' CRS (their .prj, or `crs` in the streets mapping); to score anyway, with every complaint unmatched, load with skipping",
+        skip: None,
+    },
+    Case {
         file: "complaints_text_coordinate.csv",
         message: "{dir}/complaints_text_coordinate.csv: record 2, field `lon`: coordinate `n/a` is not a number. Fix: give every record a numeric coordinate, or load with skipping to drop such records",
         skip: Some(("bad coordinate", &["SR-1", "SR-3"])),
@@ -410,6 +415,11 @@ fn skipping_loads_the_rest_and_counts_the_reason() {
                     case.file
                 );
             }
+            None if LOADS_WHEN_SKIPPING.contains(&case.file) => {
+                let l = got.unwrap_or_else(|e| panic!("{}: {e}", case.file));
+                assert_eq!(l.loaded, 3, "{}", case.file);
+                assert!(l.skipped.is_empty(), "{}", case.file);
+            }
             None => {
                 let e = got.err().unwrap_or_else(|| {
                     panic!("{}: loaded under Skip, want the file error", case.file)
@@ -472,6 +482,44 @@ fn corpus_cases_and_readme_agree() {
         );
     }
     assert!(CASES.len() >= 30);
+}
+
+/// Whole-file cases that load under skipping, with a note instead of the error: the file is
+/// usable, only its relation to the other input is wrong.
+const LOADS_WHEN_SKIPPING: &[&str] = &["complaints_other_place.csv"];
+
+/// Complaints from another place than the streets (a mismatch between the two inputs): the
+/// strict load stops (see CASES); a lenient one loads every complaint and says why they will
+/// all stay unmatched.
+#[test]
+fn complaints_from_another_place_load_with_a_note_when_skipping() {
+    let mut opts = ComplaintsOptions::new(Crs::epsg(WORK_EPSG));
+    opts.streets_extent_lonlat = Some(EXTENT);
+    opts.on_error = OnError::Skip;
+    let path = dir().join("complaints_other_place.csv");
+    let l = read_complaints(&path, &opts).unwrap();
+    assert_eq!(l.complaints.len(), 3);
+    assert_eq!(l.far_away, 3);
+    assert!(
+        l.report
+            .notes
+            .iter()
+            .any(|n| n
+                .starts_with("all 3 complaints lie more than 5 km outside the streets' extent")),
+        "{:?}",
+        l.report.notes
+    );
+    // The streamed reader (what `streetrank score` uses) says the same.
+    let mut n = 0;
+    let s = streetrank_io::stream_complaints(&path, &opts, &mut |b| n += b.len()).unwrap();
+    assert_eq!((n, s.file.report.notes.clone()), (3, l.report.notes));
+    opts.on_error = OnError::Fail;
+    let e = streetrank_io::stream_complaints(&path, &opts, &mut |_| {}).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("all 3 complaints lie more than 5 km"),
+        "{e}"
+    );
 }
 
 /// Files that look odd but are valid: each must load (checked value by value below).

@@ -172,7 +172,44 @@ pub fn read_complaints(path: &Path, opts: &ComplaintsOptions) -> Result<LoadedCo
         Format::GeoJson => (geojson::read(path, opts, &mut report)?, None),
         Format::Open311 => (open311::read(path, opts, &mut report)?, None),
     };
-    finish(path, parsed, sha256, opts, report)
+    let mut loaded = finish(path, parsed, sha256, opts, report)?;
+    check_near_streets(path, opts, &mut loaded)?;
+    Ok(loaded)
+}
+
+/// Complaints none of which lies near the streets come from another place or are read in
+/// another CRS than theirs: an error under [`OnError::Fail`] (every complaint would stay
+/// unmatched and the ranking would silently ignore them), a note when the user asked for
+/// lenient loading.
+pub(crate) fn check_near_streets(
+    path: &Path,
+    opts: &ComplaintsOptions,
+    loaded: &mut LoadedComplaints,
+) -> Result<()> {
+    let Some(e) = opts.streets_extent_lonlat else {
+        return Ok(());
+    };
+    let n = loaded.report.loaded;
+    if n == 0 || loaded.far_away < n {
+        return Ok(());
+    }
+    let problem = format!(
+        "all {} complaints lie more than {} km outside the streets' extent (longitude {} to {}, latitude {} to {}): the two inputs do not cover the same place, or one of them is not in the CRS it is read in",
+        thousands(n),
+        opts.far_km,
+        fmt_number(e[0]),
+        fmt_number(e[2]),
+        fmt_number(e[1]),
+        fmt_number(e[3])
+    );
+    let fix = "check `crs`, `x` and `y` in [complaints] and the streets' CRS (their .prj, or `crs` in the streets mapping); to score anyway, with every complaint unmatched, load with skipping";
+    match opts.on_error {
+        OnError::Fail => Err(Error::file(path, problem, fix)),
+        OnError::Skip | OnError::List => {
+            loaded.report.note(format!("{problem}; {fix}"));
+            Ok(())
+        }
+    }
 }
 
 /// Evidence about whether a file's x and y columns are swapped.

@@ -114,7 +114,9 @@ pub(super) fn stream_in_blocks(
         };
         read_in_blocks(path, opts, &mut report, block, piece, Some(&mut sink))?
     };
-    s.finish(parsed, sha256, report)
+    let mut streamed = s.finish(parsed, sha256, report)?;
+    super::check_near_streets(path, opts, &mut streamed.file)?;
+    Ok(streamed)
 }
 
 /// Flags kept per complaint for the checks completed at the end of the file.
