@@ -1000,7 +1000,9 @@ pub(crate) fn read_csv_in_blocks(
 ) -> Result<LoadedComplaints> {
     let mut report = LoadReport::new(path);
     let (parsed, sha256) = csv::read_in_blocks(path, opts, &mut report, block, piece, None)?;
-    finish(path, parsed, Some(sha256), opts, report)
+    let mut loaded = finish(path, parsed, Some(sha256), opts, report)?;
+    check_near_streets(path, opts, &mut loaded)?;
+    Ok(loaded)
 }
 
 /// [`stream_complaints`] with the block and piece sizes given; for crates/streetrank-fuzz.
