@@ -34,6 +34,12 @@ from streetrank._streetrank import (
     __version__,
 )
 
+# The extension names its module `_streetrank`; say where it really lives, so that pickle (and so
+# Dask, which sends a worker's exception back to the client) finds the exception classes.
+for _e in (StreetrankError, CRSError, InputError, DataError, ConfigError):
+    _e.__module__ = "streetrank._streetrank"
+del _e
+
 __all__ = [
     "CRSError",
     "ConfigError",
