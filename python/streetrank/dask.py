@@ -186,14 +186,6 @@ class _Grid:
         j = np.where(np.isfinite(j), np.clip(j, 0, self.k - 1), 0).astype(np.int64)
         return j * self.k + i
 
-    def bounds(self, t: int) -> tuple[float, float, float, float]:
-        i, j = t % self.k, t // self.k
-        lo_x = -math.inf if i == 0 else self.x0 + i * self.width
-        hi_x = math.inf if i == self.k - 1 else self.x0 + (i + 1) * self.width
-        lo_y = -math.inf if j == 0 else self.y0 + j * self.height
-        hi_y = math.inf if j == self.k - 1 else self.y0 + (j + 1) * self.height
-        return lo_x, lo_y, hi_x, hi_y
-
 
 def _tiles(
     coords: np.ndarray, offsets: np.ndarray, lengths: np.ndarray, work: str, max_distance: float, limit: int, k: Optional[int]
@@ -213,15 +205,23 @@ def _tiles(
     side = k if k is not None else max(2, math.ceil(math.sqrt(int(per_segment.sum()) / max(limit, 1))))
     while True:
         grid = _Grid(float(x0), float(y0), max(float(x1 - x0), 1.0) / side, max(float(y1 - y0), 1.0) / side, side)
-        members = []
-        for t in range(side * side):
-            lo_x, lo_y, hi_x, hi_y = grid.bounds(t)
-            near = (bx1 >= lo_x - halo) & (bx0 <= hi_x + halo) & (by1 >= lo_y - halo) & (by0 <= hi_y + halo)
-            members.append(np.flatnonzero(near))
-        biggest = max(int(per_segment[m].sum()) for m in members)
-        if k is not None or biggest <= limit or side >= _MAX_TILES_PER_SIDE:
+        # Each segment joins every tile its bounding box, grown by the halo, overlaps (the outer
+        # tiles reach outwards without end, as points beyond the extent are routed to them).
+        lo, hi = grid.cell(bx0 - halo, by0 - halo), grid.cell(bx1 + halo, by1 + halo)
+        i0, j0, i1, j1 = lo % side, lo // side, hi % side, hi // side
+        ni, nj = i1 - i0 + 1, j1 - j0 + 1
+        seg = np.repeat(np.arange(n), ni * nj)
+        first = np.repeat(np.cumsum(ni * nj) - ni * nj, ni * nj)
+        r = np.arange(len(seg)) - first
+        tile = (j0[seg] + r // ni[seg]) * side + i0[seg] + r % ni[seg]
+        load = np.bincount(tile, weights=per_segment[seg], minlength=side * side)
+        if k is not None or load.max() <= limit or side >= _MAX_TILES_PER_SIDE:
             break
         side = min(_MAX_TILES_PER_SIDE, side * 2)
+    order = np.lexsort((seg, tile))  # by tile, then segment position ascending
+    tile, seg = tile[order], seg[order]
+    bounds = np.searchsorted(tile, np.arange(side * side + 1))
+    members = [seg[bounds[t]:bounds[t + 1]] for t in range(side * side)]
     tiles: list[Optional[_Streets]] = []
     for m in members:
         if len(m) == 0:
@@ -229,7 +229,6 @@ def _tiles(
             continue
         c, o = _subset(coords, offsets, m)
         tiles.append(_Streets(c, o, m.astype(np.int64), lengths[m], work, keep=False))
-    assert n == len(lengths)
     return grid, tiles
 
 
