@@ -22,6 +22,13 @@ __all__ = [
     "plan",
     "looks_personal",
     "per_complaint_refusal",
+    "project_streets",
+    "project_points",
+    "check_complaint",
+    "unmatched_reasons",
+    "resolve_as_of",
+    "tally_segments",
+    "score_tallies",
 ]
 __version__: str
 

@@ -44,11 +44,12 @@ __all__ = ["score", "snap", "streets_bytes"]
 
 _UNDATED = np.iinfo(np.int64).min
 #: Bytes a broadcast street index takes in a worker, per vertex and per segment: the Python-side
-#: arrays (coordinates 16 B/vertex, offsets and positions 16 B/segment) plus the Rust index (its
-#: copy of the coordinates, chainages, pieces with their R-tree and snap grid). Measured on the
-#: generated city (100k segments, 1.5M vertices): see docs/scale-out.md.
-_BYTES_PER_VERTEX = 180
-_BYTES_PER_SEGMENT = 150
+#: arrays (coordinates 16 B/vertex; offsets, positions, lengths 24 B/segment) plus the Rust index
+#: (its copy of the coordinates, chainages, pieces, snap grid). Measured as resident memory on the
+#: generated city (100k segments, 338k vertices: 154 MB, snap buffers of a 300k-point batch
+#: included); see docs/scale-out.md.
+_BYTES_PER_VERTEX = 300
+_BYTES_PER_SEGMENT = 500
 #: The most tiles per side the partitioned-streets path cuts the extent into.
 _MAX_TILES_PER_SIDE = 64
 _MATCHED_COLUMNS = {
@@ -453,7 +454,9 @@ def _setup(
     limit = max_streets_bytes if max_streets_bytes is not None else _default_limit()
     need = streets_bytes(len(coords), n_seg)
     tiled = n_seg > 0 and (tiles_per_side is not None or (limit is not None and need > limit))
-    grid, tile_list, broadcast = None, [], None
+    grid: Optional[_Grid] = None
+    tile_list: list[Optional[_Streets]] = []
+    broadcast: Optional[_Streets] = None
     if tiled:
         grid, tile_list = _tiles(coords, offsets, lengths, work, max_d, limit or need, tiles_per_side)
     else:
@@ -703,6 +706,6 @@ def snap(
 
 
 def _snap_meta(complaints: Any, lookup: Any, reasons: list[str]) -> pd.DataFrame:
-    d = {k: np.zeros(0, dtype=t) for k, t in _SNAP_ARRAYS.items()}
+    d: dict[str, Any] = {k: np.zeros(0, dtype=t) for k, t in _SNAP_ARRAYS.items()}
     d["reasons"] = reasons
     return _api._snap_frame(d, lookup, complaints._meta.index)

@@ -156,13 +156,13 @@ def test_publish_profile_identical(client: Any, washington_dc: Case) -> None:
 
 def test_default_budget_is_a_quarter_of_the_worker_memory(client: Any, washington_dc: Case,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    """The DC streets (about 19 MB of index) fit a quarter of the workers' 256 MB; a 20 MB limit
+    """The DC streets (about 33 MB of index) fit a quarter of the workers' 256 MB; a 40 MB limit
     reported by the scheduler sends them down the partitioned-streets path."""
     assert srd._default_limit() == 256_000_000 // 4
     streets, complaints, kw = washington_dc
     info = client.scheduler_info()
     for w in info["workers"].values():
-        w["memory_limit"] = 20_000_000
+        w["memory_limit"] = 40_000_000
     monkeypatch.setattr(type(client), "scheduler_info", lambda self, **k: info)
     tiled = []
     real = srd._tiles
