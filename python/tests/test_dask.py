@@ -8,6 +8,7 @@ tiled (the partitioned-streets path, forced by a small memory budget).
 
 from __future__ import annotations
 
+import json
 import tomllib
 import warnings
 from pathlib import Path
@@ -242,3 +243,70 @@ def test_errors_match_the_single_machine(client: Any) -> None:
     with pytest.raises(streetrank.CRSError) as dist:
         srd.score(streets, _dask(_chunks(far, 2)))
     assert str(dist.value).replace("coordinate 0 ", "coordinate 1 ") == str(single.value)
+
+
+# PySpark 4.3 warns about pandas 3 and calls a deprecated pandas keyword in toPandas.
+@pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
+@pytest.mark.filterwarnings("ignore:The copy keyword is deprecated")
+def test_spark_map_in_pandas_identical(city: Case, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Spark pattern of docs/scale-out.md (mapInPandas with a broadcast street set, a groupBy
+    on segment for the tallies) in local mode: the single machine's ranking, byte for byte."""
+    import os
+    import sys
+
+    monkeypatch.setenv("PYSPARK_PYTHON", sys.executable)  # the executors import this streetrank
+    from pyspark.sql import SparkSession
+
+    from streetrank import _api
+    from streetrank import _streetrank as rs
+
+    streets, complaints, kw = city
+    one = streetrank.score(streets, complaints, config=kw["config"], profile="internal")
+
+    spark = (SparkSession.builder.master("local[2]").appName("streetrank-test")
+             .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4").getOrCreate())
+    try:
+        config_json, arrays, _, digests = _api._prepare(streets, complaints.iloc[:0], kw["config"], None, None)
+        proj = rs.project_streets(arrays["ids"], arrays["coords"], arrays["offsets"], arrays["crs"], config_json)
+        n = len(arrays["offsets"]) - 1
+        bc = spark.sparkContext.broadcast(
+            srd._Streets(proj["coords"], arrays["offsets"], np.arange(n), proj["lengths"], proj["work_crs"], keep=True))
+        run = json.loads(config_json)
+        max_d, tol = run["snap"]["max_distance_m"], run["snap"]["ambiguity_tolerance_m"]
+        crs, work = _api._crs_def(complaints, "complaints[0]"), proj["work_crs"]
+        x, y = _api._points(complaints)
+        created = _api._created(complaints)
+        table = pd.DataFrame({"position": np.arange(len(complaints), dtype=np.int64), "x": x, "y": y, "created": created})
+
+        def snap(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+            streets_ = bc.value
+            for b in batches:
+                px, py = rs.project_points(np.ascontiguousarray(b["x"].to_numpy(float)),
+                                           np.ascontiguousarray(b["y"].to_numpy(float)), crs, work)
+                s = streets_.snap(px, py, max_d, tol)
+                m = s["segment"] >= 0
+                seg = s["segment"][m]
+                yield pd.DataFrame({"position": b["position"].to_numpy()[m], "segment": seg, "x": px[m], "y": py[m],
+                                    "created": b["created"].to_numpy()[m], "length": streets_.lengths[seg]})
+
+        def tally(rows: pd.DataFrame) -> pd.DataFrame:
+            cols = (np.ascontiguousarray(rows[c].to_numpy()) for c in ("segment", "position", "x", "y", "created", "length"))
+            return pd.DataFrame(rs.tally_segments(*cols, as_of_s, config_json))
+
+        dated = created != np.iinfo(np.int64).min
+        t = int(created[dated].max())
+        k = int(np.flatnonzero(created == t)[0])
+        latest = (t, k, _api._ids(complaints.iloc[k:k + 1], None, "complaints")[0])
+        as_of_s = rs.resolve_as_of(config_json, None, t)
+        matched = spark.createDataFrame(table).repartition(7).mapInPandas(
+            snap, "position long, segment long, x double, y double, created long, length double")
+        tallies = matched.groupBy("segment").applyInPandas(
+            tally, "segment long, raw double, matched long, kept long, future long, undated long, duplicates long",
+        ).toPandas()
+        out = rs.score_tallies(arrays, {c: np.ascontiguousarray(tallies[c].to_numpy()) for c in tallies}, len(table),
+                               int(tallies["matched"].sum()), latest, config_json, digests, None, None, "fail", "internal")
+        ranked = _api._ranking_frame(streets, out, config_json, None, "internal")
+    finally:
+        spark.stop()
+    assert os.environ["PYSPARK_PYTHON"] == sys.executable
+    assert _csv(ranked) == _csv(one)
