@@ -233,13 +233,21 @@ def _tiles(
     return grid, tiles
 
 
-def _default_limit() -> Optional[int]:
-    """A quarter of the smallest worker memory limit of the current distributed client, if any."""
+def _client() -> Any:
+    """The distributed client the current Dask scheduler is, or None (local threads, processes…)."""
     try:
         from distributed import get_client
 
         client = get_client()
     except (ImportError, ValueError):
+        return None
+    return client if dask.base.get_scheduler() == client.get else None
+
+
+def _default_limit() -> Optional[int]:
+    """A quarter of the smallest worker memory limit of the current distributed client, if any."""
+    client = _client()
+    if client is None:
         return None
     limits = [w.get("memory_limit") or 0 for w in client.scheduler_info()["workers"].values()]
     limits = [v for v in limits if v > 0]
@@ -461,7 +469,9 @@ def _setup(
         grid, tile_list = _tiles(coords, offsets, lengths, work, max_d, limit or need, tiles_per_side)
     else:
         broadcast = _Streets(coords, offsets, np.arange(n_seg, dtype=np.int64), lengths, work, keep=True)
-    has_source = isinstance(_api._attrs(meta).get("source"), list)
+    # `_digest`'s test, on the frame `_prepare` hashed: the file's digest when it names one.
+    source = _api._attrs(_frame(meta)).get("source")
+    has_source = isinstance(source, list) and len(source) == 3 and source[0] == "complaints"
     ctx = _Context(
         crs=_api._crs_def(meta, "points" if snap else "complaints[0]"),
         work_crs=work,
@@ -483,11 +493,8 @@ def _setup(
 def _share(obj: Any, everywhere: bool) -> Any:
     """``obj`` for the tasks: scattered once (to every worker when ``everywhere``) under a
     distributed client, rather than pickled into the task graph; else a delayed literal."""
-    try:
-        from distributed import get_client
-
-        client = get_client()
-    except (ImportError, ValueError):
+    client = _client()
+    if client is None:
         return dask.delayed(obj, pure=False)
     return client.scatter(obj, broadcast=everywhere, hash=False)
 
@@ -589,7 +596,8 @@ def score(
     meta_rows = pd.DataFrame({c: pd.Series(dtype=t) for c, t in _MATCHED_COLUMNS.items()})
     rows = dd.from_delayed(frames, meta=meta_rows, verify_meta=False)
     # Every complaint of a segment in one partition, then each segment's pressure there.
-    rows = rows.shuffle(on="segment", npartitions=max(1, rows.npartitions))
+    method = "p2p" if _client() is not None else "tasks"  # p2p needs the distributed scheduler
+    rows = rows.shuffle(on="segment", npartitions=max(1, rows.npartitions), shuffle_method=method)
     meta_tally = pd.DataFrame({c: pd.Series(dtype=t) for c, t in _TALLY_COLUMNS.items()})
     tallies = rows.map_partitions(_tally, as_of_s, s.config_json, meta=meta_tally).compute()
     matched = int(tallies["matched"].sum())

@@ -173,7 +173,7 @@ def test_default_budget_is_a_quarter_of_the_worker_memory(client: Any, washingto
     assert grid.k >= 2 and sum(t is not None for t in tiles) >= 4
 
 
-@pytest.mark.parametrize("name", ["syracuse", "city"])
+@pytest.mark.parametrize("name", CASES)
 @pytest.mark.parametrize("tiles", [None, 3])
 def test_assignments_identical(client: Any, request: pytest.FixtureRequest, name: str, tiles: int | None) -> None:
     streets, complaints, _ = request.getfixturevalue(name)
@@ -211,6 +211,40 @@ def test_tie_and_points_on_the_tile_border(client: Any) -> None:
         # The repeated id "a" in both partitions counts twice, as on one machine.
         _same_ranking(streets, points, _dask(_chunks(points, 2)), profile="internal",
                       as_of="2020-02-01", tiles_per_side=tiles)
+
+
+def test_tiles_hold_every_street_within_reach(city: Case) -> None:
+    """Brute force: each tile holds every street within max_distance of it (the halo), so a
+    point routed to a tile sees every street a snap could pick."""
+    streets, _, _ = city
+    from streetrank import _api
+    from streetrank import _streetrank as rs
+
+    config_json, arrays, _, _ = _api._prepare(streets, [], None, None, None)
+    proj = rs.project_streets(arrays["ids"], arrays["coords"], arrays["offsets"], arrays["crs"], config_json)
+    grid, tiles = srd._tiles(proj["coords"], arrays["offsets"], proj["lengths"], proj["work_crs"], 30.0, 1, 5)
+    lines = shapely.from_ragged_array(shapely.GeometryType.LINESTRING, proj["coords"], (arrays["offsets"],))
+    far = 1e9
+    for t, tile in enumerate(tiles):
+        i, j = t % grid.k, t // grid.k
+        box = shapely.box(
+            -far if i == 0 else grid.x0 + i * grid.width, -far if j == 0 else grid.y0 + j * grid.height,
+            far if i == grid.k - 1 else grid.x0 + (i + 1) * grid.width,
+            far if j == grid.k - 1 else grid.y0 + (j + 1) * grid.height)
+        within = set(np.flatnonzero(shapely.distance(lines, box) <= 30.0).tolist())
+        held = set() if tile is None else set(tile.positions.tolist())
+        assert within <= held, (t, sorted(within - held)[:5])
+        assert list(sorted(held)) == ([] if tile is None else tile.positions.tolist())  # global order kept
+
+
+def test_geoseries_and_local_scheduler(city: Case) -> None:
+    """A dask-geopandas GeoSeries, on Dask's local threads (no distributed client)."""
+    streets, complaints, kw = city
+    points = complaints.geometry.iloc[:4000]
+    one = streetrank.score(streets, points, config=kw["config"], profile="internal")
+    with dask.config.set(scheduler="threads"):
+        many = srd.score(streets, _dask(_chunks(points, 4)), config=kw["config"], profile="internal")
+    assert _csv(many) == _csv(one)
 
 
 def test_repeated_ids_and_default_as_of(client: Any, city: Case) -> None:
