@@ -644,18 +644,19 @@ def _stream_digest(mapped: Sequence[Any]) -> tuple[str, str, str]:
 # ---- snap --------------------------------------------------------------------------------------
 
 
-def _snap_part(
-    m: dict[str, Any], lookup: Any, reasons: list[str], *tile_parts: dict[str, Any], partition: int = -1
-) -> pd.DataFrame:
-    """One partition's assignments table, in its row order, with its index."""
-    if tile_parts:
-        cols: dict[str, Any] = {}
-        sel = [np.flatnonzero(t["partition"] == partition) for t in tile_parts]
-        pos = np.concatenate([t["position"][s] for t, s in zip(tile_parts, sel)])
-        order = np.argsort(pos, kind="stable")
-        for key in _SNAP_ARRAYS:
-            cols[key] = np.concatenate([t[key][s] for t, s in zip(tile_parts, sel)])[order]
-        d = cols
+def _for_partition(tile: dict[str, Any], partition: int) -> dict[str, np.ndarray]:
+    """The part of one tile's snap results that belongs to complaint partition ``partition``."""
+    sel = np.flatnonzero(tile["partition"] == partition)
+    return {key: tile[key][sel] for key in ("position", *_SNAP_ARRAYS)}
+
+
+def _snap_part(m: dict[str, Any], lookup: Any, reasons: list[str], *pieces: dict[str, Any]) -> pd.DataFrame:
+    """One partition's assignments table, in its row order, with its index; ``pieces`` are
+    its rows' results from each tile (tiled streets), else ``m`` holds them."""
+    d: dict[str, Any]
+    if pieces:
+        order = np.argsort(np.concatenate([p["position"] for p in pieces]), kind="stable")
+        d = {key: np.concatenate([p[key] for p in pieces])[order] for key in _SNAP_ARRAYS}
     else:
         d = dict(m["snap"])
         codes = np.asarray([reasons.index(r) for r in d["reasons"]] or [0], dtype=np.int32)
@@ -663,6 +664,10 @@ def _snap_part(
     d = {k: np.asarray(d[k], dtype=t) for k, t in _SNAP_ARRAYS.items()}
     d["reasons"] = reasons
     return _api._snap_frame(d, lookup, m["index"])
+
+
+def _index_only(m: dict[str, Any]) -> dict[str, Any]:
+    return {"index": m["index"]}
 
 
 def snap(
@@ -701,14 +706,20 @@ def snap(
     s = _setup(streets, complaints, None, id_column, None, max_streets_bytes, tiles_per_side, snap=True,
                max_distance=max_distance, tolerance=ambiguity_tolerance)
     reasons = _rs.unmatched_reasons(s.ctx.max_distance)
-    lookup = dask.delayed(_api._id_lookup(s.street_arrays["ids"]), pure=False)
+    lookup = _share(_api._id_lookup(s.street_arrays["ids"]), everywhere=True)
     mapped = list(dask.persist(*s.mapped))
     if s.broadcast is not None:
         parts = [dask.delayed(_snap_part)(m, lookup, reasons) for m in mapped]
     else:
         stats = dask.compute(*[dask.delayed(_stats)(m) for m in mapped])
         tiles = list(dask.persist(*_tile_results(s, mapped, _offsets(stats))))
-        parts = [dask.delayed(_snap_part)(m, lookup, reasons, *tiles, partition=k) for k, m in enumerate(mapped)]
+        # Each output partition gathers only its own rows from each tile.
+        parts = [
+            dask.delayed(_snap_part)(
+                dask.delayed(_index_only)(m), lookup, reasons, *[dask.delayed(_for_partition)(t, k) for t in tiles]
+            )
+            for k, m in enumerate(mapped)
+        ]
     meta = _snap_meta(complaints, _api._id_lookup(s.street_arrays["ids"]), reasons)
     return dd.from_delayed(parts, meta=meta, divisions=complaints.divisions, verify_meta=False)
 
