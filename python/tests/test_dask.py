@@ -16,7 +16,7 @@ from typing import Any, Iterator
 
 import dask
 import dask.dataframe as dd
-import dask_geopandas
+import dask_geopandas  # noqa: F401  (registers GeoDataFrame partitions: from_delayed gives dask-geopandas frames)
 import geopandas as gpd
 import numpy as np
 import pandas as pd
