@@ -2,6 +2,8 @@
 
 Load a city's street centerlines and 311 complaints, snap every complaint to its street and rank
 the segments, with the same Rust engine (and the same results) as the ``streetrank`` command line.
+Complaints in a Dask frame: ``import streetrank.dask`` (it needs dask, distributed and
+dask-geopandas, so it is not imported here); see ``docs/scale-out.md``.
 
 Examples
 --------
