@@ -2,6 +2,8 @@
 
 Load a city's street centerlines and 311 complaints, snap every complaint to its street and rank
 the segments, with the same Rust engine (and the same results) as the ``streetrank`` command line.
+Complaints in a Dask frame: ``import streetrank.dask`` (it needs dask, distributed and
+dask-geopandas, so it is not imported here); see ``docs/scale-out.md``.
 
 Examples
 --------
@@ -33,6 +35,12 @@ from streetrank._streetrank import (
     StreetrankError,
     __version__,
 )
+
+# The extension names its module `_streetrank`; say where it really lives, so that pickle (and so
+# Dask, which sends a worker's exception back to the client) finds the exception classes.
+for _e in (StreetrankError, CRSError, InputError, DataError, ConfigError):
+    _e.__module__ = "streetrank._streetrank"
+del _e
 
 __all__ = [
     "CRSError",

@@ -38,7 +38,7 @@ def _check_profile(profile: str) -> None:
         raise ValueError(f"profile={profile!r}: expected 'publish' (the default) or 'internal'")
 
 
-def _warn_personal(frame: pd.DataFrame, columns: Sequence[str], role: str) -> None:
+def _warn_personal(frame: pd.DataFrame, columns: Sequence[str], role: str, stacklevel: int = 3) -> None:
     """Warn about each of ``columns`` of ``frame`` that looks personal by name or sampled values."""
     for c in columns:
         values = frame[c].dropna().head(_PERSONAL_SAMPLE)
@@ -49,7 +49,7 @@ def _warn_personal(frame: pd.DataFrame, columns: Sequence[str], role: str) -> No
                 f"{role} column `{c}` looks personal ({reason}) and is written to the output; "
                 "drop it unless the result stays internal (see docs/privacy.md)",
                 PersonalDataWarning,
-                stacklevel=3,
+                stacklevel=stacklevel,
             )
 
 
@@ -560,6 +560,13 @@ def score(
         on_error,
         profile,
     )
+    return _ranking_frame(streets, out, config_json, id_column, profile)
+
+
+def _ranking_frame(
+    streets: gpd.GeoDataFrame, out: dict[str, Any], config_json: str, id_column: Optional[str], profile: str
+) -> gpd.GeoDataFrame:
+    """The ranking GeoDataFrame from the extension's ``score`` output (also ``streetrank.dask``'s)."""
     order = out["order"]
     columns = dict(out["columns"])
     extra = [c for c in streets.columns if c not in _STREET_ATTRIBUTES and c not in columns and c != streets.geometry.name]
@@ -571,7 +578,7 @@ def score(
     if profile == "publish":
         keep = json.loads(config_json).get("streets", {}).get("keep", [])
         extra = [c for c in extra if c in keep]
-    _warn_personal(streets, extra, "streets")
+    _warn_personal(streets, extra, "streets", stacklevel=4)  # the caller of score (or of streetrank.dask.score)
     for c in extra:
         columns[c] = streets[c].to_numpy()[order]
     index = streets.index[order]

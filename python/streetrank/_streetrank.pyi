@@ -22,6 +22,13 @@ __all__ = [
     "plan",
     "looks_personal",
     "per_complaint_refusal",
+    "project_streets",
+    "project_points",
+    "check_complaint",
+    "unmatched_reasons",
+    "resolve_as_of",
+    "tally_segments",
+    "score_tallies",
 ]
 __version__: str
 
@@ -104,3 +111,41 @@ def plan(
 ) -> dict[str, Any]: ...
 def looks_personal(role: str, name: str, sample: list[str | None]) -> str | None: ...
 def per_complaint_refusal(what: str) -> str: ...
+
+# Scale-out (streetrank.dask; crates/streetrank-py/src/dask.rs).
+def project_streets(
+    street_ids: list[int | str],
+    street_coords: npt.NDArray[np.float64],
+    offsets: npt.NDArray[np.int64],
+    street_crs: str,
+    config_json: str,
+) -> dict[str, Any]: ...
+def project_points(
+    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], from_crs: str, work_crs: str
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+def check_complaint(id: int | str, x: float, y: float) -> None: ...
+def unmatched_reasons(max_distance_m: float) -> list[str]: ...
+def resolve_as_of(config_json: str, as_of: str | None = None, latest: int | None = None) -> int: ...
+def tally_segments(
+    segment: npt.NDArray[np.int64],
+    position: npt.NDArray[np.int64],
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    created: npt.NDArray[np.int64],
+    length: npt.NDArray[np.float64],
+    as_of: int,
+    config_json: str,
+) -> dict[str, Any]: ...
+def score_tallies(
+    streets: dict[str, Any],
+    tallies: dict[str, Any],
+    complaints: int,
+    matched: int,
+    latest: tuple[int, int, int | str] | None,
+    config_json: str,
+    digests: list[tuple[str, str, str]],
+    as_of: str | None = None,
+    ratings: str | PathLike[str] | None = None,
+    on_error_name: Literal["fail", "skip"] = "fail",
+    profile: Literal["publish", "internal"] = "publish",
+) -> dict[str, Any]: ...

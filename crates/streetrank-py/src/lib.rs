@@ -11,6 +11,7 @@
 #![allow(clippy::needless_pass_by_value)]
 
 mod convert;
+mod dask;
 mod errors;
 mod index;
 mod plan;
@@ -38,5 +39,12 @@ fn _streetrank(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(plan::plan, m)?)?;
     m.add_function(wrap_pyfunction!(scoring::looks_personal, m)?)?;
     m.add_function(wrap_pyfunction!(scoring::per_complaint_refusal, m)?)?;
+    m.add_function(wrap_pyfunction!(dask::project_streets, m)?)?;
+    m.add_function(wrap_pyfunction!(dask::project_points, m)?)?;
+    m.add_function(wrap_pyfunction!(dask::check_complaint, m)?)?;
+    m.add_function(wrap_pyfunction!(dask::unmatched_reasons, m)?)?;
+    m.add_function(wrap_pyfunction!(dask::resolve_as_of, m)?)?;
+    m.add_function(wrap_pyfunction!(dask::tally_segments, m)?)?;
+    m.add_function(wrap_pyfunction!(dask::score_tallies, m)?)?;
     Ok(())
 }

@@ -8,9 +8,10 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use streetrank::PropertyValue;
 use streetrank::{
-    Complaint, InputDigest, ScoreConfig, SegmentAttributes, SnapOutcome, StreetNetwork, Timestamp,
+    Complaint, InputDigest, Ranking, ScoreConfig, SegmentAttributes, SnapOptions, SnapOutcome,
+    StreetNetwork, Timestamp,
 };
-use streetrank_io::{ColumnRole, Crs, Profile};
+use streetrank_io::{ColumnRole, Crs, Profile, RunConfig};
 
 use crate::convert::{coords, ids, opt_f64, opt_strings, slice1};
 use crate::errors::{config_error, core_error, data_error, io_error};
@@ -129,6 +130,130 @@ pub(crate) fn complaints(
     Ok(out)
 }
 
+/// What `score` and the scale-out's `score_tallies` share before scoring: the settings, the
+/// street network with its ratings applied, and the input digests (the run configuration's
+/// added as the CLI adds it).
+pub(crate) struct Run {
+    pub(crate) cfg: RunConfig,
+    pub(crate) score_cfg: ScoreConfig,
+    pub(crate) snap_opts: SnapOptions,
+    pub(crate) profile: Profile,
+    pub(crate) net: StreetNetwork,
+    pub(crate) work: Crs,
+    pub(crate) moved: bool,
+    pub(crate) digests: Vec<InputDigest>,
+    pub(crate) rated: Option<(usize, usize)>,
+}
+
+/// The score settings of `cfg` with `as_of` (a UTC date text) put in when given.
+pub(crate) fn score_config(cfg: &RunConfig, as_of: Option<&str>) -> PyResult<ScoreConfig> {
+    cfg.score.validate().map_err(|e| core_error(&e))?;
+    let mut score_cfg: ScoreConfig = cfg.score.clone();
+    if let Some(text) = as_of {
+        score_cfg.as_of = Some(Timestamp::parse_utc(text).ok_or_else(|| {
+            config_error(format!(
+                "as_of={text:?}: expected a date like 2016-10-01 (UTC)"
+            ))
+        })?);
+    }
+    Ok(score_cfg)
+}
+
+/// The settings, the network (ratings applied) and the digests of a scoring run.
+// The Python keyword arguments of one call; a struct would only move them around.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn prepare_run(
+    py: Python<'_>,
+    streets: &Bound<'_, PyDict>,
+    config_json: &str,
+    digests: Vec<(String, String, String)>,
+    as_of: Option<&str>,
+    ratings: Option<&PathBuf>,
+    on_error_name: &str,
+    profile: &str,
+    complaints_batches: Option<&Bound<'_, PyList>>,
+) -> PyResult<(Run, Vec<Complaint>)> {
+    let on_error = crate::readers::on_error(on_error_name)?;
+    let profile = Profile::parse(profile).map_err(|e| io_error(&e))?;
+    let cfg = run_config(config_json)?;
+    let score_cfg = score_config(&cfg, as_of)?;
+    let snap_opts = snap_options(cfg.snap.max_distance_m, cfg.snap.ambiguity_tolerance_m)?;
+    let (mut net, work, moved) = network(py, streets, cfg.work_crs.as_ref())?;
+    let mut all = Vec::new();
+    if let Some(batches) = complaints_batches {
+        let mut batches_in = Vec::with_capacity(batches.len());
+        for (k, b) in batches.iter().enumerate() {
+            let b = b.cast_into::<PyDict>()?;
+            batches_in.push((format!("complaint frame {k}"), complaints(py, &b, &work)?));
+        }
+        all = streetrank_io::merge_complaints(batches_in).map_err(|e| io_error(&e))?;
+    }
+    let rated = match ratings {
+        None => None,
+        Some(path) => {
+            let r = py
+                .detach(|| streetrank_io::read_ratings(path, &cfg.ratings, on_error))
+                .map_err(|e| io_error(&e))?;
+            let counts = streetrank_io::apply_ratings(&mut net, &r);
+            Some((r.sha256, counts))
+        }
+    };
+    let mut digests: Vec<InputDigest> = digests
+        .into_iter()
+        .map(|(role, name, sha256)| InputDigest { role, name, sha256 })
+        .collect();
+    if let (Some(path), Some((sha, _))) = (ratings, &rated) {
+        digests.push(streetrank_io::input_digest("ratings", path, sha));
+    }
+    digests.push(streetrank_io::run_config_digest(&cfg).map_err(|e| io_error(&e))?);
+    let run = Run {
+        cfg,
+        score_cfg,
+        snap_opts,
+        profile,
+        net,
+        work,
+        moved,
+        digests,
+        rated: rated.map(|(_, c)| c),
+    };
+    Ok((run, all))
+}
+
+/// The ranking table of `ranking` (small counts suppressed under the publish profile) and the
+/// values `score` returns with it, as the dict `streetrank._api.score` reads.
+pub(crate) fn ranking_output<'py>(
+    py: Python<'py>,
+    run: &Run,
+    ranking: &Ranking,
+) -> PyResult<Bound<'py, PyDict>> {
+    let table = py.detach(|| -> PyResult<_> {
+        let mut table =
+            streetrank_io::ranking_table(&run.net, ranking, &run.work).map_err(|e| io_error(&e))?;
+        if run.profile == Profile::Publish {
+            streetrank_io::suppress_small_counts(&mut table, run.cfg.privacy.min_count)
+                .map_err(|e| io_error(&e))?;
+        }
+        Ok(table)
+    })?;
+    let d = PyDict::new(py);
+    d.set_item("columns", crate::convert::table_to_py(py, &table)?)?;
+    let order: Vec<i64> = ranking
+        .order
+        .iter()
+        .map(|&i| i64::try_from(i).unwrap_or(-1))
+        .collect();
+    d.set_item("order", order.into_pyarray(py))?;
+    d.set_item("settings_hash", &ranking.settings_hash)?;
+    d.set_item("as_of", ranking.as_of.0)?;
+    d.set_item("notes", ranking.notes.clone())?;
+    d.set_item("work_crs", run.work.definition())?;
+    d.set_item("work_crs_label", run.work.label())?;
+    d.set_item("reprojected", run.moved)?;
+    d.set_item("ratings", run.rated)?;
+    Ok(d)
+}
+
 /// Snaps and scores, exactly as `streetrank score` does after loading, and returns the ranking
 /// table's columns (`streetrank_io::ranking_table`) and the snap outcomes.
 ///
@@ -150,75 +275,28 @@ pub fn score<'py>(
     on_error_name: &str,
     profile: &str,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let on_error = crate::readers::on_error(on_error_name)?;
-    let profile = Profile::parse(profile).map_err(|e| io_error(&e))?;
-    let cfg = run_config(config_json)?;
-    cfg.score.validate().map_err(|e| core_error(&e))?;
-    let snap_opts = snap_options(cfg.snap.max_distance_m, cfg.snap.ambiguity_tolerance_m)?;
-    let mut score_cfg: ScoreConfig = cfg.score.clone();
-    if let Some(text) = as_of {
-        score_cfg.as_of = Some(Timestamp::parse_utc(text).ok_or_else(|| {
-            config_error(format!(
-                "as_of={text:?}: expected a date like 2016-10-01 (UTC)"
-            ))
-        })?);
-    }
-    let (mut net, work, moved) = network(py, streets, cfg.work_crs.as_ref())?;
-    let mut batches_in = Vec::with_capacity(batches.len());
-    for (k, b) in batches.iter().enumerate() {
-        let b = b.cast_into::<PyDict>()?;
-        batches_in.push((format!("complaint frame {k}"), complaints(py, &b, &work)?));
-    }
-    let all = streetrank_io::merge_complaints(batches_in).map_err(|e| io_error(&e))?;
-    let rated = match &ratings {
-        None => None,
-        Some(path) => {
-            let r = py
-                .detach(|| streetrank_io::read_ratings(path, &cfg.ratings, on_error))
-                .map_err(|e| io_error(&e))?;
-            let counts = streetrank_io::apply_ratings(&mut net, &r);
-            Some((r.sha256, counts))
-        }
-    };
-    let mut digests: Vec<InputDigest> = digests
-        .into_iter()
-        .map(|(role, name, sha256)| InputDigest { role, name, sha256 })
-        .collect();
-    if let (Some(path), Some((sha, _))) = (&ratings, &rated) {
-        digests.push(streetrank_io::input_digest("ratings", path, sha));
-    }
-    digests.push(streetrank_io::run_config_digest(&cfg).map_err(|e| io_error(&e))?);
-    let (outcomes, ranking, table) = py.detach(|| -> PyResult<_> {
-        let index = streetrank::StreetIndex::new(&net.segments);
+    let (run, all) = prepare_run(
+        py,
+        streets,
+        config_json,
+        digests,
+        as_of,
+        ratings.as_ref(),
+        on_error_name,
+        profile,
+        Some(batches),
+    )?;
+    let (outcomes, ranking) = py.detach(|| -> PyResult<_> {
+        let index = streetrank::StreetIndex::new(&run.net.segments);
         let points: Vec<Point<f64>> = all.iter().map(|c| c.point).collect();
-        let outcomes = index.snap_all(&points, &snap_opts);
+        let outcomes = index.snap_all(&points, &run.snap_opts);
         let assignments: Vec<Option<usize>> = outcomes.iter().map(SnapOutcome::segment).collect();
-        let ranking = streetrank::score(&net, &all, &assignments, &score_cfg, &digests)
+        let ranking = streetrank::score(&run.net, &all, &assignments, &run.score_cfg, &run.digests)
             .map_err(|e| core_error(&e))?;
-        let mut table =
-            streetrank_io::ranking_table(&net, &ranking, &work).map_err(|e| io_error(&e))?;
-        if profile == Profile::Publish {
-            streetrank_io::suppress_small_counts(&mut table, cfg.privacy.min_count)
-                .map_err(|e| io_error(&e))?;
-        }
-        Ok((SnapColumns::new(&outcomes), ranking, table))
+        Ok((SnapColumns::new(&outcomes), ranking))
     })?;
-    let d = PyDict::new(py);
-    d.set_item("columns", crate::convert::table_to_py(py, &table)?)?;
-    let order: Vec<i64> = ranking
-        .order
-        .iter()
-        .map(|&i| i64::try_from(i).unwrap_or(-1))
-        .collect();
-    d.set_item("order", order.into_pyarray(py))?;
+    let d = ranking_output(py, &run, &ranking)?;
     d.set_item("outcomes", outcomes.into_py(py)?)?;
-    d.set_item("settings_hash", &ranking.settings_hash)?;
-    d.set_item("as_of", ranking.as_of.0)?;
-    d.set_item("notes", ranking.notes.clone())?;
-    d.set_item("work_crs", work.definition())?;
-    d.set_item("work_crs_label", work.label())?;
-    d.set_item("reprojected", moved)?;
-    d.set_item("ratings", rated.map(|(_, c)| c))?;
     Ok(d)
 }
 

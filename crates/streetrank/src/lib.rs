@@ -49,7 +49,10 @@ pub use index::StreetIndex;
 pub use model::{
     Complaint, PropertyValue, Segment, SegmentAttributes, SourceId, StreetNetwork, Timestamp,
 };
-pub use score::{FactorScore, Ranking, ScoreInput, SegmentScore, score, score_input};
+pub use score::{
+    FactorScore, PressurePoint, PressureTally, Ranking, ScoreInput, ScoreTotals, SegmentScore,
+    pressure_tally, score, score_input, score_tallies,
+};
 #[doc(hidden)]
 pub use snap::brute_force_snap;
 pub use snap::{RunnerUp, Side, Snap, SnapOptions, SnapOutcome, UnmatchedReason};

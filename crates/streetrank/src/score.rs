@@ -72,15 +72,61 @@ pub struct Ranking {
     pub settings_hash: String,
 }
 
-/// Pressure of one segment before normalisation.
-#[derive(Debug, Clone, Copy, Default)]
-struct Tally {
-    raw: f64,
-    matched: usize,
-    kept: usize,
-    future: usize,
-    undated: usize,
-    duplicates: usize,
+/// The complaint pressure of one segment before normalisation, and its complaint counts: what
+/// [`pressure_tally`] computes from the segment's complaints and [`score_tallies`] ranks.
+///
+/// Scoring on a cluster computes these per segment where the complaints are, and ranks once.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PressureTally {
+    /// The raw pressure (see [`score`]), in kept-complaint weight per `per_length_m` metres.
+    pub raw: f64,
+    /// Complaints matched to the segment.
+    pub matched: usize,
+    /// Complaints that count in pressure (kept dated ones plus undated ones).
+    pub kept: usize,
+    /// Matched complaints created after `as_of` (left out).
+    pub future: usize,
+    /// Matched complaints without a creation time.
+    pub undated: usize,
+    /// Matched complaints counted as duplicates of a kept one.
+    pub duplicates: usize,
+}
+
+/// One matched complaint as the pressure factor reads it, for [`pressure_tally`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PressurePoint {
+    /// The complaint's point, in the segments' projected metres.
+    pub x: f64,
+    /// See `x`.
+    pub y: f64,
+    /// Its creation time; `None` for an undated complaint.
+    pub created: Option<Timestamp>,
+    /// Its position in the whole complaint input (0-based, unique): complaints created at the
+    /// same time are taken in this order.
+    pub position: u64,
+}
+
+/// The totals over all complaints that [`score_tallies`] needs beside the per-segment
+/// tallies: how many complaints there were, how many matched a segment, and the latest
+/// creation time with the position and id of the first complaint created then.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScoreTotals {
+    /// Complaints, matched or not.
+    pub complaints: usize,
+    /// Complaints that matched a segment.
+    pub matched: usize,
+    /// The latest creation time among all complaints (matched or not), the input position of
+    /// the first complaint with it, and that complaint's id; `None` when none is dated.
+    pub latest: Option<(Timestamp, usize, SourceId)>,
+}
+
+impl ScoreTotals {
+    /// The time complaint ages are measured from: `config.as_of`, else the latest creation
+    /// time, else the epoch (as [`score`] resolves it).
+    #[must_use]
+    pub fn as_of(&self, config: &ScoreConfig) -> Timestamp {
+        resolve_as_of(config, self.latest.as_ref(), &mut Vec::new())
+    }
 }
 
 /// Scores and ranks every segment of `network`.
@@ -437,12 +483,17 @@ pub fn score_input(
 
     let (starts, members) = group_by_segment(&input.matched, n);
 
-    let tallies: Vec<Tally> = (0..n)
+    let tallies: Vec<PressureTally> = (0..n)
         .into_par_iter()
         .map(|s| {
-            pressure_tally(
-                &members[starts[s]..starts[s + 1]],
-                &input.matched,
+            let members = &members[starts[s]..starts[s + 1]];
+            let matched = &input.matched;
+            tally_entries(
+                members.iter().map(|&ci| {
+                    let m = &matched[ci];
+                    (m.dated.then_some(Timestamp(m.created)), ci)
+                }),
+                |ci| (matched[ci].x, matched[ci].y),
                 as_of,
                 config,
                 segments[s].length_m,
@@ -450,9 +501,102 @@ pub fn score_input(
         })
         .collect();
 
+    let totals = (input.complaints, input.matched.len());
+    Ok(rank(
+        network, &tallies, totals, as_of, notes, config, inputs,
+    ))
+}
+
+/// Ranks the segments of `network` from their pressure tallies (one per segment, in segment
+/// order, from [`pressure_tally`] with `totals.as_of(config)`): the rest of [`score`] (cap,
+/// the other factors, ranks, notes, settings hash), the same code, so the same ranking bit
+/// for bit as [`score`] on the complaints the tallies and totals were computed from.
+///
+/// # Errors
+///
+/// - [`Error::InvalidConfig`] when [`ScoreConfig::validate`] refuses `config`;
+/// - [`Error::MismatchedInput`] when there is not one tally per segment, the tallies'
+///   matched complaints do not add up to `totals.matched`, `totals.matched` exceeds
+///   `totals.complaints`, or a segment's `length_m` is not a positive finite number.
+///
+/// # Examples
+///
+/// ```
+/// use geo_types::{line_string, Point};
+/// use streetrank::{pressure_tally, score, score_tallies, Complaint, PressurePoint, ScoreConfig};
+/// use streetrank::{ScoreTotals, Segment, SourceId, StreetNetwork, Timestamp};
+///
+/// let network = StreetNetwork::new(vec![
+///     Segment::new(SourceId::from(1), line_string![(x: 0.0, y: 0.0), (x: 100.0, y: 0.0)])?,
+///     Segment::new(SourceId::from(2), line_string![(x: 0.0, y: 50.0), (x: 100.0, y: 50.0)])?,
+/// ], vec![])?;
+/// let complaint = Complaint::new(SourceId::from("R1"), Point::new(40.0, 1.0))?
+///     .with_created(Some(Timestamp(86_400)));
+/// let config = ScoreConfig::default();
+/// let totals = ScoreTotals {
+///     complaints: 1,
+///     matched: 1,
+///     latest: Some((Timestamp(86_400), 0, SourceId::from("R1"))),
+/// };
+/// let as_of = totals.as_of(&config);
+/// let point = PressurePoint { x: 40.0, y: 1.0, created: complaint.created, position: 0 };
+/// let tallies = [
+///     pressure_tally(&[point], as_of, &config, network.segments[0].length_m),
+///     pressure_tally(&[], as_of, &config, network.segments[1].length_m),
+/// ];
+/// let merged = score_tallies(&network, &tallies, &totals, &config, &[])?;
+/// let whole = score(&network, &[complaint], &[Some(0)], &config, &[])?;
+/// assert_eq!(merged.order, whole.order);
+/// assert_eq!(merged.scores[0].score.to_bits(), whole.scores[0].score.to_bits());
+/// assert_eq!(merged.notes, whole.notes);
+/// # Ok::<(), streetrank::Error>(())
+/// ```
+pub fn score_tallies(
+    network: &StreetNetwork,
+    tallies: &[PressureTally],
+    totals: &ScoreTotals,
+    config: &ScoreConfig,
+    inputs: &[InputDigest],
+) -> Result<Ranking, Error> {
+    config.validate()?;
+    let segments = &network.segments;
+    check_segments(segments, &[])?;
+    if tallies.len() != segments.len() {
+        return Err(mismatch(format!(
+            "{} pressure tallies for {} segments; pass one per segment, in segment order",
+            tallies.len(),
+            segments.len()
+        )));
+    }
+    let matched: usize = tallies.iter().map(|t| t.matched).sum();
+    if matched != totals.matched || totals.matched > totals.complaints {
+        return Err(mismatch(format!(
+            "the tallies hold {matched} matched complaints, the totals say {} matched of {}",
+            totals.matched, totals.complaints
+        )));
+    }
+    let mut notes = Vec::new();
+    let as_of = resolve_as_of(config, totals.latest.as_ref(), &mut notes);
+    let counts = (totals.complaints, totals.matched);
+    Ok(rank(network, tallies, counts, as_of, notes, config, inputs))
+}
+
+/// The part of [`score_input`] and [`score_tallies`] after the pressure tallies; `totals` is
+/// (complaints, matched complaints).
+fn rank(
+    network: &StreetNetwork,
+    tallies: &[PressureTally],
+    totals: (usize, usize),
+    as_of: Timestamp,
+    mut notes: Vec<String>,
+    config: &ScoreConfig,
+    inputs: &[InputDigest],
+) -> Ranking {
+    let segments = &network.segments;
+    let n = segments.len();
     let pressure_cap = match config.pressure.cap {
         Cap::Fixed(x) => x,
-        Cap::P95 => p95(&tallies),
+        Cap::P95 => p95(tallies),
     };
 
     let classes = lookup_table(&config.usage.class_weights);
@@ -479,16 +623,16 @@ pub fn score_input(
         scores[s].rank = r + 1;
     }
 
-    add_notes(&mut notes, config, input, &tallies, &scores, pressure_cap);
+    add_notes(&mut notes, config, totals, tallies, &scores, pressure_cap);
 
-    Ok(Ranking {
+    Ranking {
         scores,
         order,
         as_of,
         pressure_cap,
         notes,
         settings_hash: settings_hash(config, inputs),
-    })
+    }
 }
 
 fn mismatch(message: String) -> Error {
@@ -623,25 +767,68 @@ fn days_between(from: Timestamp, to: Timestamp) -> f64 {
     (i128::from(to.0) - i128::from(from.0)) as f64 / Timestamp::DAY as f64
 }
 
-fn pressure_tally(
-    members: &[usize],
-    matched: &[Matched],
+/// The pressure tally of one segment from its matched complaints, in any order: exactly what
+/// [`score`] computes for the segment (the model is on [`score`]), bit for bit, when given the
+/// same complaints with their input positions. Complaints are taken in (creation time,
+/// position) order, so the order of `points` does not matter; positions must be unique.
+///
+/// For scoring where the complaints are spread over machines: group them by segment, call
+/// this per segment, then [`score_tallies`] once.
+///
+/// # Units
+///
+/// `points` and `length_m` in the segments' projected metres.
+///
+/// # Examples
+///
+/// ```
+/// use streetrank::{pressure_tally, PressurePoint, ScoreConfig, Timestamp};
+///
+/// let config = ScoreConfig { as_of: Some(Timestamp(0)), ..ScoreConfig::default() };
+/// let point = |x, position| PressurePoint { x, y: 0.0, created: Some(Timestamp(0)), position };
+/// // Two reports 5 m apart on the same day: the later position is the duplicate.
+/// let t = pressure_tally(&[point(5.0, 9), point(0.0, 3)], Timestamp(0), &config, 100.0);
+/// assert_eq!((t.matched, t.kept, t.duplicates, t.raw), (2, 1, 1, 1.0));
+/// ```
+#[must_use]
+pub fn pressure_tally(
+    points: &[PressurePoint],
     as_of: Timestamp,
     config: &ScoreConfig,
     length_m: f64,
-) -> Tally {
+) -> PressureTally {
+    tally_entries(
+        points
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.created, (p.position, i))),
+        |(_, i)| (points[i].x, points[i].y),
+        as_of,
+        config,
+        length_m,
+    )
+}
+
+/// The one implementation of a segment's pressure: `entries` are its complaints' creation
+/// times and unique ordering keys (any order), `xy` gives a complaint's point from its key.
+fn tally_entries<K: Ord + Copy>(
+    entries: impl ExactSizeIterator<Item = (Option<Timestamp>, K)>,
+    xy: impl Fn(K) -> (f64, f64),
+    as_of: Timestamp,
+    config: &ScoreConfig,
+    length_m: f64,
+) -> PressureTally {
     let p = &config.pressure;
-    let mut tally = Tally {
-        matched: members.len(),
-        ..Tally::default()
+    let mut tally = PressureTally {
+        matched: entries.len(),
+        ..PressureTally::default()
     };
-    // (created, complaint position): unique keys, so the order is total.
-    let mut dated: Vec<(Timestamp, usize)> = Vec::with_capacity(members.len());
-    for &ci in members {
-        let m = &matched[ci];
-        match m.dated.then_some(Timestamp(m.created)) {
+    // (created, key): unique keys, so the order is total.
+    let mut dated: Vec<(Timestamp, K)> = Vec::with_capacity(entries.len());
+    for (created, key) in entries {
+        match created {
             Some(t) if t > as_of => tally.future += 1,
-            Some(t) => dated.push((t, ci)),
+            Some(t) => dated.push((t, key)),
             None => tally.undated += 1,
         }
     }
@@ -652,8 +839,8 @@ fn pressure_tally(
     // the window for every later complaint too.
     let mut kept: Vec<(Timestamp, f64, f64)> = Vec::new();
     let mut window_start = 0;
-    for (t, ci) in dated {
-        let (x, y) = (matched[ci].x, matched[ci].y);
+    for (t, key) in dated {
+        let (x, y) = xy(key);
         while window_start < kept.len()
             && days_between(kept[window_start].0, t) > p.dedup_window_days
         {
@@ -678,7 +865,7 @@ fn pressure_tally(
 }
 
 /// Nearest-rank 95th percentile of the positive raw pressures; 0 when none.
-fn p95(tallies: &[Tally]) -> f64 {
+fn p95(tallies: &[PressureTally]) -> f64 {
     let mut positive: Vec<f64> = tallies.iter().map(|t| t.raw).filter(|&r| r > 0.0).collect();
     if positive.is_empty() {
         return 0.0;
@@ -698,7 +885,7 @@ fn lookup_table(map: &BTreeMap<String, f64>) -> BTreeMap<String, f64> {
 fn segment_score(
     index: usize,
     seg: &Segment,
-    tally: &Tally,
+    tally: &PressureTally,
     cap: f64,
     config: &ScoreConfig,
     classes: &BTreeMap<String, f64>,
@@ -776,19 +963,18 @@ fn segment_score(
 fn add_notes(
     notes: &mut Vec<String>,
     config: &ScoreConfig,
-    input: &ScoreInput,
-    tallies: &[Tally],
+    (complaints, matched): (usize, usize),
+    tallies: &[PressureTally],
     scores: &[SegmentScore],
     cap: f64,
 ) {
-    let unmatched = input.complaints - input.matched.len();
+    let unmatched = complaints - matched;
     if unmatched > 0 {
         notes.push(format!(
-            "{unmatched} of {} complaints matched no segment and do not count",
-            input.complaints
+            "{unmatched} of {complaints} complaints matched no segment and do not count"
         ));
     }
-    let sum = |f: fn(&Tally) -> usize| tallies.iter().map(f).sum::<usize>();
+    let sum = |f: fn(&PressureTally) -> usize| tallies.iter().map(f).sum::<usize>();
     let future = sum(|t| t.future);
     if future > 0 {
         notes.push(format!(
