@@ -43,9 +43,8 @@ pub(super) fn read(
     read_in_blocks(path, opts, report, BLOCK, PIECE, None)
 }
 
-/// What receives the complaints, a piece at a time and in file order (their points still in the
-/// file's coordinates), with the file's columns: a block's pieces while the next block is
-/// parsed on the thread pool, on the calling thread.
+/// What receives each block's complaints, in file order, as soon as the block is read (their
+/// points still in the file's coordinates), with the file's columns.
 pub(super) type Sink<'s> = &'s mut dyn FnMut(Drafts, &Columns, &mut LoadReport) -> Result<()>;
 
 /// [`read`] with the block and piece sizes given (tests use tiny ones). With a `sink`, each
@@ -139,8 +138,6 @@ pub(super) fn read_in_blocks(
         last_record_line: header_line,
     };
     let mut first_block = true;
-    // The last block's complaints, piece by piece, not yet handed to the sink.
-    let mut pending: Vec<Drafts> = Vec::new();
     loop {
         let region = &buf[data_start..];
         let c = cuts(region, delimiter, piece);
@@ -166,57 +163,35 @@ pub(super) fn read_in_blocks(
             next.extend_from_slice(&region[cut..]);
         }
         let carry = next.len();
-        // Parse this block's pieces and hash its new bytes while the next block is read, on
-        // the pool; meanwhile this thread hands the previous block's complaints to the sink
-        // (its checks are mostly serial, and the sink need not be `Send`).
-        let mut parsed_block = None;
-        let mut sunk = Ok(());
-        rayon::in_place_scope(|scope| {
-            scope.spawn(|_| {
-                parsed_block = Some(rayon::join(
+        // Parse this block's pieces and hash its new bytes while the next block is read.
+        let ((outs, hash), more) = rayon::join(
+            || {
+                rayon::join(
                     || {
-                        rayon::join(
-                            || {
-                                ranges
-                                    .par_iter()
-                                    .map(|r| parse_piece(&region[r.clone()], &ctx))
-                                    .collect::<Vec<_>>()
-                            },
-                            || hasher.write_all(&buf[hashed..]),
-                        )
+                        ranges
+                            .par_iter()
+                            .map(|r| parse_piece(&region[r.clone()], &ctx))
+                            .collect::<Vec<_>>()
                     },
-                    || {
-                        if eof {
-                            Ok(true)
-                        } else {
-                            fill(&mut file, &mut next, block)
-                        }
-                    },
-                ));
-            });
-            if let Some(sink) = sink.as_mut() {
-                sunk = pending
-                    .drain(..)
-                    .try_for_each(|drafts| sink(drafts, &cols, report));
-            }
-        });
-        // The previous block's problems come first in the file.
-        sunk?;
-        let Some(((outs, hash), more)) = parsed_block else {
-            return Err(read_failed(
-                path,
-                "a block",
-                &std::io::Error::other("the parsing task did not run"),
-            ));
-        };
+                    || hasher.write_all(&buf[hashed..]),
+                )
+            },
+            || {
+                if eof {
+                    Ok(true)
+                } else {
+                    fill(&mut file, &mut next, block)
+                }
+            },
+        );
         hash.map_err(|e| Error::io(path, e))?;
         let records_before = collector.records;
-        if sink.is_some() {
-            // Each piece's complaints kept as they are, in file order (no copy into a
-            // block-sized vector), for the sink while the next block is parsed.
+        if let Some(sink) = sink.as_mut() {
+            // Each piece's complaints handed on as they are, in file order: no copy into a
+            // block-sized vector.
             for out in outs {
                 numbering.merge(out, &mut collector, &ctx, report)?;
-                pending.push(std::mem::take(&mut collector.drafts));
+                sink(std::mem::take(&mut collector.drafts), &cols, report)?;
             }
         } else {
             // The block's complaints in one allocation: appending piece by piece would grow
@@ -247,11 +222,6 @@ pub(super) fn read_in_blocks(
         buf = next;
         hashed = carry;
         data_start = 0;
-    }
-    if let Some(sink) = sink.as_mut() {
-        for drafts in pending {
-            sink(drafts, &cols, report)?;
-        }
     }
     let parsed = collector.into_parsed(&cols, "column", &opts.mapping.keep, report)?;
     Ok((parsed, hasher.finish()))
