@@ -172,16 +172,14 @@ pub fn read_complaints(path: &Path, opts: &ComplaintsOptions) -> Result<LoadedCo
         Format::GeoJson => (geojson::read(path, opts, &mut report)?, None),
         Format::Open311 => (open311::read(path, opts, &mut report)?, None),
     };
-    let mut loaded = finish(path, parsed, sha256, opts, report)?;
-    check_near_streets(path, opts, &mut loaded)?;
-    Ok(loaded)
+    finish(path, parsed, sha256, opts, report)
 }
 
 /// Complaints none of which lies near the streets come from another place or are read in
 /// another CRS than theirs: an error under [`OnError::Fail`] (every complaint would stay
 /// unmatched and the ranking would silently ignore them), a note when the user asked for
 /// lenient loading.
-pub(crate) fn check_near_streets(
+fn check_near_streets(
     path: &Path,
     opts: &ComplaintsOptions,
     loaded: &mut LoadedComplaints,
@@ -1000,9 +998,7 @@ pub(crate) fn read_csv_in_blocks(
 ) -> Result<LoadedComplaints> {
     let mut report = LoadReport::new(path);
     let (parsed, sha256) = csv::read_in_blocks(path, opts, &mut report, block, piece, None)?;
-    let mut loaded = finish(path, parsed, Some(sha256), opts, report)?;
-    check_near_streets(path, opts, &mut loaded)?;
-    Ok(loaded)
+    finish(path, parsed, Some(sha256), opts, report)
 }
 
 /// [`stream_complaints`] with the block and piece sizes given; for crates/streetrank-fuzz.
@@ -1017,7 +1013,8 @@ pub(crate) fn stream_csv_in_blocks(
     stream::stream_in_blocks(path, opts, on_batch, block, piece)
 }
 
-/// Swap check, projection and far-away count: the part common to all formats.
+/// Swap check, projection, far-away count and the near-the-streets check: the part common to
+/// all formats.
 fn finish(
     path: &Path,
     parsed: Parsed,
@@ -1248,7 +1245,7 @@ fn finish(
     });
     drop(coords);
     report.loaded = complaints.len();
-    Ok(LoadedComplaints {
+    let mut loaded = LoadedComplaints {
         complaints,
         property_names: parsed.property_names,
         source_crs,
@@ -1259,7 +1256,9 @@ fn finish(
             Some(s) => s,
             None => crate::digest::digest_file(path)?,
         },
-    })
+    };
+    check_near_streets(path, opts, &mut loaded)?;
+    Ok(loaded)
 }
 
 #[cfg(test)]
