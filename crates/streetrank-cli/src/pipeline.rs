@@ -345,8 +345,8 @@ pub fn score_streamed(
         opts: &snap_opts,
         input: ScoreInput::new(),
         snap: SnapTally::default(),
-        points: Vec::new(),
-        created: Vec::new(),
+        points: Vec::with_capacity(SNAP_BATCH),
+        created: Vec::with_capacity(SNAP_BATCH),
         latest: None,
         error: None,
     };

@@ -17,6 +17,7 @@ use rayon::prelude::*;
 use streetrank::{Complaint, Sha256Writer, SourceId};
 
 use super::blocks::{Records, cuts};
+use super::stream::{Checker, Prepared};
 use super::{
     Bad, COORDINATE_FIX, Collector, Columns, ComplaintsOptions, Drafts, Interner, Parsed,
     coordinate_text, resolve_columns,
@@ -43,9 +44,13 @@ pub(super) fn read(
     read_in_blocks(path, opts, report, BLOCK, PIECE, None)
 }
 
-/// What receives each block's complaints, in file order, as soon as the block is read (their
-/// points still in the file's coordinates), with the file's columns.
-pub(super) type Sink<'s> = &'s mut dyn FnMut(Drafts, &Columns, &mut LoadReport) -> Result<()>;
+/// What receives each piece's complaints, in file order, as soon as its block is read: the
+/// checker prepares each piece on the pool as it is parsed ([`Checker::prepare`]: checks and
+/// projection), then the function takes the pieces one by one, with the file's columns.
+pub(super) type Sink<'s> = (
+    &'s Checker<'s>,
+    &'s mut dyn FnMut(Drafts, Prepared, &Columns),
+);
 
 /// [`read`] with the block and piece sizes given (tests use tiny ones). With a `sink`, each
 /// block's complaints go to it instead of into the returned [`Parsed`] (whose drafts are then
@@ -138,6 +143,7 @@ pub(super) fn read_in_blocks(
         last_record_line: header_line,
     };
     let mut first_block = true;
+    let checker = sink.as_ref().map(|(checker, _)| *checker);
     loop {
         let region = &buf[data_start..];
         let c = cuts(region, delimiter, piece);
@@ -170,7 +176,13 @@ pub(super) fn read_in_blocks(
                     || {
                         ranges
                             .par_iter()
-                            .map(|r| parse_piece(&region[r.clone()], &ctx))
+                            .map(|r| {
+                                let mut out = parse_piece(&region[r.clone()], &ctx);
+                                let prepared = checker.map(|checker| {
+                                    checker.prepare(&mut out.complaints, cols.id.is_some())
+                                });
+                                (out, prepared)
+                            })
                             .collect::<Vec<_>>()
                     },
                     || hasher.write_all(&buf[hashed..]),
@@ -186,20 +198,22 @@ pub(super) fn read_in_blocks(
         );
         hash.map_err(|e| Error::io(path, e))?;
         let records_before = collector.records;
-        if let Some(sink) = sink.as_mut() {
+        if let Some((_, take)) = sink.as_mut() {
             // Each piece's complaints handed on as they are, in file order: no copy into a
             // block-sized vector.
-            for out in outs {
+            for (out, prepared) in outs {
                 numbering.merge(out, &mut collector, &ctx, report)?;
-                sink(std::mem::take(&mut collector.drafts), &cols, report)?;
+                if let Some(prepared) = prepared {
+                    take(std::mem::take(&mut collector.drafts), prepared, &cols);
+                }
             }
         } else {
             // The block's complaints in one allocation: appending piece by piece would grow
             // the vectors by doubling (a copy of the block each time, and fresh pages).
-            let block_len: usize = outs.iter().map(|o| o.complaints.len()).sum();
+            let block_len: usize = outs.iter().map(|(o, _)| o.complaints.len()).sum();
             collector.drafts.complaints.reserve(block_len);
             collector.drafts.records.reserve(block_len);
-            for out in outs {
+            for (out, _) in outs {
                 numbering.merge(out, &mut collector, &ctx, report)?;
             }
         }

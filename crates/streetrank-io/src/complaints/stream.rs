@@ -22,7 +22,7 @@ use super::{
     AXIS_CHECK_PAD_KM, AxisSwapEvidence, AxisVerdict, Columns, ComplaintsOptions, Drafts, Format,
     LoadedComplaints, in_extent, km_outside, pad_extent, sniff_format,
 };
-use crate::crs::{Crs, Transform, transform_parallel};
+use crate::crs::{Crs, Transform};
 use crate::error::fmt_number;
 use crate::report::thousands;
 use crate::{Error, LoadReport, Result};
@@ -101,18 +101,25 @@ pub(super) fn stream_in_blocks(
     if !matches!(sniff_format(path)?, Format::Csv) {
         return whole(on_batch);
     }
-    // The CRS work each batch needs; when it cannot be set up, the whole-file reader reports
+    // The CRS work each piece needs; when it cannot be set up, the whole-file reader reports
     // the problem at the point where it meets it.
-    let Ok(mut s) = Streamer::new(path, opts) else {
+    let Ok(checker) = Checker::new(path, opts) else {
         return whole(on_batch);
     };
+    let mut s = Streamer::new(&checker);
     let mut report = LoadReport::new(path);
     let (parsed, sha256) = {
-        let mut sink = |drafts: Drafts, cols: &Columns, report: &mut LoadReport| {
-            let _ = report;
-            s.batch(drafts, cols, on_batch)
+        let mut sink = |drafts: Drafts, prepared: Prepared, cols: &Columns| {
+            s.take(drafts, prepared, cols, on_batch);
         };
-        read_in_blocks(path, opts, &mut report, block, piece, Some(&mut sink))?
+        read_in_blocks(
+            path,
+            opts,
+            &mut report,
+            block,
+            piece,
+            Some((&checker, &mut sink)),
+        )?
     };
     let mut streamed = s.finish(parsed, sha256, report)?;
     super::check_near_streets(path, opts, &mut streamed.file)?;
@@ -194,6 +201,18 @@ impl IdKey {
     }
 }
 
+/// Whether the keys are certainly all distinct: no long ids (their keys are places, not
+/// texts) and no two keys equal once sorted. Sorting the 16-byte keys themselves is several
+/// times faster than sorting positions by key, which finding the repeats needs.
+fn all_distinct(keys: &[IdKey]) -> bool {
+    if keys.iter().any(|k| k.tag() == TAG_LONG) {
+        return false;
+    }
+    let mut sorted: Vec<u128> = keys.par_iter().map(|k| k.0).collect();
+    sorted.par_sort_unstable();
+    sorted.par_windows(2).all(|w| w[0] != w[1])
+}
+
 /// A record whose rejection waits for the end of the file (it may turn out to be a repeat).
 struct Held {
     /// Position among the file's accepted records.
@@ -202,8 +221,47 @@ struct Held {
     error: Error,
 }
 
-/// The state carried from batch to batch.
-struct Streamer<'a> {
+/// Which of the lists a held-back record goes to (they are reported in this order at the
+/// end of the file).
+#[derive(Clone, Copy)]
+enum HeldList {
+    OutOfRange,
+    Unprojectable,
+    NonFinite,
+}
+
+/// A record held back by [`Checker::prepare`], before its record number is known.
+struct Pending {
+    /// Position within its piece.
+    k: usize,
+    list: HeldList,
+    reason: &'static str,
+    problem: Problem,
+}
+
+/// What is wrong with a held-back record.
+enum Problem {
+    /// A record error: the problem and the fix.
+    Record(String, &'static str),
+    /// A projected point that is not finite; the complaint's id (replaced by the record
+    /// number when the file has no id column) names it.
+    NonFinite(SourceId, Coord<f64>),
+}
+
+/// One piece's checks, made on the pool as the piece is parsed ([`Checker::prepare`]).
+pub(super) struct Prepared {
+    /// Id keys, one per record of the piece (none without an id column); a long id's key
+    /// points into `long_ids`.
+    keys: Vec<IdKey>,
+    long_ids: Vec<u8>,
+    /// Check flags, one per record of the piece.
+    flags: Vec<u8>,
+    /// Records held back, in order.
+    held: Vec<Pending>,
+}
+
+/// What the checks of one file need, shared by the threads that parse its pieces.
+pub(super) struct Checker<'a> {
     path: &'a Path,
     opts: &'a ComplaintsOptions,
     source_crs: Crs,
@@ -213,6 +271,161 @@ struct Streamer<'a> {
     to_work: Transform,
     check: bool,
     padded: Option<[f64; 4]>,
+}
+
+impl<'a> Checker<'a> {
+    fn new(path: &'a Path, opts: &'a ComplaintsOptions) -> Result<Checker<'a>> {
+        let source_crs = opts.mapping.crs.clone().unwrap_or_else(Crs::wgs84);
+        let geographic = source_crs.is_geographic()?;
+        let check = geographic || opts.streets_extent_lonlat.is_some();
+        let to_lonlat = if check && !geographic {
+            Some(Transform::new(&source_crs, &Crs::wgs84())?)
+        } else {
+            None
+        };
+        let to_work = Transform::new(&source_crs, &opts.work_crs)?;
+        Ok(Checker {
+            path,
+            opts,
+            geographic,
+            to_lonlat,
+            to_work,
+            check,
+            padded: opts
+                .streets_extent_lonlat
+                .map(|e| pad_extent(e, AXIS_CHECK_PAD_KM)),
+            source_crs,
+        })
+    }
+
+    /// Checks and projects one piece's complaints (in place: each point becomes its
+    /// projection into the work CRS, exchanged first if `swap_xy` asks), needing nothing from
+    /// the other pieces, so the pieces are prepared in parallel. `ids` when the file has an id
+    /// column (the complaints' ids are then final).
+    pub(super) fn prepare(&self, batch: &mut [Complaint], ids: bool) -> Prepared {
+        let mut keys = Vec::new();
+        let mut long_ids = Vec::new();
+        if ids {
+            keys.reserve_exact(batch.len());
+            keys.extend(batch.iter().map(|c| IdKey::new(&c.id, &mut long_ids)));
+        }
+        let m = &self.opts.mapping;
+        let mut flags = vec![0u8; batch.len()];
+        let mut held = Vec::new();
+
+        // Both readings as lon/lat, for the axis check and the far-away count.
+        let lonlat = |x: f64, y: f64| match &self.to_lonlat {
+            None => Coord { x, y },
+            Some(t) => t.point(x, y).map_or(
+                Coord {
+                    x: f64::NAN,
+                    y: f64::NAN,
+                },
+                |(x, y)| Coord { x, y },
+            ),
+        };
+        let bad_lat = |c: Coord<f64>| c.y.is_nan() || c.y.abs() > 90.0;
+        let far = self.opts.streets_extent_lonlat;
+        for (k, (c, f)) in batch.iter_mut().zip(&mut flags).enumerate() {
+            let (x, y) = c.point.x_y();
+            let mut given = Coord::default();
+            if self.check {
+                let (g, s) = (lonlat(x, y), lonlat(y, x));
+                if let Some(e) = self.padded {
+                    *f |= u8::from(in_extent(e, g)) * flag::INSIDE_GIVEN;
+                    *f |= u8::from(in_extent(e, s)) * flag::INSIDE_SWAPPED;
+                }
+                *f |= u8::from(bad_lat(g)) * flag::BAD_LAT_GIVEN;
+                *f |= u8::from(bad_lat(s)) * flag::BAD_LAT_SWAPPED;
+                given = if m.swap_xy { s } else { g };
+            }
+            if m.swap_xy {
+                c.point = Point::new(y, x);
+            }
+            // Geographic coordinates out of range: rejected at the end, unless a repeat.
+            let (x, y) = c.point.x_y();
+            if self.geographic && !((-90.0..=90.0).contains(&y) && (-360.0..=360.0).contains(&x)) {
+                *f |= flag::HELD_BACK;
+                held.push(Pending {
+                    k,
+                    list: HeldList::OutOfRange,
+                    reason: "coordinate out of range",
+                    problem: Problem::Record(
+                        format!(
+                            "longitude/latitude ({}, {}) is out of range",
+                            fmt_number(x),
+                            fmt_number(y)
+                        ),
+                        "latitude must be within ±90° and longitude within ±360°; check the columns and `crs` in [complaints]",
+                    ),
+                });
+            } else if let Some(e) = far {
+                *f |= u8::from(km_outside(e, given) > self.opts.far_km) * flag::FAR;
+            }
+        }
+
+        // Project into the work CRS: the piece in one PROJ call, point by point when a
+        // point is held back or the call fails.
+        let mut coords: Vec<Coord<f64>> = batch.iter().map(|c| c.point.0).collect();
+        let all_ok = held.is_empty() && self.to_work.in_place(&mut coords).is_ok();
+        if !all_ok {
+            for (k, (c, f)) in batch.iter().zip(&mut flags).enumerate() {
+                if *f & flag::HELD_BACK != 0 {
+                    continue;
+                }
+                match self.to_work.point(c.point.x(), c.point.y()) {
+                    Ok((x, y)) => coords[k] = Coord { x, y },
+                    Err(err) => {
+                        *f |= flag::HELD_BACK;
+                        held.push(Pending {
+                            k,
+                            list: HeldList::Unprojectable,
+                            reason: "coordinate outside the CRS",
+                            problem: Problem::Record(
+                                format!(
+                                    "({}, {}) cannot be projected from {} to {}: {err}",
+                                    c.point.x(),
+                                    c.point.y(),
+                                    self.source_crs.label(),
+                                    self.opts.work_crs.label()
+                                ),
+                                "check the coordinate columns and `crs` in [complaints]",
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+        for (k, ((c, p), f)) in batch.iter_mut().zip(&coords).zip(&mut flags).enumerate() {
+            if *f & flag::HELD_BACK != 0 {
+                continue;
+            }
+            if (p.x.is_finite() && p.y.is_finite())
+                || Complaint::new(c.id.clone(), Point(*p)).is_ok()
+            {
+                c.point = Point(*p);
+            } else {
+                *f |= flag::HELD_BACK;
+                held.push(Pending {
+                    k,
+                    list: HeldList::NonFinite,
+                    reason: "",
+                    problem: Problem::NonFinite(c.id.clone(), *p),
+                });
+            }
+        }
+        Prepared {
+            keys,
+            long_ids,
+            flags,
+            held,
+        }
+    }
+}
+
+/// The state carried from piece to piece.
+struct Streamer<'c, 'a> {
+    c: &'c Checker<'a>,
     /// Accepted records so far.
     drafts: usize,
     /// (position among accepted records, record number) where the numbering jumps over
@@ -231,28 +444,10 @@ struct Streamer<'a> {
     delivered: usize,
 }
 
-impl<'a> Streamer<'a> {
-    fn new(path: &'a Path, opts: &'a ComplaintsOptions) -> Result<Streamer<'a>> {
-        let source_crs = opts.mapping.crs.clone().unwrap_or_else(Crs::wgs84);
-        let geographic = source_crs.is_geographic()?;
-        let check = geographic || opts.streets_extent_lonlat.is_some();
-        let to_lonlat = if check && !geographic {
-            Some(Transform::new(&source_crs, &Crs::wgs84())?)
-        } else {
-            None
-        };
-        let to_work = Transform::new(&source_crs, &opts.work_crs)?;
-        Ok(Streamer {
-            path,
-            opts,
-            geographic,
-            to_lonlat,
-            to_work,
-            check,
-            padded: opts
-                .streets_extent_lonlat
-                .map(|e| pad_extent(e, AXIS_CHECK_PAD_KM)),
-            source_crs,
+impl<'c, 'a> Streamer<'c, 'a> {
+    fn new(c: &'c Checker<'a>) -> Streamer<'c, 'a> {
+        Streamer {
+            c,
             drafts: 0,
             jumps: Vec::new(),
             last_record: 0,
@@ -264,7 +459,7 @@ impl<'a> Streamer<'a> {
             unprojectable: Vec::new(),
             non_finite: Vec::new(),
             delivered: 0,
-        })
+        }
     }
 
     /// The record number of accepted record `draft`.
@@ -276,17 +471,25 @@ impl<'a> Streamer<'a> {
         }
     }
 
-    /// Checks, projects and hands on one block's complaints.
-    fn batch(
+    /// Takes one piece's complaints, checked and projected by [`Checker::prepare`], and hands
+    /// on those not held back.
+    fn take(
         &mut self,
         drafts: Drafts,
+        prepared: Prepared,
         cols: &Columns,
         on_batch: &mut dyn FnMut(Vec<Complaint>),
-    ) -> Result<()> {
+    ) {
         let Drafts {
             complaints: mut batch,
             records,
         } = drafts;
+        let Prepared {
+            keys,
+            long_ids,
+            flags,
+            held,
+        } = prepared;
         let base = self.drafts;
         for (k, &r) in records.iter().enumerate() {
             if r != self.last_record + 1 {
@@ -296,155 +499,71 @@ impl<'a> Streamer<'a> {
         }
         self.drafts += batch.len();
         if let Some(i) = cols.id {
-            self.id_field = Some(cols.names[i].clone());
-            self.keys.reserve(batch.len());
-            for c in &batch {
-                let key = IdKey::new(&c.id, &mut self.long_ids);
-                self.keys.push(key);
+            if self.id_field.is_none() {
+                self.id_field = Some(cols.names[i].clone());
             }
-        }
-        let m = &self.opts.mapping;
-        let mut flags = vec![0u8; batch.len()];
-
-        // Both readings as lon/lat, for the axis check and the far-away count.
-        let lonlat = |swap: bool, c: &Complaint| {
-            let (x, y) = c.point.x_y();
-            let (x, y) = if swap { (y, x) } else { (x, y) };
-            match &self.to_lonlat {
-                None => Coord { x, y },
-                Some(t) => t.point(x, y).map_or(
-                    Coord {
-                        x: f64::NAN,
-                        y: f64::NAN,
-                    },
-                    |(x, y)| Coord { x, y },
-                ),
-            }
-        };
-        let mut ll_given: Vec<Coord<f64>> = Vec::new();
-        if self.check {
-            let bad_lat = |c: Coord<f64>| c.y.is_nan() || c.y.abs() > 90.0;
-            let ll: Vec<(Coord<f64>, Coord<f64>)> = batch
-                .par_iter()
-                .map(|c| (lonlat(false, c), lonlat(true, c)))
-                .collect();
-            for (f, (g, s)) in flags.iter_mut().zip(&ll) {
-                if let Some(e) = self.padded {
-                    *f |= u8::from(in_extent(e, *g)) * flag::INSIDE_GIVEN;
-                    *f |= u8::from(in_extent(e, *s)) * flag::INSIDE_SWAPPED;
+            let offset = self.long_ids.len() as u128;
+            self.long_ids.extend_from_slice(&long_ids);
+            self.keys.reserve(keys.len());
+            self.keys.extend(keys.into_iter().map(|key| {
+                if key.tag() == TAG_LONG {
+                    IdKey(key.0 + offset)
+                } else {
+                    key
                 }
-                *f |= u8::from(bad_lat(*g)) * flag::BAD_LAT_GIVEN;
-                *f |= u8::from(bad_lat(*s)) * flag::BAD_LAT_SWAPPED;
-            }
-            ll_given = ll
-                .into_iter()
-                .map(|(g, s)| if m.swap_xy { s } else { g })
-                .collect();
+            }));
         }
-        if m.swap_xy {
-            for c in &mut batch {
-                c.point = Point::new(c.point.y(), c.point.x());
-            }
-        }
-
-        // Geographic coordinates out of range: rejected at the end, unless a repeat.
-        let mut keep = vec![true; batch.len()];
-        if self.geographic {
-            for (k, c) in batch.iter().enumerate() {
-                let (x, y) = c.point.x_y();
-                if !((-90.0..=90.0).contains(&y) && (-360.0..=360.0).contains(&x)) {
-                    keep[k] = false;
-                    self.out_of_range.push(Held {
-                        draft: base + k,
-                        reason: "coordinate out of range",
-                        error: Error::record(
-                            self.path,
-                            records[k],
+        let path = self.c.path;
+        let have_held = !held.is_empty();
+        for h in held {
+            let record = records.get(h.k).copied().unwrap_or_default();
+            let error = match h.problem {
+                Problem::Record(problem, fix) => Error::record(path, record, None, problem, fix),
+                Problem::NonFinite(id, p) => {
+                    let id = if cols.id.is_some() {
+                        id
+                    } else {
+                        SourceId::Int(i64::try_from(record).unwrap_or(i64::MAX))
+                    };
+                    // `prepare` held it back because this fails.
+                    match Complaint::new(id, Point(p)) {
+                        Err(source) => Error::Model {
+                            path: path.to_path_buf(),
+                            source,
+                        },
+                        Ok(_) => Error::record(
+                            path,
+                            record,
                             None,
-                            format!(
-                                "longitude/latitude ({}, {}) is out of range",
-                                fmt_number(x),
-                                fmt_number(y)
-                            ),
-                            "latitude must be within ±90° and longitude within ±360°; check the columns and `crs` in [complaints]",
+                            format!("the projected point ({}, {}) is not finite", p.x, p.y),
+                            "check the coordinate columns and `crs` in [complaints]",
                         ),
-                    });
-                }
-            }
-        }
-        if let Some(e) = self.opts.streets_extent_lonlat {
-            for ((f, c), k) in flags.iter_mut().zip(&ll_given).zip(&keep) {
-                *f |= u8::from(*k && km_outside(e, *c) > self.opts.far_km) * flag::FAR;
-            }
-        }
-        drop(ll_given);
-
-        // Project into the work CRS.
-        let mut coords: Vec<Coord<f64>> = batch.iter().map(|c| c.point.0).collect();
-        let all_ok = keep.iter().all(|k| *k)
-            && transform_parallel(&self.source_crs, &self.opts.work_crs, &mut coords).is_ok();
-        if !all_ok {
-            for (k, c) in batch.iter().enumerate() {
-                if !keep[k] {
-                    continue;
-                }
-                match self.to_work.point(c.point.x(), c.point.y()) {
-                    Ok((x, y)) => coords[k] = Coord { x, y },
-                    Err(err) => {
-                        keep[k] = false;
-                        self.unprojectable.push(Held {
-                            draft: base + k,
-                            reason: "coordinate outside the CRS",
-                            error: Error::record(
-                                self.path,
-                                records[k],
-                                None,
-                                format!(
-                                    "({}, {}) cannot be projected from {} to {}: {err}",
-                                    c.point.x(),
-                                    c.point.y(),
-                                    self.source_crs.label(),
-                                    self.opts.work_crs.label()
-                                ),
-                                "check the coordinate columns and `crs` in [complaints]",
-                            ),
-                        });
                     }
                 }
+            };
+            let held = Held {
+                draft: base + h.k,
+                reason: h.reason,
+                error,
+            };
+            match h.list {
+                HeldList::OutOfRange => self.out_of_range.push(held),
+                HeldList::Unprojectable => self.unprojectable.push(held),
+                HeldList::NonFinite => self.non_finite.push(held),
             }
         }
-        for (k, (c, p)) in batch.iter().zip(&coords).enumerate() {
-            if keep[k]
-                && !(p.x.is_finite() && p.y.is_finite())
-                && let Err(source) = Complaint::new(c.id.clone(), Point(*p))
-            {
-                keep[k] = false;
-                self.non_finite.push(Held {
-                    draft: base + k,
-                    reason: "",
-                    error: Error::Model {
-                        path: self.path.to_path_buf(),
-                        source,
-                    },
-                });
-            }
-        }
-        for (f, k) in flags.iter_mut().zip(&keep) {
-            *f |= u8::from(!*k) * flag::HELD_BACK;
+        if have_held {
+            let mut k = 0;
+            batch.retain(|_| {
+                k += 1;
+                flags[k - 1] & flag::HELD_BACK == 0
+            });
         }
         self.flags.extend_from_slice(&flags);
-        let mut k = 0;
-        batch.retain_mut(|c| {
-            k += 1;
-            c.point = Point(coords[k - 1]);
-            keep[k - 1]
-        });
-        drop(coords);
         self.delivered += batch.len();
         if !batch.is_empty() {
             on_batch(batch);
         }
-        Ok(())
     }
 
     /// The checks that need the whole file, in the whole-file reader's order.
@@ -454,13 +573,13 @@ impl<'a> Streamer<'a> {
         sha256: String,
         mut report: LoadReport,
     ) -> Result<StreamedComplaints> {
-        let path = self.path;
-        let opts = self.opts;
+        let path = self.c.path;
+        let opts = self.c.opts;
         let m = &opts.mapping;
 
         // Repeated ids: every record whose id an earlier accepted record has.
         let mut repeated = vec![false; if self.keys.is_empty() { 0 } else { self.drafts }];
-        if !self.keys.is_empty() {
+        if !self.keys.is_empty() && !all_distinct(&self.keys) {
             let long_ids = &self.long_ids;
             let keys = &self.keys;
             let mut order: Vec<u32> = Vec::new();
@@ -535,15 +654,15 @@ impl<'a> Streamer<'a> {
         };
         let total = self.drafts - repeated.iter().filter(|r| **r).count();
         let swapped = m.swap_xy;
-        if self.check && total > 0 {
+        if self.c.check && total > 0 {
             let mut ev = AxisSwapEvidence {
                 total,
-                inside_as_given: self.padded.map(|_| count(flag::INSIDE_GIVEN)),
-                inside_swapped: self.padded.map(|_| count(flag::INSIDE_SWAPPED)),
+                inside_as_given: self.c.padded.map(|_| count(flag::INSIDE_GIVEN)),
+                inside_swapped: self.c.padded.map(|_| count(flag::INSIDE_SWAPPED)),
                 bad_latitude_as_given: count(flag::BAD_LAT_GIVEN),
                 bad_latitude_swapped: count(flag::BAD_LAT_SWAPPED),
             };
-            if !self.geographic {
+            if !self.c.geographic {
                 ev.bad_latitude_as_given = 0;
                 ev.bad_latitude_swapped = 0;
             }
@@ -627,7 +746,7 @@ impl<'a> Streamer<'a> {
             file: LoadedComplaints {
                 complaints: Vec::new(),
                 property_names: parsed.property_names,
-                source_crs: self.source_crs,
+                source_crs: self.c.source_crs.clone(),
                 swapped,
                 far_away,
                 report,

@@ -779,11 +779,15 @@ fn streamed_reading_equals_whole_file_reading() {
         "lon,lat\n-76.1,43.05\n-76.1,43.05\n-76.1,bad\n\n-76.1,43.05\n".to_owned(),
         "id,x,y\n1,406000,4766000\n2,406100,4766100\n1,406200,4766200\n".to_owned(),
         "id,lon,lat\n".to_owned(),
+        // Projected, points PROJ cannot take back to longitude/latitude, with and without ids.
+        "x,y\n925000,1105000\n1e300,1e300\n925100,1105100\n1e300,-1e300\n925100,1105100\n"
+            .to_owned(),
+        "id,x,y\n7,925000,1105000\n8,1e300,1e300\n9,925100,1105100\n7,1e300,1e300\n".to_owned(),
     ];
     let mut files: Vec<(PathBuf, bool)> = texts
         .iter()
         .enumerate()
-        .map(|(k, t)| (write(&dir, &format!("s{k}.csv"), t), k == 5))
+        .map(|(k, t)| (write(&dir, &format!("s{k}.csv"), t), matches!(k, 5 | 7 | 8)))
         .collect();
     let bad = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/bad");
     for entry in std::fs::read_dir(&bad).unwrap() {
@@ -801,7 +805,9 @@ fn streamed_reading_equals_whole_file_reading() {
                 o.on_error = on_error;
                 o.mapping.swap_xy = swap_xy;
                 if *projected {
-                    o.mapping.crs = Some(Crs::epsg(32618));
+                    // New York State Plane Central (US feet) for the unprojectable cases.
+                    let feet = p.ends_with("s7.csv") || p.ends_with("s8.csv");
+                    o.mapping.crs = Some(Crs::epsg(if feet { 2261 } else { 32618 }));
                     o.mapping.x = Some("x".into());
                     o.mapping.y = Some("y".into());
                 }
@@ -817,6 +823,10 @@ fn streamed_reading_equals_whole_file_reading() {
                         assert!(want.contains("\"duplicate id\": 4"), "{want}");
                         assert!(want.contains("\"coordinate out of range\": 1"), "{want}");
                     }
+                }
+                if (p.ends_with("s7.csv") || p.ends_with("s8.csv")) && on_error != OnError::Fail {
+                    // Points PROJ cannot project are skipped and counted.
+                    assert!(want.contains("\"coordinate outside the CRS\""), "{want}");
                 }
                 for (block, piece) in [(csv::BLOCK, csv::PIECE), (1, 1), (7, 3), (40, 100)] {
                     assert_eq!(
