@@ -694,6 +694,9 @@ fn check_segments(segments: &[Segment], matched: &[Matched]) -> Result<(), Error
 /// the same for any number of blocks. Every segment must be below `n` (checked before).
 fn group_by_segment(matched: &[Matched], n: usize) -> (Vec<usize>, Vec<usize>) {
     let block_len = n.div_ceil(rayon::current_num_threads().max(1)).max(1);
+    // Every block scans every complaint's segment: 4 bytes each rather than the 32 of a
+    // `Matched`, so the scans repeated per block cost little.
+    let segment: Vec<u32> = matched.par_iter().map(|m| m.segment).collect();
     let mut starts = vec![0usize; n + 1];
     if let Some(counts) = starts.get_mut(1..) {
         counts
@@ -701,8 +704,8 @@ fn group_by_segment(matched: &[Matched], n: usize) -> (Vec<usize>, Vec<usize>) {
             .enumerate()
             .for_each(|(b, counts)| {
                 let lo = b * block_len;
-                for m in matched {
-                    let s = m.segment as usize;
+                for &s in &segment {
+                    let s = s as usize;
                     if let Some(c) = s.checked_sub(lo).and_then(|k| counts.get_mut(k)) {
                         *c += 1;
                     }
@@ -724,8 +727,8 @@ fn group_by_segment(matched: &[Matched], n: usize) -> (Vec<usize>, Vec<usize>) {
     blocks.into_par_iter().for_each(|(lo, out)| {
         let hi = (lo + block_len).min(n);
         let mut next: Vec<usize> = starts[lo..hi].iter().map(|&x| x - starts[lo]).collect();
-        for (ci, m) in matched.iter().enumerate() {
-            let s = m.segment as usize;
+        for (ci, &s) in segment.iter().enumerate() {
+            let s = s as usize;
             if (lo..hi).contains(&s) {
                 let k = &mut next[s - lo];
                 out[*k] = ci;
