@@ -389,6 +389,36 @@ impl Transform {
             }
         })
     }
+
+    /// Transforms `coords` in place, as [`Transform::point`] would one by one: a coordinate
+    /// PROJ cannot transform, or whose image is not finite, becomes NaN. One batched PROJ
+    /// call when every coordinate transforms (the usual case), point by point otherwise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use geo_types::Coord;
+    /// use streetrank_io::{Crs, Transform};
+    /// let t = Transform::new(&Crs::epsg(32618), &Crs::wgs84())?;
+    /// let mut c = [Coord { x: 500_000.0, y: 0.0 }, Coord { x: f64::INFINITY, y: 0.0 }];
+    /// t.in_place_or_nan(&mut c);
+    /// assert!((c[0].x + 75.0).abs() < 1e-9 && c[1].x.is_nan());
+    /// # Ok::<(), streetrank_io::Error>(())
+    /// ```
+    pub fn in_place_or_nan(&self, coords: &mut [Coord<f64>]) {
+        let originals = coords.to_vec();
+        if self.in_place(coords).is_err() {
+            for (c, o) in coords.iter_mut().zip(&originals) {
+                *c = self.point(o.x, o.y).map_or(
+                    Coord {
+                        x: f64::NAN,
+                        y: f64::NAN,
+                    },
+                    |(x, y)| Coord { x, y },
+                );
+            }
+        }
+    }
 }
 
 /// Transforms `coords` in place on the rayon pool, one [`Transform`] per chunk.

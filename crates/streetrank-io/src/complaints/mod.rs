@@ -19,7 +19,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use geo_types::{Coord, Point};
-use rayon::slice::ParallelSliceMut;
+use rayon::prelude::*;
 use streetrank::{Complaint, PropertyValue, SourceId};
 
 use crate::crs::{Crs, Transform, transform_parallel};
@@ -1055,29 +1055,23 @@ fn finish(
 
     // Both readings as lon/lat, when there is something to check them against.
     let lonlat = |swap: bool, drafts: &[Complaint]| -> Result<Vec<Coord<f64>>> {
-        let raw = drafts.iter().map(|d| {
-            let (x, y) = d.point.x_y();
-            if swap {
-                Coord { x: y, y: x }
-            } else {
-                Coord { x, y }
-            }
-        });
-        if geographic {
-            return Ok(raw.collect());
-        }
-        let t = Transform::new(&source_crs, &Crs::wgs84())?;
-        Ok(raw
-            .map(|c| {
-                t.point(c.x, c.y).map_or(
-                    Coord {
-                        x: f64::NAN,
-                        y: f64::NAN,
-                    },
-                    |(x, y)| Coord { x, y },
-                )
+        let mut raw: Vec<Coord<f64>> = drafts
+            .par_iter()
+            .map(|d| {
+                let (x, y) = d.point.x_y();
+                if swap {
+                    Coord { x: y, y: x }
+                } else {
+                    Coord { x, y }
+                }
             })
-            .collect())
+            .collect();
+        if !geographic {
+            let t = Transform::new(&source_crs, &Crs::wgs84())?;
+            raw.par_chunks_mut(16_384)
+                .for_each(|chunk| t.in_place_or_nan(chunk));
+        }
+        Ok(raw)
     };
     let check = geographic || opts.streets_extent_lonlat.is_some();
     let mut swapped = false;

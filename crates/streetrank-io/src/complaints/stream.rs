@@ -313,24 +313,36 @@ impl<'a> Checker<'a> {
         let mut flags = vec![0u8; batch.len()];
         let mut held = Vec::new();
 
-        // Both readings as lon/lat, for the axis check and the far-away count.
-        let lonlat = |x: f64, y: f64| match &self.to_lonlat {
-            None => Coord { x, y },
-            Some(t) => t.point(x, y).map_or(
-                Coord {
-                    x: f64::NAN,
-                    y: f64::NAN,
-                },
-                |(x, y)| Coord { x, y },
-            ),
+        // Both readings as lon/lat, for the axis check and the far-away count: the points
+        // themselves for a geographic source, else through PROJ, the piece at once.
+        let projected_lonlat = |swap: bool| {
+            self.to_lonlat.as_ref().filter(|_| self.check).map(|t| {
+                let mut ll: Vec<Coord<f64>> = batch
+                    .iter()
+                    .map(|c| {
+                        let (x, y) = c.point.x_y();
+                        if swap {
+                            Coord { x: y, y: x }
+                        } else {
+                            Coord { x, y }
+                        }
+                    })
+                    .collect();
+                t.in_place_or_nan(&mut ll);
+                ll
+            })
         };
+        let (ll_given, ll_swapped) = (projected_lonlat(false), projected_lonlat(true));
         let bad_lat = |c: Coord<f64>| c.y.is_nan() || c.y.abs() > 90.0;
         let far = self.opts.streets_extent_lonlat;
         for (k, (c, f)) in batch.iter_mut().zip(&mut flags).enumerate() {
             let (x, y) = c.point.x_y();
             let mut given = Coord::default();
             if self.check {
-                let (g, s) = (lonlat(x, y), lonlat(y, x));
+                let (g, s) = match (&ll_given, &ll_swapped) {
+                    (Some(g), Some(s)) => (g[k], s[k]),
+                    _ => (Coord { x, y }, Coord { x: y, y: x }),
+                };
                 if let Some(e) = self.padded {
                     *f |= u8::from(in_extent(e, g)) * flag::INSIDE_GIVEN;
                     *f |= u8::from(in_extent(e, s)) * flag::INSIDE_SWAPPED;
