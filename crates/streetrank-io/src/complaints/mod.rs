@@ -734,6 +734,12 @@ impl<'a> Collector<'a> {
             complaints: mut drafts,
             mut records,
         } = self.drafts;
+        if stream::ids_all_distinct(&drafts) {
+            return Ok(Drafts {
+                complaints: drafts,
+                records,
+            });
+        }
         let mut order: Vec<usize> = (0..drafts.len()).collect();
         order.par_sort_unstable_by(|&a, &b| drafts[a].id.cmp(&drafts[b].id).then(a.cmp(&b)));
         // (position of the repeat, record number of the first holder of its id)

@@ -208,9 +208,26 @@ fn all_distinct(keys: &[IdKey]) -> bool {
     if keys.iter().any(|k| k.tag() == TAG_LONG) {
         return false;
     }
-    let mut sorted: Vec<u128> = keys.par_iter().map(|k| k.0).collect();
-    sorted.par_sort_unstable();
-    sorted.par_windows(2).all(|w| w[0] != w[1])
+    sorted_distinct(keys.par_iter().map(|k| k.0).collect())
+}
+
+/// Whether the complaints' ids are certainly all distinct (as [`SourceId`]s): each an
+/// integer or a text of at most 14 bytes, and no two keys equal once sorted. `false` says
+/// only that the slower exact check must run.
+pub(super) fn ids_all_distinct(complaints: &[Complaint]) -> bool {
+    let keys: Option<Vec<u128>> = complaints
+        .par_iter()
+        .map(|c| match &c.id {
+            SourceId::Text(t) if t.len() > 14 => None,
+            id => Some(IdKey::new(id, &mut Vec::new()).0),
+        })
+        .collect();
+    keys.is_some_and(sorted_distinct)
+}
+
+fn sorted_distinct(mut keys: Vec<u128>) -> bool {
+    keys.par_sort_unstable();
+    keys.par_windows(2).all(|w| w[0] != w[1])
 }
 
 /// A record whose rejection waits for the end of the file (it may turn out to be a repeat).

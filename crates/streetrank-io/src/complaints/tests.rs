@@ -871,3 +871,32 @@ fn streamed_reading_equals_whole_file_reading_on_real_data() {
         }
     }
 }
+
+/// The quick check for repeated ids says "all distinct" exactly when no two ids are equal,
+/// for integers, short texts (up to 14 bytes, empty included) and texts that look like
+/// integers; with a longer text it defers to the exact check.
+#[test]
+fn quick_distinct_id_check_agrees_with_comparing_ids() {
+    let ids = [
+        SourceId::Int(1),
+        SourceId::Int(-1),
+        SourceId::Int(i64::MAX),
+        SourceId::from("1"),
+        SourceId::from(""),
+        SourceId::from("abcdefghijklmn"),
+        SourceId::from("abcdefghijklm"),
+        SourceId::from("\u{0}"),
+    ];
+    let complaint = |id: &SourceId| Complaint::new(id.clone(), Point::new(0.0, 0.0)).unwrap();
+    for a in &ids {
+        for b in &ids {
+            let pair = [complaint(a), complaint(b)];
+            assert_eq!(stream::ids_all_distinct(&pair), a != b, "{a:?} {b:?}");
+        }
+    }
+    let long = [
+        complaint(&SourceId::from("abcdefghijklmno")),
+        complaint(&ids[0]),
+    ];
+    assert!(!stream::ids_all_distinct(&long));
+}
