@@ -3,7 +3,9 @@
 //! The inputs are the "city" preset's files as `streetrank generate` writes them (100k segments as WGS84 GeoJSON,
 //! 1M complaints as CSV with lon/lat, seed 42), written once into a temporary directory outside the timed loop.
 //! Each iteration is what the CLI does to read them: parse, map the columns, hash the file, check the axes and
-//! reproject into EPSG:32618. Criterion prints throughput in MiB/s (2^20 bytes).
+//! reproject into EPSG:32618. Criterion prints throughput in MiB/s (2^20 bytes). `complaints_csv` reads the
+//! whole file into memory (the library's `read_complaints`); `complaints_csv_streamed` is the CLI's default path
+//! (`stream_complaints`, the complaints handed on piece by piece).
 //!
 //! `cargo bench -p streetrank-benches --bench readers` (add `--profile dist` for the figures in docs).
 
@@ -103,6 +105,25 @@ fn bench_readers(c: &mut Criterion) {
                         streetrank_io::read_complaints(&inputs.complaints, &complaints_opts)
                     })
                     .expect("the generated complaints read")
+                });
+            },
+        );
+        // The CLI's path for one CSV file (`streetrank score` without `--assignments`): the
+        // same checks, each piece's complaints handed on and dropped as they are read.
+        g.bench_function(
+            BenchmarkId::new("complaints_csv_streamed", format!("{threads}_threads")),
+            |b| {
+                b.iter(|| {
+                    let mut n = 0;
+                    pool.install(|| {
+                        streetrank_io::stream_complaints(
+                            &inputs.complaints,
+                            &complaints_opts,
+                            &mut |batch| n += batch.len(),
+                        )
+                    })
+                    .expect("the generated complaints stream");
+                    n
                 });
             },
         );
