@@ -151,11 +151,13 @@ impl IdKey {
         match id {
             SourceId::Int(i) => IdKey(u128::from(i.cast_unsigned())),
             SourceId::Text(t) if t.len() <= 14 => {
+                // Tag, text, length, from the most significant byte down: texts in a file's
+                // increasing order give increasing keys, which sort in one pass.
                 let mut b = [0u8; 16];
-                b[..t.len()].copy_from_slice(t.as_bytes());
-                b[14] = u8::try_from(t.len()).unwrap_or(0);
-                b[15] = 1;
-                IdKey(u128::from_le_bytes(b))
+                b[0] = 1;
+                b[1..=t.len()].copy_from_slice(t.as_bytes());
+                b[15] = u8::try_from(t.len()).unwrap_or(0);
+                IdKey(u128::from_be_bytes(b))
             }
             SourceId::Text(t) => {
                 let at = long_ids.len() as u128;
@@ -192,9 +194,9 @@ impl IdKey {
                 i.to_string()
             }
             TAG_SHORT => {
-                let b = self.0.to_le_bytes();
-                let len = usize::from(b[14]).min(14);
-                String::from_utf8_lossy(&b[..len]).into_owned()
+                let b = self.0.to_be_bytes();
+                let len = usize::from(b[15]).min(14);
+                String::from_utf8_lossy(&b[1..=len]).into_owned()
             }
             _ => String::from_utf8_lossy(self.long(long_ids)).into_owned(),
         }
