@@ -114,6 +114,19 @@ impl<'a> Builder<'a> {
         &self.columns
     }
 
+    /// Makes room for `features` features in all, at the vertices per feature
+    /// pushed so far (none reserved before the first push), so that the
+    /// vectors grow once rather than by doubling copies into fresh pages.
+    pub(crate) fn expect_features(&mut self, features: usize) {
+        let more = features.saturating_sub(self.pending.len());
+        self.pending.reserve(more);
+        self.seen.reserve(features.saturating_sub(self.seen.len()));
+        if let Some(per_feature) = self.coords.len().checked_div(self.pending.len()) {
+            // One vertex more per feature than the mean so far: a margin for denser features.
+            self.coords.reserve(more * (per_feature + 1));
+        }
+    }
+
     /// Adds one feature (1-based `feature` number).
     ///
     /// # Errors
@@ -232,38 +245,52 @@ impl<'a> Builder<'a> {
         }
 
         // Segment lengths in parallel; problems are counted (or fail) in feature order.
+        // The (rare) failures are boxed, so that the results take no more room than the
+        // segments and become them in place (no second network-sized vector).
         let pending = std::mem::take(&mut self.pending);
-        let coords = &self.coords;
-        let built: Vec<(usize, std::result::Result<Segment, streetrank::Error>)> = pending
+        let coords = std::mem::take(&mut self.coords);
+        let built: Vec<std::result::Result<Segment, Box<(usize, streetrank::Error)>>> = pending
             .into_par_iter()
             .map(|p| {
                 let line = LineString::new(coords[p.start..p.start + p.len].to_vec());
-                let segment = Segment::new(p.id, line).map(|s| {
-                    s.with_attributes(p.attributes)
-                        .with_properties(p.properties)
-                });
-                (p.feature, segment)
+                Segment::new(p.id, line)
+                    .map(|s| {
+                        s.with_attributes(p.attributes)
+                            .with_properties(p.properties)
+                    })
+                    .map_err(|e| Box::new((p.feature, e)))
             })
             .collect();
-        let mut segments = Vec::with_capacity(built.len());
-        for (feature, segment) in built {
-            match segment {
-                Ok(s) => segments.push(s),
+        drop(coords);
+        let mut failed = None;
+        let segments: Vec<Segment> = built
+            .into_iter()
+            .filter_map(|segment| match segment {
+                Ok(s) => Some(s),
                 Err(e) => {
+                    let (feature, e) = *e;
                     let reason = match e {
                         streetrank::Error::ZeroLength { .. } => "zero-length geometry",
                         _ => "bad geometry",
                     };
-                    self.fail_or_skip(
-                        feature,
-                        geometry_problem(
-                            reason,
-                            format!("after reprojection: {e}"),
-                            "drop or repair the feature in the source GIS",
-                        ),
-                    )?;
+                    if failed.is_none()
+                        && let Err(err) = self.fail_or_skip(
+                            feature,
+                            geometry_problem(
+                                reason,
+                                format!("after reprojection: {e}"),
+                                "drop or repair the feature in the source GIS",
+                            ),
+                        )
+                    {
+                        failed = Some(err);
+                    }
+                    None
                 }
-            }
+            })
+            .collect();
+        if let Some(err) = failed {
+            return Err(err);
         }
         let network =
             StreetNetwork::new(segments, self.columns.property_names()).map_err(|source| {
