@@ -73,6 +73,8 @@ pub(crate) struct Builder<'a> {
     seen: HashMap<SourceId, usize>,
     /// The field named in geometry problems (`geometry`, or a CSV's WKT column).
     pub(crate) geometry_field: String,
+    /// The source CRS's area of use, when a reader asked PROJ for it already.
+    area_of_use: Option<Result<Option<[f64; 4]>>>,
 }
 
 impl<'a> Builder<'a> {
@@ -91,7 +93,16 @@ impl<'a> Builder<'a> {
             pending: Vec::new(),
             seen: HashMap::new(),
             geometry_field: "geometry".to_owned(),
+            area_of_use: None,
         }
+    }
+
+    /// Hands over [`area_of_use_lonlat`] of the source CRS given to
+    /// [`finish`](Self::finish), asked for while the features were read (PROJ's
+    /// database look-up then takes no time of its own); an error is returned
+    /// where `finish` would have met it.
+    pub(crate) fn known_area_of_use(&mut self, area: Result<Option<[f64; 4]>>) {
+        self.area_of_use = Some(area);
     }
 
     /// Fails, or counts a skip, for a bad feature.
@@ -363,7 +374,11 @@ impl<'a> Builder<'a> {
 
     /// The streets' centre must lie in (or near) the CRS's area of use.
     fn guard_area_of_use(&mut self, crs: &Crs, extent: [f64; 4]) -> Result<()> {
-        let Some([w, s, e, n]) = area_of_use_lonlat(crs)? else {
+        let area = match self.area_of_use.take() {
+            Some(known) => known,
+            None => area_of_use_lonlat(crs),
+        };
+        let Some([w, s, e, n]) = area? else {
             return Ok(());
         };
         let (lon, lat) = ((extent[0] + extent[2]) / 2.0, (extent[1] + extent[3]) / 2.0);

@@ -57,14 +57,38 @@ pub(crate) fn read(
     };
     let needed = needed_columns(&cols);
     let builder = Builder::new(path, opts, cols, report);
-    // The file's hash on one thread while the features are parsed on the others.
-    let (sha256, built) = rayon::join(
-        || streetrank::sha256_hex(bytes),
+    // The file's hash on one thread while the features are parsed on the others; and
+    // PROJ's first look-ups, which open its database (tens of milliseconds): their
+    // answers are cached for the whole process, so `finish` does not wait for them.
+    let ((sha256, area), built) = rayon::join(
+        || {
+            rayon::join(
+                || streetrank::sha256_hex(bytes),
+                || {
+                    warm_crs(crs, opts.work_crs.as_ref());
+                    crate::area_of_use_lonlat(crs)
+                },
+            )
+        },
         || push_all(path, &pieces, &needed, builder),
     );
     match built? {
-        Ok(builder) => Some(builder.finish(crs.clone(), sha256)),
+        Ok(mut builder) => {
+            builder.known_area_of_use(area);
+            Some(builder.finish(crs.clone(), sha256))
+        }
         Err(e) => Some(Err(e)),
+    }
+}
+
+/// Asks PROJ now what [`Builder::finish`] will ask it about the source and
+/// work CRSs, so that its database is open and the answers (errors too) are in
+/// [`crate::Crs`]'s process-wide cache by then. The answers are dropped here:
+/// `finish` asks again, in its own order, and words any error as it always has.
+fn warm_crs(source: &Crs, work: Option<&Crs>) {
+    let _ = source.is_geographic();
+    if let Some(work) = work {
+        let _ = work.metres_per_unit();
     }
 }
 
