@@ -14,6 +14,7 @@
 //! has.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::fmt;
 use std::path::Path;
 
@@ -102,11 +103,15 @@ fn push_all<'o>(
     builder: Builder<'o>,
 ) -> Option<Result<Builder<'o>>> {
     let cols = builder.columns().clone();
+    let once = used_once(&cols, needed);
     let parse = |b: usize, batch: &[&[u8]]| -> Vec<Option<Parsed>> {
         batch
             .par_iter()
             .enumerate()
-            .map(|(i, piece)| parse_feature(path, piece, b * BATCH + i + 1, needed, &cols))
+            .map(|(i, piece)| {
+                let number = b * BATCH + i + 1;
+                parse_feature(path, piece, number, (needed, &once), &cols)
+            })
             .collect()
     };
     let mut pusher = Pusher {
@@ -185,7 +190,7 @@ fn parse_feature(
     path: &Path,
     piece: &[u8],
     number: usize,
-    needed: &[String],
+    (needed, once): (&[String], &[bool]),
     cols: &Columns,
 ) -> Option<Parsed> {
     if let Some(f) = parse_plain(piece, needed).or_else(|| parse_strict(piece, needed)) {
@@ -196,7 +201,8 @@ fn parse_feature(
         };
         let row = SlotRow {
             names: needed,
-            values: f.values,
+            once,
+            values: RefCell::new(f.values),
         };
         return Some(Parsed {
             has_geometry,
@@ -255,7 +261,18 @@ fn first_feature_columns(piece: &[u8]) -> Option<Vec<String>> {
 /// Every column a feature's values are looked up in, without repeats.
 fn needed_columns(cols: &Columns) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
-    let singles = [
+    for name in column_uses(cols) {
+        if !names.contains(name) {
+            names.push(name.clone());
+        }
+    }
+    names
+}
+
+/// The columns [`prepare`] looks up, one entry per look-up (a column mapped
+/// to two settings appears twice).
+fn column_uses(cols: &Columns) -> impl Iterator<Item = &String> {
+    [
         &cols.id,
         &cols.road_class,
         &cols.condition,
@@ -263,17 +280,19 @@ fn needed_columns(cols: &Columns) -> Vec<String> {
         &cols.width,
         &cols.lanes,
         &cols.district,
-    ];
-    for name in singles
-        .into_iter()
-        .flatten()
-        .chain(cols.keep.iter().map(|(_, c)| c))
-    {
-        if !names.contains(name) {
-            names.push(name.clone());
-        }
-    }
-    names
+    ]
+    .into_iter()
+    .flatten()
+    .chain(cols.keep.iter().map(|(_, c)| c))
+}
+
+/// For each needed column, whether [`prepare`] looks it up only once: its
+/// value may then be moved out of the row instead of copied.
+fn used_once(cols: &Columns, needed: &[String]) -> Vec<bool> {
+    needed
+        .iter()
+        .map(|n| column_uses(cols).filter(|c| *c == n).count() == 1)
+        .collect()
 }
 
 /// The features of a FeatureCollection as byte ranges, cut where the
@@ -469,20 +488,29 @@ struct FastFeature {
     values: Vec<PropertyValue>,
 }
 
-/// A feature's values looked up among the needed columns.
+/// A feature's values looked up among the needed columns. The value of a
+/// column looked up once (`once`, from [`used_once`]) is moved out on its look-up
+/// rather than copied (no second allocation for a text).
 struct SlotRow<'a> {
     names: &'a [String],
-    values: Vec<PropertyValue>,
+    once: &'a [bool],
+    values: RefCell<Vec<PropertyValue>>,
 }
 
 impl Row for SlotRow<'_> {
     fn value(&self, column: &str) -> PropertyValue {
-        self.names
-            .iter()
-            .position(|n| n == column)
-            .and_then(|i| self.values.get(i))
-            .cloned()
-            .unwrap_or_default()
+        let Some(i) = self.names.iter().position(|n| n == column) else {
+            return PropertyValue::Null;
+        };
+        let mut values = self.values.borrow_mut();
+        let Some(v) = values.get_mut(i) else {
+            return PropertyValue::Null;
+        };
+        if self.once.get(i).copied().unwrap_or(false) {
+            std::mem::take(v)
+        } else {
+            v.clone()
+        }
     }
 }
 
@@ -1389,9 +1417,11 @@ mod tests {
             width_unit: Some("ft".into()),
             ..StreetMapping::default()
         };
+        // Columns looked up twice or three times (see `used_once`).
         let mapped_id = StreetMapping {
             id: Some("name".into()),
             road_class: Some("district".into()),
+            keep: vec!["name".into(), "district".into()],
             ..StreetMapping::default()
         };
         let mut out = Vec::new();
