@@ -73,6 +73,8 @@ pub(crate) struct Builder<'a> {
     seen: HashMap<SourceId, usize>,
     /// The field named in geometry problems (`geometry`, or a CSV's WKT column).
     pub(crate) geometry_field: String,
+    /// The source CRS's area of use, when a reader asked PROJ for it already.
+    area_of_use: Option<Result<Option<[f64; 4]>>>,
 }
 
 impl<'a> Builder<'a> {
@@ -91,7 +93,16 @@ impl<'a> Builder<'a> {
             pending: Vec::new(),
             seen: HashMap::new(),
             geometry_field: "geometry".to_owned(),
+            area_of_use: None,
         }
+    }
+
+    /// Hands over [`area_of_use_lonlat`] of the source CRS given to
+    /// [`finish`](Self::finish), asked for while the features were read (PROJ's
+    /// database look-up then takes no time of its own); an error is returned
+    /// where `finish` would have met it.
+    pub(crate) fn known_area_of_use(&mut self, area: Result<Option<[f64; 4]>>) {
+        self.area_of_use = Some(area);
     }
 
     /// Fails, or counts a skip, for a bad feature.
@@ -112,6 +123,19 @@ impl<'a> Builder<'a> {
     /// The resolved columns, for [`prepare`] run outside the builder.
     pub(crate) fn columns(&self) -> &Columns {
         &self.columns
+    }
+
+    /// Makes room for `features` features in all, at the vertices per feature
+    /// pushed so far (none reserved before the first push), so that the
+    /// vectors grow once rather than by doubling copies into fresh pages.
+    pub(crate) fn expect_features(&mut self, features: usize) {
+        let more = features.saturating_sub(self.pending.len());
+        self.pending.reserve(more);
+        self.seen.reserve(features.saturating_sub(self.seen.len()));
+        if let Some(per_feature) = self.coords.len().checked_div(self.pending.len()) {
+            // One vertex more per feature than the mean so far: a margin for denser features.
+            self.coords.reserve(more * (per_feature + 1));
+        }
     }
 
     /// Adds one feature (1-based `feature` number).
@@ -232,38 +256,52 @@ impl<'a> Builder<'a> {
         }
 
         // Segment lengths in parallel; problems are counted (or fail) in feature order.
+        // The (rare) failures are boxed, so that the results take no more room than the
+        // segments and become them in place (no second network-sized vector).
         let pending = std::mem::take(&mut self.pending);
-        let coords = &self.coords;
-        let built: Vec<(usize, std::result::Result<Segment, streetrank::Error>)> = pending
+        let coords = std::mem::take(&mut self.coords);
+        let built: Vec<std::result::Result<Segment, Box<(usize, streetrank::Error)>>> = pending
             .into_par_iter()
             .map(|p| {
                 let line = LineString::new(coords[p.start..p.start + p.len].to_vec());
-                let segment = Segment::new(p.id, line).map(|s| {
-                    s.with_attributes(p.attributes)
-                        .with_properties(p.properties)
-                });
-                (p.feature, segment)
+                Segment::new(p.id, line)
+                    .map(|s| {
+                        s.with_attributes(p.attributes)
+                            .with_properties(p.properties)
+                    })
+                    .map_err(|e| Box::new((p.feature, e)))
             })
             .collect();
-        let mut segments = Vec::with_capacity(built.len());
-        for (feature, segment) in built {
-            match segment {
-                Ok(s) => segments.push(s),
+        drop(coords);
+        let mut failed = None;
+        let segments: Vec<Segment> = built
+            .into_iter()
+            .filter_map(|segment| match segment {
+                Ok(s) => Some(s),
                 Err(e) => {
+                    let (feature, e) = *e;
                     let reason = match e {
                         streetrank::Error::ZeroLength { .. } => "zero-length geometry",
                         _ => "bad geometry",
                     };
-                    self.fail_or_skip(
-                        feature,
-                        geometry_problem(
-                            reason,
-                            format!("after reprojection: {e}"),
-                            "drop or repair the feature in the source GIS",
-                        ),
-                    )?;
+                    if failed.is_none()
+                        && let Err(err) = self.fail_or_skip(
+                            feature,
+                            geometry_problem(
+                                reason,
+                                format!("after reprojection: {e}"),
+                                "drop or repair the feature in the source GIS",
+                            ),
+                        )
+                    {
+                        failed = Some(err);
+                    }
+                    None
                 }
-            }
+            })
+            .collect();
+        if let Some(err) = failed {
+            return Err(err);
         }
         let network =
             StreetNetwork::new(segments, self.columns.property_names()).map_err(|source| {
@@ -336,7 +374,11 @@ impl<'a> Builder<'a> {
 
     /// The streets' centre must lie in (or near) the CRS's area of use.
     fn guard_area_of_use(&mut self, crs: &Crs, extent: [f64; 4]) -> Result<()> {
-        let Some([w, s, e, n]) = area_of_use_lonlat(crs)? else {
+        let area = match self.area_of_use.take() {
+            Some(known) => known,
+            None => area_of_use_lonlat(crs),
+        };
+        let Some([w, s, e, n]) = area? else {
             return Ok(());
         };
         let (lon, lat) = ((extent[0] + extent[2]) / 2.0, (extent[1] + extent[3]) / 2.0);

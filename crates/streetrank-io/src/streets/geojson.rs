@@ -35,7 +35,7 @@ pub(crate) fn read_with(
             // The fast path reads the file whole: street files are at most a
             // few hundred MB, and their segments take more memory than their text.
             if fast
-                && let Ok(bytes) = std::fs::read(path)
+                && let Ok(bytes) = read_whole(path)
                 && let Some(result) =
                     super::geojson_fast::read(path, &bytes, opts, &crs, report.clone())
             {
@@ -45,6 +45,44 @@ pub(crate) fn read_with(
         }
         Err(e) => (Err(e), false),
     }
+}
+
+/// Files at least this large are read in parallel pieces by [`read_whole`].
+const PARALLEL_READ_BYTES: u64 = 4 << 20;
+
+/// The pieces [`read_whole`] reads in parallel.
+const READ_PIECE: usize = 1 << 20;
+
+/// The whole file, as [`std::fs::read`] gives it. A large one is read on
+/// Unix in parallel pieces at their offsets into a zeroed buffer (whose pages
+/// the kernel maps only when a piece is written), so that the copy out of the
+/// page cache and the page faults of the fresh buffer are shared among the
+/// threads instead of keeping one busy while the others wait. When the file
+/// turns out shorter or longer than its size said, it is read again with
+/// `std::fs::read`.
+fn read_whole(path: &Path) -> std::io::Result<Vec<u8>> {
+    #[cfg(unix)]
+    {
+        use rayon::prelude::*;
+        use std::os::unix::fs::FileExt;
+        let file = File::open(path)?;
+        let len = file.metadata()?.len();
+        if len >= PARALLEL_READ_BYTES
+            && rayon::current_num_threads() > 1
+            && let Ok(size) = usize::try_from(len)
+        {
+            let mut bytes = vec![0u8; size];
+            let read = bytes
+                .par_chunks_mut(READ_PIECE)
+                .enumerate()
+                .try_for_each(|(k, piece)| file.read_exact_at(piece, (k * READ_PIECE) as u64));
+            let mut past_end = [0u8; 1];
+            if read.is_ok() && file.read_at(&mut past_end, len)? == 0 {
+                return Ok(bytes);
+            }
+        }
+    }
+    std::fs::read(path)
 }
 
 /// The checks and notes both paths share: an empty file, the source CRS.
@@ -298,6 +336,29 @@ fn crs_member_name(head: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A large file read in parallel pieces is the file, whatever the pool.
+    #[test]
+    fn read_whole_equals_fs_read() {
+        let dir = tempfile::tempdir().unwrap();
+        for (k, size) in [0, 1, READ_PIECE * 4 - 1, READ_PIECE * 5 + 12_345]
+            .into_iter()
+            .enumerate()
+        {
+            let path = dir.path().join(format!("f{k}"));
+            let bytes: Vec<u8> = (0..size).map(|i| (i * 7 + i / 4099) as u8).collect();
+            std::fs::write(&path, &bytes).unwrap();
+            for threads in [1, 2, 3] {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                let read = pool.install(|| read_whole(&path)).unwrap();
+                assert!(read == bytes, "size {size}, {threads} threads");
+            }
+        }
+        assert!(read_whole(&dir.path().join("missing")).is_err());
+    }
 
     #[test]
     fn crs_member_table() {

@@ -14,6 +14,7 @@
 //! has.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::fmt;
 use std::path::Path;
 
@@ -57,14 +58,38 @@ pub(crate) fn read(
     };
     let needed = needed_columns(&cols);
     let builder = Builder::new(path, opts, cols, report);
-    // The file's hash on one thread while the features are parsed on the others.
-    let (sha256, built) = rayon::join(
-        || streetrank::sha256_hex(bytes),
+    // The file's hash on one thread while the features are parsed on the others; and
+    // PROJ's first look-ups, which open its database (tens of milliseconds): their
+    // answers are cached for the whole process, so `finish` does not wait for them.
+    let ((sha256, area), built) = rayon::join(
+        || {
+            rayon::join(
+                || streetrank::sha256_hex(bytes),
+                || {
+                    warm_crs(crs, opts.work_crs.as_ref());
+                    crate::area_of_use_lonlat(crs)
+                },
+            )
+        },
         || push_all(path, &pieces, &needed, builder),
     );
     match built? {
-        Ok(builder) => Some(builder.finish(crs.clone(), sha256)),
+        Ok(mut builder) => {
+            builder.known_area_of_use(area);
+            Some(builder.finish(crs.clone(), sha256))
+        }
         Err(e) => Some(Err(e)),
+    }
+}
+
+/// Asks PROJ now what [`Builder::finish`] will ask it about the source and
+/// work CRSs, so that its database is open and the answers (errors too) are in
+/// [`crate::Crs`]'s process-wide cache by then. The answers are dropped here:
+/// `finish` asks again, in its own order, and words any error as it always has.
+fn warm_crs(source: &Crs, work: Option<&Crs>) {
+    let _ = source.is_geographic();
+    if let Some(work) = work {
+        let _ = work.metres_per_unit();
     }
 }
 
@@ -78,16 +103,21 @@ fn push_all<'o>(
     builder: Builder<'o>,
 ) -> Option<Result<Builder<'o>>> {
     let cols = builder.columns().clone();
+    let once = used_once(&cols, needed);
     let parse = |b: usize, batch: &[&[u8]]| -> Vec<Option<Parsed>> {
         batch
             .par_iter()
             .enumerate()
-            .map(|(i, piece)| parse_feature(path, piece, b * BATCH + i + 1, needed, &cols))
+            .map(|(i, piece)| {
+                let number = b * BATCH + i + 1;
+                parse_feature(path, piece, number, (needed, &once), &cols)
+            })
             .collect()
     };
     let mut pusher = Pusher {
         builder,
         seen_geometry: false,
+        features: pieces.len(),
     };
     let mut previous: Option<(usize, Vec<Option<Parsed>>)> = None;
     for (b, batch) in pieces.chunks(BATCH).enumerate() {
@@ -118,6 +148,8 @@ struct Pusher<'o> {
     /// Whether a feature with a geometry was seen (the first is checked for
     /// the wrong kind of file).
     seen_geometry: bool,
+    /// How many features the file has.
+    features: usize,
 }
 
 impl Pusher<'_> {
@@ -135,6 +167,9 @@ impl Pusher<'_> {
             if let Err(e) = self.builder.push_prepared(number, parsed.prepared) {
                 return Some(Err(e));
             }
+        }
+        if b == 0 {
+            self.builder.expect_features(self.features);
         }
         Some(Ok(()))
     }
@@ -155,14 +190,10 @@ fn parse_feature(
     path: &Path,
     piece: &[u8],
     number: usize,
-    needed: &[String],
+    (needed, once): (&[String], &[bool]),
     cols: &Columns,
 ) -> Option<Parsed> {
-    let mut de = serde_json::Deserializer::from_slice(piece);
-    let strict = FeatureSeed { needed }
-        .deserialize(&mut de)
-        .and_then(|f| de.end().map(|()| f));
-    if let Ok(f) = strict {
+    if let Some(f) = parse_plain(piece, needed).or_else(|| parse_strict(piece, needed)) {
         let has_geometry = f.geometry.is_some();
         let geometry: RawGeometry = match f.geometry {
             None => Err(null_geometry()),
@@ -170,7 +201,8 @@ fn parse_feature(
         };
         let row = SlotRow {
             names: needed,
-            values: f.values,
+            once,
+            values: RefCell::new(f.values),
         };
         return Some(Parsed {
             has_geometry,
@@ -193,6 +225,15 @@ fn parse_feature(
         refusal,
         prepared: prepare(cols, number, geometry, &row),
     })
+}
+
+/// The strict parser: a feature of the plain shape through serde_json, or `None`.
+fn parse_strict(piece: &[u8], needed: &[String]) -> Option<FastFeature> {
+    let mut de = serde_json::Deserializer::from_slice(piece);
+    FeatureSeed { needed }
+        .deserialize(&mut de)
+        .and_then(|f| de.end().map(|()| f))
+        .ok()
 }
 
 /// The problem of a feature whose geometry is null (or absent).
@@ -220,7 +261,18 @@ fn first_feature_columns(piece: &[u8]) -> Option<Vec<String>> {
 /// Every column a feature's values are looked up in, without repeats.
 fn needed_columns(cols: &Columns) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
-    let singles = [
+    for name in column_uses(cols) {
+        if !names.contains(name) {
+            names.push(name.clone());
+        }
+    }
+    names
+}
+
+/// The columns [`prepare`] looks up, one entry per look-up (a column mapped
+/// to two settings appears twice).
+fn column_uses(cols: &Columns) -> impl Iterator<Item = &String> {
+    [
         &cols.id,
         &cols.road_class,
         &cols.condition,
@@ -228,17 +280,19 @@ fn needed_columns(cols: &Columns) -> Vec<String> {
         &cols.width,
         &cols.lanes,
         &cols.district,
-    ];
-    for name in singles
-        .into_iter()
-        .flatten()
-        .chain(cols.keep.iter().map(|(_, c)| c))
-    {
-        if !names.contains(name) {
-            names.push(name.clone());
-        }
-    }
-    names
+    ]
+    .into_iter()
+    .flatten()
+    .chain(cols.keep.iter().map(|(_, c)| c))
+}
+
+/// For each needed column, whether [`prepare`] looks it up only once: its
+/// value may then be moved out of the row instead of copied.
+fn used_once(cols: &Columns, needed: &[String]) -> Vec<bool> {
+    needed
+        .iter()
+        .map(|n| column_uses(cols).filter(|c| *c == n).count() == 1)
+        .collect()
 }
 
 /// The features of a FeatureCollection as byte ranges, cut where the
@@ -426,6 +480,7 @@ const fn byte_set(bytes: &[u8]) -> [bool; 256] {
 }
 
 /// A feature as the strict parser reads it.
+#[derive(Debug)]
 struct FastFeature {
     /// The line's vertices; `None` for a null or absent geometry.
     geometry: Option<Vec<Coord<f64>>>,
@@ -433,20 +488,29 @@ struct FastFeature {
     values: Vec<PropertyValue>,
 }
 
-/// A feature's values looked up among the needed columns.
+/// A feature's values looked up among the needed columns. The value of a
+/// column looked up once (`once`, from [`used_once`]) is moved out on its look-up
+/// rather than copied (no second allocation for a text).
 struct SlotRow<'a> {
     names: &'a [String],
-    values: Vec<PropertyValue>,
+    once: &'a [bool],
+    values: RefCell<Vec<PropertyValue>>,
 }
 
 impl Row for SlotRow<'_> {
     fn value(&self, column: &str) -> PropertyValue {
-        self.names
-            .iter()
-            .position(|n| n == column)
-            .and_then(|i| self.values.get(i))
-            .cloned()
-            .unwrap_or_default()
+        let Some(i) = self.names.iter().position(|n| n == column) else {
+            return PropertyValue::Null;
+        };
+        let mut values = self.values.borrow_mut();
+        let Some(v) = values.get_mut(i) else {
+            return PropertyValue::Null;
+        };
+        if self.once.get(i).copied().unwrap_or(false) {
+            std::mem::take(v)
+        } else {
+            v.clone()
+        }
     }
 }
 
@@ -864,6 +928,472 @@ impl<'de> de::Deserialize<'de> for IgnoredKey {
     }
 }
 
+/// Parses a feature of the commonest shape by hand, without serde: object
+/// members `type`, `id`, `geometry` (null or a LineString of `type` and
+/// `coordinates`) and `properties` (null or an object of strings without
+/// escapes, numbers, booleans and nulls), with short numbers.
+///
+/// It answers only when the strict serde parser ([`FeatureSeed`]) would
+/// return the same feature, value for value and bit for bit; anything else
+/// (an escape, a nested value, a long or huge number, a `bbox`, a syntax
+/// error...) gives `None`, and the caller runs that parser.
+fn parse_plain(piece: &[u8], needed: &[String]) -> Option<FastFeature> {
+    let mut c = Cursor { b: piece, i: 0 };
+    c.ws();
+    c.eat(b'{')?;
+    let mut ty = false;
+    let mut id = false;
+    let mut geometry: Option<Option<Vec<Coord<f64>>>> = None;
+    let mut values: Option<Vec<PropertyValue>> = None;
+    loop {
+        c.ws();
+        let key = c.string()?;
+        c.colon()?;
+        match key {
+            b"type" if !ty => {
+                ty = true;
+                if c.string()? != b"Feature" {
+                    return None;
+                }
+            }
+            b"id" if !id => {
+                id = true;
+                match c.peek()? {
+                    b'"' => {
+                        c.text()?;
+                    }
+                    b'n' => c.null()?,
+                    _ => {
+                        c.number()?;
+                    }
+                }
+            }
+            b"geometry" if geometry.is_none() => {
+                geometry = Some(if c.peek()? == b'n' {
+                    c.null()?;
+                    None
+                } else {
+                    Some(c.line_string()?)
+                });
+            }
+            b"properties" if values.is_none() => {
+                values = Some(if c.peek()? == b'n' {
+                    c.null()?;
+                    vec![PropertyValue::Null; needed.len()]
+                } else {
+                    c.properties(needed)?
+                });
+            }
+            _ => return None,
+        }
+        if !c.next_member()? {
+            break;
+        }
+    }
+    c.ws();
+    if c.i != c.b.len() || !ty {
+        return None;
+    }
+    Some(FastFeature {
+        geometry: geometry?,
+        values: values.unwrap_or_else(|| vec![PropertyValue::Null; needed.len()]),
+    })
+}
+
+/// A JSON number as serde_json hands it to a visitor.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Number {
+    /// A non-negative integer.
+    U(u64),
+    /// A negative integer.
+    I(i64),
+    /// A number with a fraction or exponent (or `-0`).
+    F(f64),
+}
+
+impl Number {
+    fn as_f64(self) -> f64 {
+        match self {
+            Number::U(u) => u as f64,
+            Number::I(i) => i as f64,
+            Number::F(f) => f,
+        }
+    }
+}
+
+/// Powers of ten exactly representable as `f64`.
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// Most digits [`Cursor::number`] reads: the significand then fits a `u64`
+/// without the overflow serde_json switches to another algorithm at.
+const MAX_DIGITS: usize = 18;
+
+/// The bytes that end a string for [`Cursor::string`]: its closing quote, or
+/// what it leaves to serde_json (an escape, a control character).
+static STRING_STOP: [bool; 256] = {
+    let mut set = byte_set(b"\"\\");
+    let mut b = 0;
+    while b < 0x20 {
+        set[b] = true;
+        b += 1;
+    }
+    set
+};
+
+/// A position in the bytes of one feature, for [`parse_plain`]. Every method
+/// gives `None` for what it does not accept.
+struct Cursor<'b> {
+    b: &'b [u8],
+    i: usize,
+}
+
+impl<'b> Cursor<'b> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    /// Skips JSON whitespace (exactly the four bytes serde_json skips).
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.peek() {
+            self.i += 1;
+        }
+    }
+
+    fn eat(&mut self, byte: u8) -> Option<()> {
+        (self.peek()? == byte).then(|| self.i += 1)
+    }
+
+    /// `:` between blanks.
+    fn colon(&mut self) -> Option<()> {
+        self.ws();
+        self.eat(b':')?;
+        self.ws();
+        Some(())
+    }
+
+    /// After an object member: `true` at a `,`, `false` at the closing `}`.
+    fn next_member(&mut self) -> Option<bool> {
+        self.ws();
+        let more = match self.peek()? {
+            b',' => true,
+            b'}' => false,
+            _ => return None,
+        };
+        self.i += 1;
+        Some(more)
+    }
+
+    /// A string without escapes or control characters, as its raw bytes
+    /// (UTF-8 not yet checked).
+    fn string(&mut self) -> Option<&'b [u8]> {
+        self.eat(b'"')?;
+        let rest = self.b.get(self.i..)?;
+        let len = rest.iter().position(|&b| STRING_STOP[usize::from(b)])?;
+        if rest[len] != b'"' {
+            return None;
+        }
+        self.i += len + 1;
+        Some(&rest[..len])
+    }
+
+    /// A string as text (valid UTF-8, as serde_json requires).
+    fn text(&mut self) -> Option<&'b str> {
+        std::str::from_utf8(self.string()?).ok()
+    }
+
+    fn null(&mut self) -> Option<()> {
+        let rest = self.b.get(self.i..)?;
+        rest.starts_with(b"null").then(|| self.i += 4)
+    }
+
+    /// A number's digits, to the first byte that cannot continue it.
+    fn digits(&mut self) -> Digits {
+        let rest = self.b.get(self.i..).unwrap_or_default();
+        let count = rest.iter().take_while(|d| d.is_ascii_digit()).count();
+        let mut value: u64 = 0;
+        if count <= MAX_DIGITS {
+            for &d in &rest[..count] {
+                value = value * 10 + u64::from(d - b'0');
+            }
+        }
+        self.i += count;
+        Digits { count, value }
+    }
+
+    /// The syntax of a JSON number (as serde_json checks it), in parts.
+    fn number_token(&mut self) -> Option<Token> {
+        let negative = self.peek()? == b'-';
+        if negative {
+            self.i += 1;
+        }
+        let int = self.digits();
+        // At least one digit, and one leading zero only.
+        if int.count == 0 || (int.count > 1 && self.b[self.i - int.count] == b'0') {
+            return None;
+        }
+        let mut fraction = Digits { count: 0, value: 0 };
+        let mut float = false;
+        if self.peek() == Some(b'.') {
+            self.i += 1;
+            float = true;
+            fraction = self.digits();
+            if fraction.count == 0 {
+                return None;
+            }
+        }
+        let mut exponent: i32 = 0;
+        if let Some(b'e' | b'E') = self.peek() {
+            self.i += 1;
+            float = true;
+            let negative_exp = match self.peek()? {
+                b'-' => {
+                    self.i += 1;
+                    true
+                }
+                b'+' => {
+                    self.i += 1;
+                    false
+                }
+                _ => false,
+            };
+            let e = self.digits();
+            // Written exponents of one or two digits only.
+            if e.count == 0 || e.count > 2 {
+                return None;
+            }
+            exponent = i32::try_from(e.value).ok()?;
+            if negative_exp {
+                exponent = -exponent;
+            }
+        }
+        Some(Token {
+            negative,
+            int,
+            fraction,
+            exponent,
+            float,
+        })
+    }
+
+    /// A number valued as serde_json values it: see [`Token::value`].
+    fn number(&mut self) -> Option<Number> {
+        self.number_token()?.value()
+    }
+
+    /// A number whose value is not needed, which serde_json reads without error
+    /// (it refuses a number too large for `f64`).
+    fn skip_number(&mut self) -> Option<()> {
+        let t = self.number_token()?;
+        (t.int.count <= 200).then_some(())
+    }
+
+    /// A LineString geometry object: `type` and `coordinates`, once each.
+    fn line_string(&mut self) -> Option<Vec<Coord<f64>>> {
+        self.eat(b'{')?;
+        let mut ty = false;
+        let mut coords = None;
+        loop {
+            self.ws();
+            let key = self.string()?;
+            self.colon()?;
+            match key {
+                b"type" if !ty => {
+                    ty = true;
+                    if self.string()? != b"LineString" {
+                        return None;
+                    }
+                }
+                b"coordinates" if coords.is_none() => coords = Some(self.positions()?),
+                _ => return None,
+            }
+            if !self.next_member()? {
+                break;
+            }
+        }
+        if ty { coords } else { None }
+    }
+
+    /// `[[x, y, ...], ...]`: positions of two or more numbers.
+    fn positions(&mut self) -> Option<Vec<Coord<f64>>> {
+        self.eat(b'[')?;
+        let mut out = Vec::with_capacity(4);
+        self.ws();
+        if self.peek()? == b']' {
+            self.i += 1;
+            return Some(out);
+        }
+        loop {
+            self.ws();
+            self.eat(b'[')?;
+            self.ws();
+            let x = self.number()?.as_f64();
+            self.ws();
+            self.eat(b',')?;
+            self.ws();
+            let y = self.number()?.as_f64();
+            loop {
+                self.ws();
+                match self.peek()? {
+                    b']' => break,
+                    b',' => {
+                        self.i += 1;
+                        self.ws();
+                        self.number()?;
+                    }
+                    _ => return None,
+                }
+            }
+            self.i += 1;
+            out.push(Coord { x, y });
+            self.ws();
+            match self.peek()? {
+                b',' => self.i += 1,
+                b']' => {
+                    self.i += 1;
+                    return Some(out);
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// A flat `properties` object: the needed columns' values (the last one
+    /// when a key repeats), every other value checked and dropped.
+    fn properties(&mut self, needed: &[String]) -> Option<Vec<PropertyValue>> {
+        self.eat(b'{')?;
+        let mut values = vec![PropertyValue::Null; needed.len()];
+        self.ws();
+        if self.peek()? == b'}' {
+            self.i += 1;
+            return Some(values);
+        }
+        loop {
+            self.ws();
+            let key = self.string()?;
+            if !key.is_ascii() {
+                std::str::from_utf8(key).ok()?;
+            }
+            self.colon()?;
+            match needed.iter().position(|n| n.as_bytes() == key) {
+                Some(i) => values[i] = self.scalar(true)?.into_property(),
+                None => {
+                    self.scalar(false)?;
+                }
+            }
+            if !self.next_member()? {
+                return Some(values);
+            }
+        }
+    }
+
+    /// A string, number, boolean or null; a number is valued only when `valued`
+    /// (else it is checked, and read as null).
+    fn scalar(&mut self, valued: bool) -> Option<Scalar<'b>> {
+        Some(match self.peek()? {
+            b'"' => Scalar::Text(self.text()?),
+            b'n' => {
+                self.null()?;
+                Scalar::Null
+            }
+            b't' | b'f' => {
+                let rest = self.b.get(self.i..)?;
+                if rest.starts_with(b"true") {
+                    self.i += 4;
+                    Scalar::Bool(true)
+                } else if rest.starts_with(b"false") {
+                    self.i += 5;
+                    Scalar::Bool(false)
+                } else {
+                    return None;
+                }
+            }
+            _ if valued => Scalar::Number(self.number()?),
+            _ => {
+                self.skip_number()?;
+                Scalar::Null
+            }
+        })
+    }
+}
+
+/// A run of decimal digits: how many, and their value when at most [`MAX_DIGITS`].
+#[derive(Clone, Copy)]
+struct Digits {
+    count: usize,
+    value: u64,
+}
+
+/// A JSON number in parts: sign, integer digits, fraction digits, written exponent.
+struct Token {
+    negative: bool,
+    int: Digits,
+    fraction: Digits,
+    exponent: i32,
+    /// Whether it has a fraction or an exponent.
+    float: bool,
+}
+
+impl Token {
+    /// The value serde_json gives the number, when it is sure to be this one:
+    /// at most [`MAX_DIGITS`] digits in all, and for a fraction or exponent a
+    /// significand below 2^53 and a net exponent within ±22, so that the value
+    /// is the significand times or divided by an exact power of ten, rounded
+    /// once, which is both what serde_json computes and the correctly rounded
+    /// value its `float_roundtrip` parser gives.
+    fn value(&self) -> Option<Number> {
+        let digits = self.int.count + self.fraction.count;
+        if digits > MAX_DIGITS {
+            return None;
+        }
+        let mut significand = self.int.value;
+        for _ in 0..self.fraction.count {
+            significand *= 10;
+        }
+        significand += self.fraction.value;
+        if !self.float {
+            return Some(match (self.negative, significand) {
+                (false, u) => Number::U(u),
+                // serde_json reads `-0` as a float.
+                (true, 0) => Number::F(-0.0),
+                (true, u) => Number::I(-i64::try_from(u).ok()?),
+            });
+        }
+        if significand >= 1 << 53 {
+            return None;
+        }
+        let exponent = self.exponent - i32::try_from(self.fraction.count).ok()?;
+        let pow = *POW10.get(usize::try_from(exponent.unsigned_abs()).ok()?)?;
+        let f = significand as f64;
+        let f = if exponent >= 0 { f * pow } else { f / pow };
+        Some(Number::F(if self.negative { -f } else { f }))
+    }
+}
+
+/// A property value as [`Cursor::scalar`] reads it, borrowed until needed.
+enum Scalar<'b> {
+    Null,
+    Bool(bool),
+    Number(Number),
+    Text(&'b str),
+}
+
+impl Scalar<'_> {
+    /// The value [`JsonProperty`] makes of the same JSON.
+    fn into_property(self) -> PropertyValue {
+        match self {
+            Scalar::Null => PropertyValue::Null,
+            Scalar::Bool(b) => PropertyValue::Bool(b),
+            Scalar::Number(Number::U(u)) => property_from_json(&u.into()),
+            Scalar::Number(Number::I(i)) => PropertyValue::Int(i),
+            Scalar::Number(Number::F(f)) => property_from_json(&f.into()),
+            Scalar::Text(t) => PropertyValue::Text(t.to_owned()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::fmt::Write as _;
@@ -887,9 +1417,11 @@ mod tests {
             width_unit: Some("ft".into()),
             ..StreetMapping::default()
         };
+        // Columns looked up twice or three times (see `used_once`).
         let mapped_id = StreetMapping {
             id: Some("name".into()),
             road_class: Some("district".into()),
+            keep: vec!["name".into(), "district".into()],
             ..StreetMapping::default()
         };
         let mut out = Vec::new();
@@ -1428,6 +1960,153 @@ mod tests {
         }
     }
 
+    /// Whatever the hand parser answers, the serde parser answers the same (bit
+    /// for bit: compared through `Debug`, which tells -0.0 from 0.0).
+    fn plain_agrees(piece: &[u8], needed: &[String]) -> bool {
+        let plain = parse_plain(piece, needed);
+        if let Some(p) = &plain {
+            let strict = parse_strict(piece, needed);
+            assert_eq!(
+                Some(format!("{p:?}")),
+                strict.map(|f| format!("{f:?}")),
+                "{}",
+                String::from_utf8_lossy(piece)
+            );
+        }
+        plain.is_some()
+    }
+
+    fn needed_sets() -> Vec<Vec<String>> {
+        let names = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        vec![
+            names(&[
+                "segment_id",
+                "road_class",
+                "width_m",
+                "lanes",
+                "district",
+                "aadt",
+                "condition",
+                "name",
+            ]),
+            names(&["name", "extra", "big"]),
+            names(&[]),
+        ]
+    }
+
+    #[test]
+    fn plain_parser_agrees_with_serde_on_generated_features() {
+        let mut answered = 0;
+        let mut total = 0;
+        for seed in 1..=12u64 {
+            let text = generated(seed, 400, seed % 2 == 0);
+            for piece in split_features(text.as_bytes()).unwrap() {
+                for needed in needed_sets() {
+                    answered += usize::from(plain_agrees(piece, &needed));
+                    total += 1;
+                }
+            }
+        }
+        // The generator makes most features odd somewhere (an escape, a nested value).
+        assert!(answered > 500 && answered < total, "{answered} of {total}");
+    }
+
+    #[test]
+    fn plain_parser_table() {
+        let line =
+            r#""geometry":{"type":"LineString","coordinates":[[-76.1,43.0],[-76.11,43.01]]}"#;
+        let f = |props: &str| format!(r#"{{"type":"Feature",{line},"properties":{props}}}"#);
+        // (feature, whether the hand parser answers)
+        let cases: Vec<(String, bool)> = vec![
+            (f(r#"{"segment_id":1,"name":"Main St"}"#), true),
+            (format!(" \n{} \r\n\t", f(r#"{ "segment_id" : 1 , "name" : "x" }"#)), true),
+            (f("null"), true),
+            (f("{}"), true),
+            (format!(r#"{{"type":"Feature",{line}}}"#), true),
+            (r#"{"type":"Feature","geometry":null,"properties":{"a":1}}"#.into(), true),
+            (r#"{"type":"Feature","geometry":{"type":"LineString","coordinates":[]},"properties":{}}"#.into(), true),
+            (r#"{"geometry":{"coordinates":[[1,2,3],[4e2,5E-1,-0]],"type":"LineString"},"id":"a","type":"Feature"}"#.into(), true),
+            (r#"{"type":"Feature","id":-12.5e1,"geometry":null}"#.into(), true),
+            (r#"{"type":"Feature","id":null,"geometry":null}"#.into(), true),
+            (f(r#"{"segment_id":-0,"name":-0.0,"aadt":0.1,"lanes":1e22,"width_m":123456789012345678}"#), true),
+            (f(r#"{"segment_id":1,"segment_id":2,"x":true,"y":false,"z":null}"#), true),
+            (f(r#"{"name":"caf\u00e9"}"#), false),
+            (f(r#"{"name":"café ✓"}"#), true),
+            (f(r#"{"name":[1]}"#), false),
+            (f(r#"{"other":{"a":1}}"#), false),
+            (f(r#"{"name":1234567890123456789}"#), false),
+            (f(r#"{"name":1e23}"#), false),
+            (f(r#"{"name":1e400}"#), false),
+            (f(r#"{"name":01}"#), false),
+            (f(r#"{"name":1.}"#), false),
+            (f(r#"{"name":.5}"#), false),
+            (f(r#"{"name":-}"#), false),
+            (f(r#"{"name":+1}"#), false),
+            (f(r#"{"name":1e}"#), false),
+            (f(r#"{"name":nul}"#), false),
+            (f(r#"{"name":tru}"#), false),
+            (f(r#"{"name":1,}"#), false),
+            (f(r#"{"name" 1}"#), false),
+            (f("{\"name\":\"a\u{1}b\"}"), false),
+            (format!(r#"{{"type":"Feature",{line},"bbox":[1,2,3,4]}}"#), false),
+            (format!(r#"{{"type":"Feature",{line},"foreign":1}}"#), false),
+            (format!(r#"{{"type":"Feature",{line},{line}}}"#), false),
+            (format!(r#"{{"type":"Feature","type":"Feature",{line}}}"#), false),
+            (format!(r#"{{"type":"Featur\u0065",{line}}}"#), false),
+            (format!(r#"{{"type":"Point",{line}}}"#), false),
+            (format!(r#"{{"type":"Feature",{line}}} x"#), false),
+            (format!(r#"{{"type":"Feature",{line}"#), false),
+            (r#"{"type":"Feature","geometry":{"type":"LineString","coordinates":[[1],[2,3]]}}"#.into(), false),
+            (r#"{"type":"Feature","geometry":{"type":"LineString","coordinates":[[1,2],[3,null]]}}"#.into(), false),
+            (r#"{"type":"Feature","geometry":{"type":"MultiLineString","coordinates":[[[1,2],[3,4]]]}}"#.into(), false),
+            (r#"{"type":"Feature","geometry":{"type":"LineString"}}"#.into(), false),
+            (r#"{"type":"Feature","geometry":{"coordinates":[[1,2],[3,4]]}}"#.into(), false),
+            (r#"{"type":"Feature","id":true,"geometry":null}"#.into(), false),
+            (r#"{"type":"Feature"}"#.into(), false),
+            ("{}".into(), false),
+            (String::new(), false),
+        ];
+        let needed: Vec<String> = ["segment_id", "name", "aadt", "lanes", "width_m"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        for (text, answers) in cases {
+            assert_eq!(plain_agrees(text.as_bytes(), &needed), answers, "{text}");
+        }
+    }
+
+    /// Bytes changed at random in plain features: the hand parser answers as
+    /// serde does, or not at all.
+    #[test]
+    fn plain_parser_agrees_with_serde_on_mutated_features() {
+        let mut rng = Rng(0x5eed);
+        let bases: Vec<Vec<u8>> = split_features(generated(3, 60, true).as_bytes())
+            .unwrap()
+            .into_iter()
+            .map(<[u8]>::to_vec)
+            .collect();
+        let alphabet = b"0123456789-+.eE\"\\,:[]{} \n\tntrufalsx\x01\xc3\xa9\xff";
+        let mut answered = 0;
+        for round in 0..40_000 {
+            let mut piece = bases[round % bases.len()].clone();
+            for _ in 0..=rng.below(3) {
+                let at = rng.below(piece.len() as u64 + 1) as usize;
+                let byte = alphabet[rng.below(alphabet.len() as u64) as usize];
+                match rng.below(3) {
+                    0 if at < piece.len() => piece[at] = byte,
+                    1 if at < piece.len() => {
+                        piece.remove(at);
+                    }
+                    _ => piece.insert(at, byte),
+                }
+            }
+            for needed in needed_sets() {
+                answered += usize::from(plain_agrees(&piece, &needed));
+            }
+        }
+        assert!(answered > 1000, "{answered}");
+    }
+
     /// The real street files in the shared data read the same both ways.
     #[test]
     fn shared_street_files_read_the_same_both_ways() {
@@ -1438,6 +2117,17 @@ mod tests {
         assert!(dir.is_dir(), "set STREETRANK_DATA (see complaints::tests)");
         for city in ["syracuse", "washington-dc"] {
             let path = dir.join(city).join("converted/streets_wgs84.geojson");
+            // Real features take the hand parser's path, and it agrees with serde.
+            let bytes = std::fs::read(&path).unwrap();
+            let pieces = split_features(&bytes).unwrap();
+            for needed in needed_sets() {
+                let plain = pieces.iter().filter(|p| plain_agrees(p, &needed)).count();
+                assert!(
+                    plain * 100 >= pieces.len() * 99,
+                    "{city}: {plain} of {}",
+                    pieces.len()
+                );
+            }
             for opts in option_sets().into_iter().step_by(3) {
                 let (fast, answered, slow) = both(&path, &opts);
                 assert!(answered, "{}", path.display());
