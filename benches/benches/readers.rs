@@ -82,10 +82,15 @@ fn bench_readers(c: &mut Criterion) {
     g.sample_size(10);
     g.sampling_mode(SamplingMode::Flat);
     for threads in [1, max] {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .expect("thread pool");
+        // Kept to the end of the process: a dropped pool's threads exit and free their
+        // thread-local PROJ pipelines while the next pool, or the process's exit, is under way,
+        // which corrupted the heap in about one run in six of a probe doing that.
+        let pool: &'static rayon::ThreadPool = Box::leak(Box::new(
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("thread pool"),
+        ));
         g.throughput(Throughput::Bytes(size(&inputs.streets)));
         g.bench_function(
             BenchmarkId::new("streets_geojson", format!("{threads}_threads")),
