@@ -34,6 +34,29 @@ pub(crate) fn push_f64(buf: &mut Vec<u8>, x: f64) {
     drop(write!(buf, "{x}"));
 }
 
+/// Appends `i` exactly as `write!(buf, "{i}")` would, without the formatting machinery.
+#[inline]
+pub(crate) fn push_i64(buf: &mut Vec<u8>, i: i64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut m = i.unsigned_abs();
+    loop {
+        at -= 1;
+        #[allow(clippy::cast_possible_truncation)] // one decimal digit
+        {
+            digits[at] = b'0' + (m % 10) as u8;
+        }
+        m /= 10;
+        if m == 0 {
+            break;
+        }
+    }
+    if i < 0 {
+        buf.push(b'-');
+    }
+    buf.extend_from_slice(&digits[at..]);
+}
+
 /// Whether `x` could lie exactly halfway between two decimals of the length of its shortest
 /// text `s` (with a point, no exponent).
 ///
@@ -265,6 +288,35 @@ mod tests {
                 * 2f64.powi((next() % 61) as i32 - 30);
             let (fast, display) = shown(scaled);
             assert_eq!(fast, display, "{scaled:e}");
+        }
+    }
+
+    #[test]
+    fn integers_print_as_display() {
+        let mut s: u64 = 0x1234_5678_9ABC_DEF1;
+        let mut cases = vec![
+            0,
+            1,
+            -1,
+            9,
+            10,
+            -10,
+            99,
+            100,
+            i64::MAX,
+            i64::MIN,
+            i64::MIN + 1,
+        ];
+        for _ in 0..100_000 {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            cases.push(s.cast_signed() >> (s % 64));
+        }
+        for i in cases {
+            let mut buf = Vec::new();
+            push_i64(&mut buf, i);
+            assert_eq!(String::from_utf8(buf).unwrap_or_default(), i.to_string());
         }
     }
 
