@@ -175,12 +175,17 @@ impl FeatureTable {
 
 /// Rows formatted by one parallel task.
 const CHUNK_ROWS: usize = 512;
-/// Chunks formatted before they are written out: bounds the formatted bytes held in memory
-/// (a few megabytes) whatever the table's size.
-const BATCH_CHUNKS: usize = 64;
+/// Chunks in a batch: one batch is formatted on the pool while the one before it is written
+/// out, so the formatted bytes held in memory are two batches (a few megabytes) whatever the
+/// table's size.
+const BATCH_CHUNKS: usize = 32;
 
 /// Writes rows `0..rows` to `out`: `format` turns a range of rows into bytes, ranges of
 /// [`CHUNK_ROWS`] are formatted in parallel and their bytes written in row order.
+///
+/// The calling thread writes one batch of [`BATCH_CHUNKS`] chunks while the pool formats the
+/// next ([`rayon::in_place_scope`]): neither the writing nor the formatting waits for the
+/// other (on a pool of one thread the two simply alternate).
 ///
 /// The bytes written are those of formatting every row in order into one buffer, for any
 /// thread count. On an error the chunks before the failing one have been written; the
@@ -192,19 +197,38 @@ pub(crate) fn write_rows_parallel<W: Write>(
     format: impl Fn(Range<usize>) -> Result<Vec<u8>> + Sync,
 ) -> Result<()> {
     let batch = CHUNK_ROWS * BATCH_CHUNKS;
-    for first in (0..rows).step_by(batch) {
+    let format_batch = |first: usize| -> Vec<Result<Vec<u8>>> {
         let end = (first + batch).min(rows);
-        let chunks: Vec<Result<Vec<u8>>> = (first..end)
+        (first..end)
             .step_by(CHUNK_ROWS)
             .collect::<Vec<usize>>()
             .into_par_iter()
             .map(|start| format(start..(start + CHUNK_ROWS).min(end)))
-            .collect();
-        for chunk in chunks {
-            out.write_all(&chunk?).map_err(|e| Error::io(path, e))?;
+            .collect()
+    };
+    let mut firsts = (0..rows).step_by(batch);
+    let Some(first) = firsts.next() else {
+        return Ok(());
+    };
+    let mut current = format_batch(first);
+    loop {
+        let following = firsts.next();
+        let mut next = None;
+        let written = rayon::in_place_scope(|scope| {
+            if let Some(first) = following {
+                let (next, format_batch) = (&mut next, &format_batch);
+                scope.spawn(move |_| *next = Some(format_batch(first)));
+            }
+            current
+                .into_iter()
+                .try_for_each(|chunk| out.write_all(&chunk?).map_err(|e| Error::io(path, e)))
+        });
+        written?;
+        match next {
+            Some(n) => current = n,
+            None => return Ok(()),
         }
     }
-    Ok(())
 }
 
 /// Checks that every coordinate of `g` is finite.
