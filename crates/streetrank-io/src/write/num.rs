@@ -22,6 +22,11 @@ use geo_types::Coord;
 /// Appends `x` exactly as `write!(buf, "{x}")` would.
 #[inline]
 pub(crate) fn push_f64(buf: &mut Vec<u8>, x: f64) {
+    // Whole numbers and short decimals (half of a ranking's floats: 50, 0.96, 7900) are
+    // written from their integer digits; the rest go through `ryu`.
+    if try_push_decimal(buf, x, SHORT_DECIMALS) {
+        return;
+    }
     if x.is_finite() {
         let mut b = ryu::Buffer::new();
         let s = b.format_finite(x).as_bytes();
@@ -89,69 +94,118 @@ fn significant_digits(s: &[u8]) -> usize {
     s[first..].iter().filter(|c| c.is_ascii_digit()).count()
 }
 
+/// Decimals [`push_f64`] tries before `ryu`: a value with at most this many is written by
+/// [`try_push_decimal`].
+const SHORT_DECIMALS: u32 = 3;
+
 /// Appends `v`, a value rounded to `decimals` decimals by `round_coord`, exactly as
-/// `write!(buf, "{v}")` would.
-///
-/// Such a value is the double nearest to `n / 10^decimals` for an integer `n`. When that holds
-/// (checked: `n / 10^decimals` computed again gives `v`) and `|n| < 2^51`, the double's
-/// rounding interval is narrower than `10^-decimals`, so no other decimal of at most
-/// `decimals` decimals lies in it, and none with more digits is shorter: the shortest text
-/// `{}` prints is the decimal `n / 10^decimals` itself, trailing zeros cut, which is written
-/// here from the integer's digits. Anything else goes through [`push_f64`].
+/// `write!(buf, "{v}")` would: through [`try_push_decimal`], else [`push_f64`].
 #[inline]
 pub(crate) fn push_rounded(buf: &mut Vec<u8>, v: f64, decimals: u32) {
-    const LIMIT: f64 = (1u64 << 51) as f64;
-    if decimals <= 15 {
-        let p = POWERS_OF_TEN[decimals as usize];
-        let n = (v * p).round();
-        if n.abs() < LIMIT && n / p == v {
-            #[allow(clippy::cast_possible_truncation)] // |n| < 2^51, integral
-            push_decimal(buf, n as i64, v.is_sign_negative(), decimals);
-            return;
-        }
+    if !try_push_decimal(buf, v, decimals) {
+        push_f64(buf, v);
     }
-    push_f64(buf, v);
+}
+
+/// Appends `v` exactly as `write!(buf, "{v}")` would and returns true when `v` is the double
+/// nearest to `n / 10^decimals` for an integer `|n| < 2^51`; else appends nothing and returns
+/// false.
+///
+/// That is checked: `n` is `v · 10^decimals` rounded, and `n / 10^decimals` computed again
+/// must give `v`. Then, with `|n| < 2^51`, the double's rounding interval is narrower than
+/// `10^-decimals`, so no other decimal of at most `decimals` decimals lies in it, and none
+/// with more digits is shorter: the shortest text `{}` prints is the decimal
+/// `n / 10^decimals` itself, trailing zeros cut, which is written here from the integer's
+/// digits.
+#[inline]
+fn try_push_decimal(buf: &mut Vec<u8>, v: f64, decimals: u32) -> bool {
+    const LIMIT: f64 = (1u64 << 51) as f64;
+    if decimals > 15 {
+        return false;
+    }
+    let p = POWERS_OF_TEN[decimals as usize];
+    let y = v * p;
+    // Also false for NaN and infinities.
+    if !(y.abs() < LIMIT) {
+        return false;
+    }
+    let n = round_half_away(y);
+    if n.unsigned_abs() >= 1 << 51 {
+        return false;
+    }
+    #[allow(clippy::cast_precision_loss)] // |n| < 2^51: exact
+    let back = n as f64 / p;
+    if back != v {
+        return false;
+    }
+    push_decimal(buf, n, v.is_sign_negative(), decimals);
+    true
+}
+
+/// `y.round()` as an integer, for `|y| < 2^51`: without the `round` call (`f64::round` is a
+/// library call on the baseline x86-64 target). The fraction `y - trunc(y)` is exact.
+#[inline]
+pub(crate) fn round_half_away(y: f64) -> i64 {
+    #[allow(clippy::cast_possible_truncation)] // |y| < 2^51
+    let t = y as i64;
+    #[allow(clippy::cast_precision_loss)] // |t| < 2^51: exact
+    let fraction = y - t as f64;
+    if fraction >= 0.5 {
+        t + 1
+    } else if fraction <= -0.5 {
+        t - 1
+    } else {
+        t
+    }
 }
 
 /// 10^0 to 10^15, exact.
-const POWERS_OF_TEN: [f64; 16] = [
+pub(crate) const POWERS_OF_TEN: [f64; 16] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
 ];
 
 /// Appends `±|n| / 10^decimals` in decimal (a `-` when `negative`, as `{}` writes `-0` for
 /// negative zero), without trailing zeros after the point (and without the point when nothing
-/// is left after it).
+/// is left after it). The text is built backwards in a stack buffer and appended at once.
+#[inline]
 fn push_decimal(buf: &mut Vec<u8>, n: i64, negative: bool, decimals: u32) {
-    let mut digits = [0u8; 20];
-    let mut len = 0;
+    // A sign, 20 digits, a point, and leading zeros up to 15 decimals.
+    let mut text = [0u8; 40];
+    let mut at = text.len();
     let mut m = n.unsigned_abs();
-    while m > 0 || len <= decimals as usize {
+    let mut fraction = decimals;
+    while fraction > 0 && m % 10 == 0 {
+        m /= 10;
+        fraction -= 1;
+    }
+    if fraction > 0 {
+        for _ in 0..fraction {
+            at -= 1;
+            #[allow(clippy::cast_possible_truncation)] // one decimal digit
+            {
+                text[at] = b'0' + (m % 10) as u8;
+            }
+            m /= 10;
+        }
+        at -= 1;
+        text[at] = b'.';
+    }
+    loop {
+        at -= 1;
         #[allow(clippy::cast_possible_truncation)] // one decimal digit
         {
-            digits[len] = b'0' + (m % 10) as u8;
+            text[at] = b'0' + (m % 10) as u8;
         }
         m /= 10;
-        len += 1;
-    }
-    // digits[..len] holds the digits, least significant first, with at least one before the
-    // point. Cut trailing zeros of the fraction.
-    let mut skip = 0;
-    while skip < decimals as usize && digits[skip] == b'0' {
-        skip += 1;
-    }
-    if negative {
-        buf.push(b'-');
-    }
-    let point = decimals as usize;
-    for i in (point..len).rev() {
-        buf.push(digits[i]);
-    }
-    if skip < point {
-        buf.push(b'.');
-        for i in (skip..point).rev() {
-            buf.push(digits[i]);
+        if m == 0 {
+            break;
         }
     }
+    if negative {
+        at -= 1;
+        text[at] = b'-';
+    }
+    buf.extend_from_slice(&text[at..]);
 }
 
 /// Appends `x y` with both rounded values written by [`push_rounded`], as the `wkt` crate
@@ -288,6 +342,49 @@ mod tests {
                 * 2f64.powi((next() % 61) as i32 - 30);
             let (fast, display) = shown(scaled);
             assert_eq!(fast, display, "{scaled:e}");
+        }
+    }
+
+    #[test]
+    fn short_decimals_print_as_display() {
+        // The fast path of push_f64: whole numbers and values of up to SHORT_DECIMALS
+        // decimals, their neighbours, and values just past the 2^51 limit.
+        let mut s: u64 = 0x0DDB_1A5E_5BAD_5EED;
+        let mut next = || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        };
+        #[allow(clippy::cast_precision_loss)]
+        let limit = (1u64 << 51) as f64;
+        let mut cases = vec![
+            -0.0,
+            0.5,
+            -0.5,
+            0.0005,
+            -0.0005,
+            0.001,
+            1e15,
+            1e16,
+            limit / 1e3,
+            limit / 1e3 + 0.5,
+            limit,
+            -limit,
+            2.0 * limit,
+            0.125,
+            1.0005,
+            999.9995,
+        ];
+        for _ in 0..1_000_000 {
+            #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
+            let v =
+                (next().cast_signed() >> (next() % 64)) as f64 / 10f64.powi((next() % 6) as i32);
+            cases.extend([v, v.next_up(), v.next_down()]);
+        }
+        for x in cases {
+            let (fast, display) = shown(x);
+            assert_eq!(fast, display, "{x:e}");
         }
     }
 

@@ -9,6 +9,7 @@ use geo_types::{Coord, Geometry};
 use rayon::prelude::*;
 use streetrank::PropertyValue;
 
+use super::num::{POWERS_OF_TEN, round_half_away};
 use crate::{Error, Result};
 
 /// The type of a [`Column`]: decides how its cells are written.
@@ -255,9 +256,18 @@ pub(crate) fn round_coord(c: Coord<f64>, decimals: u32) -> Coord<f64> {
     if decimals >= 16 {
         return c;
     }
-    let p = 10f64.powi(decimals.cast_signed());
+    // 10^decimals, exactly as `10f64.powi(decimals)` (products of integers below 2^53).
+    let p = POWERS_OF_TEN[decimals as usize];
     let r = |v: f64| {
-        let s = (v * p).round() / p;
+        let y = v * p;
+        // `y.round()`, without the library call where the integer fits.
+        #[allow(clippy::cast_precision_loss)] // |n| < 2^51: exact
+        let rounded = if y.abs() < (1u64 << 51) as f64 {
+            round_half_away(y) as f64
+        } else {
+            y.round()
+        };
+        let s = rounded / p;
         // Huge values (|v| * p beyond 2^53) are already integral: keep them.
         // `+ 0.0` turns -0 into 0, so `{}` never prints "-0".
         if s.is_finite() { s + 0.0 } else { v }
@@ -332,6 +342,38 @@ mod tests {
         assert!(e.contains("`i` appears twice"), "{e}");
         t.columns[1].name = String::new();
         assert!(t.check_shape(Path::new("x")).is_err());
+    }
+
+    #[test]
+    fn rounding_is_bit_identical_to_round_and_divide() {
+        // The formula round_coord used before its fast rounding, bit for bit.
+        let reference = |v: f64, d: u32| {
+            let p = 10f64.powi(d.cast_signed());
+            let s = (v * p).round() / p;
+            if s.is_finite() { s + 0.0 } else { v }
+        };
+        let mut s: u64 = 0x5EED_0F_C00D;
+        let mut next = || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        };
+        for _ in 0..1_000_000 {
+            let d = u32::try_from(next() % 16).unwrap_or(7);
+            #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
+            let v = match next() % 3 {
+                0 => f64::from_bits(next()),
+                1 => (next() % 4_000_000_000_000) as f64 / 1e10 - 200.0,
+                _ => {
+                    (next().cast_signed() >> (next() % 64)) as f64 / 2f64.powi((next() % 8) as i32)
+                }
+            };
+            for v in [v, -v, v.next_up(), v.next_down()] {
+                let got = round_coord(Coord { x: v, y: v }, d).x;
+                assert_eq!(got.to_bits(), reference(v, d).to_bits(), "{v:e} to {d}");
+            }
+        }
     }
 
     #[test]
