@@ -283,10 +283,10 @@ pub fn ranking_table(
             })
             .collect()
     };
-    // The lines are reprojected while the rows are built: both on the pool, so neither waits
-    // for the serial parts of the other (PROJ's set-up, the gathering of the coordinates).
-    let (geometries, rows) = rayon::join(|| lines_wgs84(net, &ranking.order, work_crs), build_rows);
-    let geometries = geometries?;
+    // The lines first: their gathered coordinates are freed before the rows are built, so the
+    // two are never in memory at once.
+    let geometries = lines_wgs84(net, &ranking.order, work_crs)?;
+    let rows = build_rows();
     Ok(FeatureTable {
         columns,
         rows,
