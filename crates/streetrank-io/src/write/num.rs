@@ -126,7 +126,7 @@ fn try_push_decimal(buf: &mut Vec<u8>, v: f64, decimals: u32) -> bool {
     let p = POWERS_OF_TEN[decimals as usize];
     let y = v * p;
     // Also false for NaN and infinities.
-    if !(y.abs() < LIMIT) {
+    if y.is_nan() || y.abs() >= LIMIT {
         return false;
     }
     let n = round_half_away(y);
@@ -174,7 +174,7 @@ fn push_decimal(buf: &mut Vec<u8>, n: i64, negative: bool, decimals: u32) {
     let mut at = text.len();
     let mut m = n.unsigned_abs();
     let mut fraction = decimals;
-    while fraction > 0 && m % 10 == 0 {
+    while fraction > 0 && m.is_multiple_of(10) {
         m /= 10;
         fraction -= 1;
     }

@@ -352,7 +352,7 @@ mod tests {
             let s = (v * p).round() / p;
             if s.is_finite() { s + 0.0 } else { v }
         };
-        let mut s: u64 = 0x5EED_0F_C00D;
+        let mut s: u64 = 0x005E_ED0F_C00D;
         let mut next = || {
             s ^= s << 13;
             s ^= s >> 7;
