@@ -30,7 +30,9 @@ pub(crate) fn push_f64(buf: &mut Vec<u8>, x: f64) {
     if x.is_finite() {
         let mut b = ryu::Buffer::new();
         let s = b.format_finite(x).as_bytes();
-        if !s.contains(&b'e') && (significant_digits(s) <= 15 || !may_tie(x, s)) {
+        if let Some(digits) = plain_significant_digits(s)
+            && (digits <= 15 || !may_tie(x, s))
+        {
             buf.extend_from_slice(s.strip_suffix(b".0").unwrap_or(s));
             return;
         }
@@ -84,14 +86,20 @@ fn may_tie(x: f64, s: &[u8]) -> bool {
     y.fract() == 0.0
 }
 
-/// Significant digits of a decimal without exponent (`-0.00120` has 3).
+/// Significant digits of a decimal without exponent (`-0.00120` has 3), in one pass; `None`
+/// when `s` has an exponent.
 #[inline]
-fn significant_digits(s: &[u8]) -> usize {
-    let first = s
-        .iter()
-        .position(|&c| c.is_ascii_digit() && c != b'0')
-        .unwrap_or(s.len());
-    s[first..].iter().filter(|c| c.is_ascii_digit()).count()
+fn plain_significant_digits(s: &[u8]) -> Option<usize> {
+    let mut digits = 0;
+    for &c in s {
+        match c {
+            b'e' => return None,
+            b'1'..=b'9' => digits += 1,
+            b'0' if digits > 0 => digits += 1,
+            _ => {}
+        }
+    }
+    Some(digits)
 }
 
 /// Decimals [`push_f64`] tries before `ryu`: a value with at most this many is written by
@@ -173,39 +181,70 @@ fn push_decimal(buf: &mut Vec<u8>, n: i64, negative: bool, decimals: u32) {
     let mut text = [0u8; 40];
     let mut at = text.len();
     let mut m = n.unsigned_abs();
-    let mut fraction = decimals;
+    let mut fraction = decimals as usize;
     while fraction > 0 && m.is_multiple_of(10) {
         m /= 10;
         fraction -= 1;
     }
     if fraction > 0 {
-        for _ in 0..fraction {
+        // The fraction's digits, then the point.
+        let mut left = fraction;
+        while left >= 2 {
+            at -= 2;
+            put_two_digits(&mut text[at..at + 2], m % 100);
+            m /= 100;
+            left -= 2;
+        }
+        if left == 1 {
             at -= 1;
-            #[allow(clippy::cast_possible_truncation)] // one decimal digit
-            {
-                text[at] = b'0' + (m % 10) as u8;
-            }
+            text[at] = last_digit(m);
             m /= 10;
         }
         at -= 1;
         text[at] = b'.';
     }
-    loop {
+    // The integer part, at least one digit.
+    while m >= 100 {
+        at -= 2;
+        put_two_digits(&mut text[at..at + 2], m % 100);
+        m /= 100;
+    }
+    if m >= 10 {
+        at -= 2;
+        put_two_digits(&mut text[at..at + 2], m);
+    } else {
         at -= 1;
-        #[allow(clippy::cast_possible_truncation)] // one decimal digit
-        {
-            text[at] = b'0' + (m % 10) as u8;
-        }
-        m /= 10;
-        if m == 0 {
-            break;
-        }
+        text[at] = last_digit(m);
     }
     if negative {
         at -= 1;
         text[at] = b'-';
     }
     buf.extend_from_slice(&text[at..]);
+}
+
+/// "00" to "99".
+const TWO_DIGITS: &[u8; 200] = b"\
+    0001020304050607080910111213141516171819\
+    2021222324252627282930313233343536373839\
+    4041424344454647484950515253545556575859\
+    6061626364656667686970717273747576777879\
+    8081828384858687888990919293949596979899";
+
+/// Writes `v < 100` as two digits into `out`.
+#[inline]
+fn put_two_digits(out: &mut [u8], v: u64) {
+    #[allow(clippy::cast_possible_truncation)] // v < 100
+    let k = 2 * v as usize;
+    out.copy_from_slice(&TWO_DIGITS[k..k + 2]);
+}
+
+/// The last decimal digit of `m` as ASCII.
+#[inline]
+fn last_digit(m: u64) -> u8 {
+    #[allow(clippy::cast_possible_truncation)] // one decimal digit
+    let d = (m % 10) as u8;
+    b'0' + d
 }
 
 /// Appends `x y` with both rounded values written by [`push_rounded`], as the `wkt` crate
