@@ -1,6 +1,7 @@
 //! Privacy profiles: what a run may write (`publish` or `internal`), small-count suppression,
 //! and the check for input columns that look personal. See `docs/privacy.md`.
 
+use rayon::prelude::*;
 use streetrank::{PropertyValue, Ranking};
 
 use crate::{Error, FeatureTable, Result};
@@ -209,21 +210,26 @@ pub fn suppress_small_counts(table: &mut FeatureTable, min_count: usize) -> Resu
         .filter(|(_, c)| SUPPRESSED_COLUMNS.contains(&c.name.as_str()))
         .map(|(k, _)| k)
         .collect();
-    let mut suppressed = 0;
-    for row in &mut table.rows {
-        let n = match row.get(count_col) {
-            Some(PropertyValue::Int(n)) => usize::try_from(*n).unwrap_or(0),
-            _ => continue,
-        };
-        if is_small_count(n, min_count) {
+    // Row by row on the pool: each row's cells are independent of every other row's.
+    let suppressed = table
+        .rows
+        .par_iter_mut()
+        .with_min_len(1024)
+        .filter(|row| {
+            let n = match row.get(count_col) {
+                Some(PropertyValue::Int(n)) => usize::try_from(*n).unwrap_or(0),
+                _ => return false,
+            };
+            is_small_count(n, min_count)
+        })
+        .map(|row| {
             for &k in &cols {
                 if let Some(cell) = row.get_mut(k) {
                     *cell = PropertyValue::Null;
                 }
             }
-            suppressed += 1;
-        }
-    }
+        })
+        .count();
     Ok(suppressed)
 }
 

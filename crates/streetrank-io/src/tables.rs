@@ -103,24 +103,56 @@ fn as_type(v: &PropertyValue, ty: ColumnType) -> PropertyValue {
     }
 }
 
+/// Lines gathered or built by one parallel task in [`lines_wgs84`].
+const LINES_PER_TASK: usize = 2048;
+
 /// The lines of `net.segments[i]` for each `i` in `order`, in that order, reprojected from
 /// `work_crs` to WGS84 in parallel. `order` must hold valid segment positions.
-fn lines_wgs84(net: &StreetNetwork, order: &[usize], work_crs: &Crs) -> Result<Vec<Geometry<f64>>> {
+///
+/// The coordinates are gathered into one array (in parallel, each task copying its lines into
+/// its own stretch), transformed by [`transform_parallel`] as one batch (so an error names the
+/// same coordinate whatever the thread count), then cut into lines in parallel.
+fn lines_wgs84(
+    net: &StreetNetwork,
+    order: &[usize],
+    work_crs: &Crs,
+) -> Result<Vec<Option<Geometry<f64>>>> {
     let line = |i: usize| net.segments[i].geometry.0.as_slice();
-    let mut coords: Vec<Coord<f64>> =
-        Vec::with_capacity(order.iter().map(|&i| line(i).len()).sum());
+    // starts[k]..starts[k + 1] is the stretch of the k-th line of `order`.
+    let mut starts = Vec::with_capacity(order.len() + 1);
+    let mut total = 0;
     for &i in order {
-        coords.extend_from_slice(line(i));
+        starts.push(total);
+        total += line(i).len();
     }
-    transform_parallel(work_crs, &Crs::wgs84(), &mut coords)?;
-    let mut out = Vec::with_capacity(order.len());
-    let mut rest = coords.as_slice();
-    for &i in order {
-        let (head, tail) = rest.split_at(line(i).len());
-        out.push(Geometry::LineString(LineString::new(head.to_vec())));
+    starts.push(total);
+    let mut coords = vec![Coord { x: 0.0, y: 0.0 }; total];
+    let mut tasks = Vec::with_capacity(order.len().div_ceil(LINES_PER_TASK));
+    let mut rest = coords.as_mut_slice();
+    for (k, lines) in order.chunks(LINES_PER_TASK).enumerate() {
+        let first = k * LINES_PER_TASK;
+        let (head, tail) = rest.split_at_mut(starts[first + lines.len()] - starts[first]);
+        tasks.push((lines, head));
         rest = tail;
     }
-    Ok(out)
+    tasks.into_par_iter().for_each(|(lines, out)| {
+        let mut at = 0;
+        for &i in lines {
+            let l = line(i);
+            out[at..at + l.len()].copy_from_slice(l);
+            at += l.len();
+        }
+    });
+    transform_parallel(work_crs, &Crs::wgs84(), &mut coords)?;
+    Ok(starts
+        .par_windows(2)
+        .with_min_len(LINES_PER_TASK / 4)
+        .map(|w| {
+            Some(Geometry::LineString(LineString::new(
+                coords[w[0]..w[1]].to_vec(),
+            )))
+        })
+        .collect())
 }
 
 /// The ranked-segments table: one row per segment in rank order, every factor's raw value,
@@ -213,46 +245,48 @@ pub fn ranking_table(
             message: format!("the ranking refers to segment {i} but the network has {n}"),
         }));
     }
-    let geometries = lines_wgs84(net, &ranking.order, work_crs)?
-        .into_iter()
-        .map(Some)
-        .collect();
-    let rows = ranking
-        .order
-        .par_iter()
-        .map(|&i| {
-            let (seg, s) = (&net.segments[i], &ranking.scores[i]);
-            let mut row = Vec::with_capacity(columns.len());
-            row.extend([
-                count(s.rank),
-                id_cell_as(&seg.id, ids),
-                PropertyValue::Float(s.score),
-            ]);
-            for f in [&s.pressure, &s.condition, &s.usage, &s.equity] {
+    let build_rows = || -> Vec<Vec<PropertyValue>> {
+        ranking
+            .order
+            .par_iter()
+            .map(|&i| {
+                let (seg, s) = (&net.segments[i], &ranking.scores[i]);
+                let mut row = Vec::with_capacity(columns.len());
                 row.extend([
-                    PropertyValue::Float(f.raw),
-                    PropertyValue::Float(f.normalised),
-                    PropertyValue::Float(f.contribution),
+                    count(s.rank),
+                    id_cell_as(&seg.id, ids),
+                    PropertyValue::Float(s.score),
                 ]);
-            }
-            row.extend([
-                count(s.complaints),
-                count(s.complaints_kept),
-                PropertyValue::Bool(s.condition_missing),
-                PropertyValue::Float(seg.length_m),
-                opt_text(seg.attributes.road_class.as_ref()),
-                opt_text(seg.attributes.district.as_ref()),
-                PropertyValue::Text(ranking.settings_hash.clone()),
-            ]);
-            for (k, ty) in prop_types.iter().enumerate() {
-                row.push(as_type(
-                    seg.properties.get(k).unwrap_or(&PropertyValue::Null),
-                    *ty,
-                ));
-            }
-            row
-        })
-        .collect();
+                for f in [&s.pressure, &s.condition, &s.usage, &s.equity] {
+                    row.extend([
+                        PropertyValue::Float(f.raw),
+                        PropertyValue::Float(f.normalised),
+                        PropertyValue::Float(f.contribution),
+                    ]);
+                }
+                row.extend([
+                    count(s.complaints),
+                    count(s.complaints_kept),
+                    PropertyValue::Bool(s.condition_missing),
+                    PropertyValue::Float(seg.length_m),
+                    opt_text(seg.attributes.road_class.as_ref()),
+                    opt_text(seg.attributes.district.as_ref()),
+                    PropertyValue::Text(ranking.settings_hash.clone()),
+                ]);
+                for (k, ty) in prop_types.iter().enumerate() {
+                    row.push(as_type(
+                        seg.properties.get(k).unwrap_or(&PropertyValue::Null),
+                        *ty,
+                    ));
+                }
+                row
+            })
+            .collect()
+    };
+    // The lines first: their gathered coordinates are freed before the rows are built, so the
+    // two are never in memory at once.
+    let geometries = lines_wgs84(net, &ranking.order, work_crs)?;
+    let rows = build_rows();
     Ok(FeatureTable {
         columns,
         rows,

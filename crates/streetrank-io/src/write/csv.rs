@@ -8,7 +8,7 @@ use geo_types::Geometry;
 use streetrank::PropertyValue;
 use wkt::ToWkt;
 
-use super::num::{push_f64, push_wkt_linestring, push_wkt_point};
+use super::num::{push_f64, push_i64, push_wkt_linestring, push_wkt_point};
 use super::table::{FeatureTable, check_finite, round_coord, write_rows_parallel};
 use super::{CsvGeometry, STREAM, WriteOptions};
 use crate::{Error, Result};
@@ -95,33 +95,86 @@ pub(crate) fn write_to<W: Write>(
     drop(header);
     let decimals = opts.coordinate_decimals;
     write_rows_parallel(table.rows.len(), out, path, |rows| {
-        let mut w = builder().from_writer(Vec::with_capacity(rows.len() * 256));
-        // One buffer for every non-text cell and one line for every rounded geometry.
-        let mut scratch = Vec::with_capacity(64);
+        // Each record is written straight into the chunk's bytes, as the `csv` crate (with
+        // `builder()`'s dialect) writes it: fields joined by `,`, a field quoted only when it
+        // holds `,`, `"`, `\r` or `\n` (quotes doubled), an empty record written as `""`.
+        // Number, boolean and null cells never need quotes.
+        let mut buf = Vec::with_capacity(rows.len() * 256);
         for i in rows {
             let row = table.check_row(path, i)?;
-            for v in row {
-                if let PropertyValue::Text(s) = v {
-                    w.write_field(s).map_err(io)?;
-                } else {
-                    scratch.clear();
-                    cell(&mut scratch, v).map_err(|e| Error::io(path, e))?;
-                    w.write_field(&scratch).map_err(io)?;
+            let start = buf.len();
+            for (k, v) in row.iter().enumerate() {
+                if k > 0 {
+                    buf.push(b',');
+                }
+                match v {
+                    PropertyValue::Text(s) => push_field(&mut buf, s.as_bytes()),
+                    v => cell(&mut buf, v),
                 }
             }
             if with_wkt {
-                scratch.clear();
+                if !row.is_empty() {
+                    buf.push(b',');
+                }
                 if let Some(g) = table.geometry(i) {
                     check_finite(path, i + 1, g)?;
-                    wkt(&mut scratch, g, decimals).map_err(|e| Error::io(path, e))?;
+                    wkt_field(&mut buf, g, decimals).map_err(|e| Error::io(path, e))?;
                 }
-                w.write_field(&scratch).map_err(io)?;
             }
-            w.write_record(None::<&[u8]>).map_err(io)?;
+            if buf.len() == start {
+                // A record of one empty field: the `csv` crate quotes it so that the line is
+                // not empty.
+                buf.extend_from_slice(b"\"\"");
+            }
+            buf.push(b'\n');
         }
-        w.into_inner().map_err(|e| Error::io(path, e.into_error()))
+        Ok(buf)
     })?;
     out.flush().map_err(|e| Error::io(path, e))
+}
+
+/// Whether the `csv` crate (with `builder()`'s dialect) quotes a field holding `b`.
+#[inline]
+fn is_special(b: u8) -> bool {
+    matches!(b, b',' | b'"' | b'\r' | b'\n')
+}
+
+/// Appends `field` as one CSV field: as is, or quoted with its quotes doubled when it holds a
+/// byte that needs quoting ([`is_special`]).
+#[inline]
+fn push_field(buf: &mut Vec<u8>, field: &[u8]) {
+    if !field.iter().any(|&b| is_special(b)) {
+        buf.extend_from_slice(field);
+        return;
+    }
+    buf.push(b'"');
+    let mut rest = field;
+    while let Some(q) = rest.iter().position(|&b| b == b'"') {
+        buf.extend_from_slice(&rest[..=q]);
+        buf.push(b'"');
+        rest = &rest[q + 1..];
+    }
+    buf.extend_from_slice(rest);
+    buf.push(b'"');
+}
+
+/// Appends `g` as a CSV field of WKT ([`wkt`]): written in place after an opening quote that
+/// stays when the text needs quoting (a line's commas) and is taken out when it does not.
+fn wkt_field(buf: &mut Vec<u8>, g: &Geometry<f64>, decimals: u32) -> std::io::Result<()> {
+    let q = buf.len();
+    buf.push(b'"');
+    wkt(buf, g, decimals)?;
+    let text = &buf[q + 1..];
+    if text.contains(&b'"') {
+        let text = buf.split_off(q + 1);
+        buf.truncate(q);
+        push_field(buf, &text);
+    } else if text.iter().any(|&b| is_special(b)) {
+        buf.push(b'"');
+    } else {
+        buf.remove(q);
+    }
+    Ok(())
 }
 
 /// The CSV dialect: RFC 4180 quoting where needed, `\n` line ends.
@@ -133,17 +186,14 @@ fn builder() -> csv::WriterBuilder {
 
 /// Appends one non-text cell's text: empty for `Null` and non-finite floats; the same text
 /// as `PropertyValue`'s `Display`.
-fn cell(buf: &mut Vec<u8>, v: &PropertyValue) -> std::io::Result<()> {
+fn cell(buf: &mut Vec<u8>, v: &PropertyValue) {
     match v {
-        PropertyValue::Float(x) if !x.is_finite() => Ok(()),
-        PropertyValue::Null => Ok(()),
-        PropertyValue::Bool(b) => buf.write_all(if *b { b"true" } else { b"false" }),
-        PropertyValue::Text(s) => buf.write_all(s.as_bytes()),
-        PropertyValue::Float(x) => {
-            push_f64(buf, *x);
-            Ok(())
-        }
-        other => write!(buf, "{other}"),
+        PropertyValue::Null => {}
+        PropertyValue::Float(x) if !x.is_finite() => {}
+        PropertyValue::Bool(b) => buf.extend_from_slice(if *b { b"true" } else { b"false" }),
+        PropertyValue::Text(s) => buf.extend_from_slice(s.as_bytes()),
+        PropertyValue::Float(x) => push_f64(buf, *x),
+        PropertyValue::Int(i) => push_i64(buf, *i),
     }
 }
 
@@ -348,9 +398,119 @@ mod tests {
             Text("x, \"y\"".into()),
         ] {
             let mut buf = Vec::new();
-            cell(&mut buf, &v).unwrap();
+            cell(&mut buf, &v);
             assert_eq!(String::from_utf8(buf).unwrap(), v.to_string(), "{v:?}");
         }
+    }
+
+    /// The bytes of one `csv::Writer` (the `builder()` dialect) over the header and every row,
+    /// each cell as its `Display` text (non-finite floats empty) and the WKT as
+    /// `wkt_string()`: what the writer wrote before it formatted records itself.
+    fn csv_crate_bytes(t: &FeatureTable, decimals: u32) -> Vec<u8> {
+        let mut w = builder().from_writer(Vec::new());
+        let with_wkt = t.has_geometry();
+        let mut header: Vec<String> = t.columns.iter().map(|c| c.name.clone()).collect();
+        if with_wkt {
+            header.push("wkt".into());
+        }
+        w.write_record(&header).unwrap();
+        for (i, row) in t.rows.iter().enumerate() {
+            let mut rec: Vec<String> = row
+                .iter()
+                .map(|v| match v {
+                    Float(x) if !x.is_finite() => String::new(),
+                    v => v.to_string(),
+                })
+                .collect();
+            if with_wkt {
+                rec.push(t.geometry(i).map_or(String::new(), |g| {
+                    g.map_coords(|c| round_coord(c, decimals)).wkt_string()
+                }));
+            }
+            w.write_record(&rec).unwrap();
+        }
+        w.into_inner().unwrap()
+    }
+
+    #[test]
+    fn quoting_matches_the_csv_crate_table() {
+        let texts = [
+            "",
+            "plain",
+            "a,b",
+            "a\"b",
+            "\"",
+            "\"\"",
+            "a\rb",
+            "a\nb",
+            "\r\n",
+            " lead",
+            "trail ",
+            "tab\there",
+            "é,🚧",
+            "#comment",
+            "'single'",
+            "x\"y,z\"",
+        ];
+        // One text column with and without geometry, and the same beside a number column.
+        for with_int in [false, true] {
+            for geometry in [false, true] {
+                let mut columns = vec![Column::new("t", ColumnType::Text, "")];
+                if with_int {
+                    columns.push(Column::new("i", ColumnType::Int, ""));
+                }
+                let mut rows: Vec<Vec<PropertyValue>> = texts
+                    .iter()
+                    .map(|s| {
+                        let mut r = vec![Text((*s).to_owned())];
+                        if with_int {
+                            r.push(Null);
+                        }
+                        r
+                    })
+                    .collect();
+                rows.push(if with_int {
+                    vec![Null, Int(-7)]
+                } else {
+                    vec![Null]
+                });
+                let n = rows.len();
+                let t = FeatureTable {
+                    columns,
+                    rows,
+                    geometries: if geometry {
+                        (0..n)
+                            .map(|i| match i % 3 {
+                                0 => None,
+                                1 => Some(Geometry::Point(Point::new(1.5, -2.0))),
+                                _ => Some(Geometry::LineString(
+                                    line_string![(x: 1.0, y: 2.0), (x: 3.0, y: 4.0)],
+                                )),
+                            })
+                            .collect()
+                    } else {
+                        vec![]
+                    },
+                };
+                let mut out = Vec::new();
+                write_csv(&t, &mut out, &WriteOptions::default()).unwrap();
+                assert_eq!(
+                    String::from_utf8_lossy(&out),
+                    String::from_utf8_lossy(&csv_crate_bytes(&t, 7)),
+                    "int column {with_int}, geometry {geometry}"
+                );
+            }
+        }
+        // No columns but the WKT column: an empty geometry cell is the record `""`.
+        let t = FeatureTable {
+            columns: vec![],
+            rows: vec![vec![], vec![]],
+            geometries: vec![None, Some(Geometry::Point(Point::new(0.0, 0.0)))],
+        };
+        let mut out = Vec::new();
+        write_csv(&t, &mut out, &WriteOptions::default()).unwrap();
+        assert_eq!(out, csv_crate_bytes(&t, 7));
+        assert_eq!(String::from_utf8(out).unwrap(), "wkt\n\"\"\nPOINT(0 0)\n");
     }
 
     #[test]

@@ -22,16 +22,46 @@ use geo_types::Coord;
 /// Appends `x` exactly as `write!(buf, "{x}")` would.
 #[inline]
 pub(crate) fn push_f64(buf: &mut Vec<u8>, x: f64) {
+    // Whole numbers and short decimals (half of a ranking's floats: 50, 0.96, 7900) are
+    // written from their integer digits; the rest go through `ryu`.
+    if try_push_decimal(buf, x, SHORT_DECIMALS) {
+        return;
+    }
     if x.is_finite() {
         let mut b = ryu::Buffer::new();
         let s = b.format_finite(x).as_bytes();
-        if !s.contains(&b'e') && (significant_digits(s) <= 15 || !may_tie(x, s)) {
+        if let Some(digits) = plain_significant_digits(s)
+            && (digits <= 15 || !may_tie(x, s))
+        {
             buf.extend_from_slice(s.strip_suffix(b".0").unwrap_or(s));
             return;
         }
     }
     // Writing to a Vec cannot fail.
     drop(write!(buf, "{x}"));
+}
+
+/// Appends `i` exactly as `write!(buf, "{i}")` would, without the formatting machinery.
+#[inline]
+pub(crate) fn push_i64(buf: &mut Vec<u8>, i: i64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut m = i.unsigned_abs();
+    loop {
+        at -= 1;
+        #[allow(clippy::cast_possible_truncation)] // one decimal digit
+        {
+            digits[at] = b'0' + (m % 10) as u8;
+        }
+        m /= 10;
+        if m == 0 {
+            break;
+        }
+    }
+    if i < 0 {
+        buf.push(b'-');
+    }
+    buf.extend_from_slice(&digits[at..]);
 }
 
 /// Whether `x` could lie exactly halfway between two decimals of the length of its shortest
@@ -56,79 +86,165 @@ fn may_tie(x: f64, s: &[u8]) -> bool {
     y.fract() == 0.0
 }
 
-/// Significant digits of a decimal without exponent (`-0.00120` has 3).
+/// Significant digits of a decimal without exponent (`-0.00120` has 3), in one pass; `None`
+/// when `s` has an exponent.
 #[inline]
-fn significant_digits(s: &[u8]) -> usize {
-    let first = s
-        .iter()
-        .position(|&c| c.is_ascii_digit() && c != b'0')
-        .unwrap_or(s.len());
-    s[first..].iter().filter(|c| c.is_ascii_digit()).count()
-}
-
-/// Appends `v`, a value rounded to `decimals` decimals by `round_coord`, exactly as
-/// `write!(buf, "{v}")` would.
-///
-/// Such a value is the double nearest to `n / 10^decimals` for an integer `n`. When that holds
-/// (checked: `n / 10^decimals` computed again gives `v`) and `|n| < 2^51`, the double's
-/// rounding interval is narrower than `10^-decimals`, so no other decimal of at most
-/// `decimals` decimals lies in it, and none with more digits is shorter: the shortest text
-/// `{}` prints is the decimal `n / 10^decimals` itself, trailing zeros cut, which is written
-/// here from the integer's digits. Anything else goes through [`push_f64`].
-#[inline]
-pub(crate) fn push_rounded(buf: &mut Vec<u8>, v: f64, decimals: u32) {
-    const LIMIT: f64 = (1u64 << 51) as f64;
-    if decimals <= 15 {
-        let p = POWERS_OF_TEN[decimals as usize];
-        let n = (v * p).round();
-        if n.abs() < LIMIT && n / p == v {
-            #[allow(clippy::cast_possible_truncation)] // |n| < 2^51, integral
-            push_decimal(buf, n as i64, v.is_sign_negative(), decimals);
-            return;
+fn plain_significant_digits(s: &[u8]) -> Option<usize> {
+    let mut digits = 0;
+    for &c in s {
+        match c {
+            b'e' => return None,
+            b'1'..=b'9' => digits += 1,
+            b'0' if digits > 0 => digits += 1,
+            _ => {}
         }
     }
-    push_f64(buf, v);
+    Some(digits)
+}
+
+/// Decimals [`push_f64`] tries before `ryu`: a value with at most this many is written by
+/// [`try_push_decimal`].
+const SHORT_DECIMALS: u32 = 3;
+
+/// Appends `v`, a value rounded to `decimals` decimals by `round_coord`, exactly as
+/// `write!(buf, "{v}")` would: through [`try_push_decimal`], else [`push_f64`].
+#[inline]
+pub(crate) fn push_rounded(buf: &mut Vec<u8>, v: f64, decimals: u32) {
+    if !try_push_decimal(buf, v, decimals) {
+        push_f64(buf, v);
+    }
+}
+
+/// Appends `v` exactly as `write!(buf, "{v}")` would and returns true when `v` is the double
+/// nearest to `n / 10^decimals` for an integer `|n| < 2^51`; else appends nothing and returns
+/// false.
+///
+/// That is checked: `n` is `v · 10^decimals` rounded, and `n / 10^decimals` computed again
+/// must give `v`. Then, with `|n| < 2^51`, the double's rounding interval is narrower than
+/// `10^-decimals`, so no other decimal of at most `decimals` decimals lies in it, and none
+/// with more digits is shorter: the shortest text `{}` prints is the decimal
+/// `n / 10^decimals` itself, trailing zeros cut, which is written here from the integer's
+/// digits.
+#[inline]
+fn try_push_decimal(buf: &mut Vec<u8>, v: f64, decimals: u32) -> bool {
+    const LIMIT: f64 = (1u64 << 51) as f64;
+    if decimals > 15 {
+        return false;
+    }
+    let p = POWERS_OF_TEN[decimals as usize];
+    let y = v * p;
+    // Also false for NaN and infinities.
+    if y.is_nan() || y.abs() >= LIMIT {
+        return false;
+    }
+    let n = round_half_away(y);
+    if n.unsigned_abs() >= 1 << 51 {
+        return false;
+    }
+    #[allow(clippy::cast_precision_loss)] // |n| < 2^51: exact
+    let back = n as f64 / p;
+    if back != v {
+        return false;
+    }
+    push_decimal(buf, n, v.is_sign_negative(), decimals);
+    true
+}
+
+/// `y.round()` as an integer, for `|y| < 2^51`: without the `round` call (`f64::round` is a
+/// library call on the baseline x86-64 target). The fraction `y - trunc(y)` is exact.
+#[inline]
+pub(crate) fn round_half_away(y: f64) -> i64 {
+    #[allow(clippy::cast_possible_truncation)] // |y| < 2^51
+    let t = y as i64;
+    #[allow(clippy::cast_precision_loss)] // |t| < 2^51: exact
+    let fraction = y - t as f64;
+    if fraction >= 0.5 {
+        t + 1
+    } else if fraction <= -0.5 {
+        t - 1
+    } else {
+        t
+    }
 }
 
 /// 10^0 to 10^15, exact.
-const POWERS_OF_TEN: [f64; 16] = [
+pub(crate) const POWERS_OF_TEN: [f64; 16] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
 ];
 
 /// Appends `±|n| / 10^decimals` in decimal (a `-` when `negative`, as `{}` writes `-0` for
 /// negative zero), without trailing zeros after the point (and without the point when nothing
-/// is left after it).
+/// is left after it). The text is built backwards in a stack buffer and appended at once.
+#[inline]
 fn push_decimal(buf: &mut Vec<u8>, n: i64, negative: bool, decimals: u32) {
-    let mut digits = [0u8; 20];
-    let mut len = 0;
+    // A sign, 20 digits, a point, and leading zeros up to 15 decimals.
+    let mut text = [0u8; 40];
+    let mut at = text.len();
     let mut m = n.unsigned_abs();
-    while m > 0 || len <= decimals as usize {
-        #[allow(clippy::cast_possible_truncation)] // one decimal digit
-        {
-            digits[len] = b'0' + (m % 10) as u8;
-        }
+    let mut fraction = decimals as usize;
+    while fraction > 0 && m.is_multiple_of(10) {
         m /= 10;
-        len += 1;
+        fraction -= 1;
     }
-    // digits[..len] holds the digits, least significant first, with at least one before the
-    // point. Cut trailing zeros of the fraction.
-    let mut skip = 0;
-    while skip < decimals as usize && digits[skip] == b'0' {
-        skip += 1;
+    if fraction > 0 {
+        // The fraction's digits, then the point.
+        let mut left = fraction;
+        while left >= 2 {
+            at -= 2;
+            put_two_digits(&mut text[at..at + 2], m % 100);
+            m /= 100;
+            left -= 2;
+        }
+        if left == 1 {
+            at -= 1;
+            text[at] = last_digit(m);
+            m /= 10;
+        }
+        at -= 1;
+        text[at] = b'.';
+    }
+    // The integer part, at least one digit.
+    while m >= 100 {
+        at -= 2;
+        put_two_digits(&mut text[at..at + 2], m % 100);
+        m /= 100;
+    }
+    if m >= 10 {
+        at -= 2;
+        put_two_digits(&mut text[at..at + 2], m);
+    } else {
+        at -= 1;
+        text[at] = last_digit(m);
     }
     if negative {
-        buf.push(b'-');
+        at -= 1;
+        text[at] = b'-';
     }
-    let point = decimals as usize;
-    for i in (point..len).rev() {
-        buf.push(digits[i]);
-    }
-    if skip < point {
-        buf.push(b'.');
-        for i in (skip..point).rev() {
-            buf.push(digits[i]);
-        }
-    }
+    buf.extend_from_slice(&text[at..]);
+}
+
+/// "00" to "99".
+const TWO_DIGITS: &[u8; 200] = b"\
+    0001020304050607080910111213141516171819\
+    2021222324252627282930313233343536373839\
+    4041424344454647484950515253545556575859\
+    6061626364656667686970717273747576777879\
+    8081828384858687888990919293949596979899";
+
+/// Writes `v < 100` as two digits into `out`.
+#[inline]
+fn put_two_digits(out: &mut [u8], v: u64) {
+    #[allow(clippy::cast_possible_truncation)] // v < 100
+    let k = 2 * v as usize;
+    out.copy_from_slice(&TWO_DIGITS[k..k + 2]);
+}
+
+/// The last decimal digit of `m` as ASCII.
+#[inline]
+fn last_digit(m: u64) -> u8 {
+    #[allow(clippy::cast_possible_truncation)] // one decimal digit
+    let d = (m % 10) as u8;
+    b'0' + d
 }
 
 /// Appends `x y` with both rounded values written by [`push_rounded`], as the `wkt` crate
@@ -265,6 +381,78 @@ mod tests {
                 * 2f64.powi((next() % 61) as i32 - 30);
             let (fast, display) = shown(scaled);
             assert_eq!(fast, display, "{scaled:e}");
+        }
+    }
+
+    #[test]
+    fn short_decimals_print_as_display() {
+        // The fast path of push_f64: whole numbers and values of up to SHORT_DECIMALS
+        // decimals, their neighbours, and values just past the 2^51 limit.
+        let mut s: u64 = 0x0DDB_1A5E_5BAD_5EED;
+        let mut next = || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        };
+        #[allow(clippy::cast_precision_loss)]
+        let limit = (1u64 << 51) as f64;
+        let mut cases = vec![
+            -0.0,
+            0.5,
+            -0.5,
+            0.0005,
+            -0.0005,
+            0.001,
+            1e15,
+            1e16,
+            limit / 1e3,
+            limit / 1e3 + 0.5,
+            limit,
+            -limit,
+            2.0 * limit,
+            0.125,
+            1.0005,
+            999.9995,
+        ];
+        for _ in 0..1_000_000 {
+            #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
+            let v =
+                (next().cast_signed() >> (next() % 64)) as f64 / 10f64.powi((next() % 6) as i32);
+            cases.extend([v, v.next_up(), v.next_down()]);
+        }
+        for x in cases {
+            let (fast, display) = shown(x);
+            assert_eq!(fast, display, "{x:e}");
+        }
+    }
+
+    #[test]
+    fn integers_print_as_display() {
+        let mut s: u64 = 0x1234_5678_9ABC_DEF1;
+        let mut cases = vec![
+            0,
+            1,
+            -1,
+            9,
+            10,
+            -10,
+            99,
+            100,
+            i64::MAX,
+            i64::MIN,
+            i64::MIN + 1,
+        ];
+        for _ in 0..100_000 {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            cases.push(s.cast_signed() >> (s % 64));
+        }
+        for i in cases {
+            let mut buf = Vec::new();
+            push_i64(&mut buf, i);
+            assert_eq!(String::from_utf8(buf).unwrap_or_default(), i.to_string());
         }
     }
 
