@@ -32,6 +32,7 @@
 //! piece, once (about 75 ms on the city, single-threaded).
 
 use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use geo_types::{Coord, Point};
@@ -42,8 +43,8 @@ use crate::Segment;
 use crate::grid::{Grid, radix_sort_high};
 use crate::hilbert::{hilbert_order, inverse_permutation};
 use crate::snap::{
-    Candidate, ChosenPiece, SnapOptions, SnapOutcome, Tracker, UnmatchedReason, chainages, dist2,
-    finish, precheck, usable_piece,
+    Candidate, ChosenPiece, SnapOptions, SnapOutcome, Tracker, UnmatchedReason, dist2, finish,
+    precheck, usable_piece,
 };
 
 /// A batch uses the grid when it has at least one point per this many pieces (or when the grid
@@ -149,6 +150,9 @@ pub struct StreetIndex {
     coords: Vec<Coord<f64>>,
     /// Chainage of each vertex in `coords` along its own segment.
     chainage: Vec<f64>,
+    /// Length of the piece from each vertex in `coords` to the next (0 for a segment's last
+    /// vertex), as `chainage` sums it: the answer's `hypot`, done once per piece.
+    piece_len: Vec<f64>,
     /// Length of each segment (sum of its piece lengths).
     lengths: Vec<f64>,
     /// The largest absolute coordinate of any indexed vertex: scales the search-box margin.
@@ -183,6 +187,7 @@ impl StreetIndex {
         let n_coords = segments.iter().map(|s| s.geometry.0.len()).sum();
         let mut coords = Vec::with_capacity(n_coords);
         let mut chainage = Vec::with_capacity(n_coords);
+        let mut piece_len = Vec::with_capacity(n_coords);
         let mut lengths = Vec::with_capacity(segments.len());
         let mut pieces = Vec::with_capacity(n_coords.saturating_sub(segments.len()));
         let mut max_abs_coord = 0.0_f64;
@@ -190,9 +195,15 @@ impl StreetIndex {
             let vs = &s.geometry.0;
             let offset = coords.len();
             coords.extend_from_slice(vs);
-            let before = chainage.len();
-            chainage.extend(chainages(vs));
-            lengths.push(chainage[before..].last().copied().unwrap_or(0.0));
+            // `chainages`' sums, from the same piece lengths.
+            let mut acc = 0.0_f64;
+            for (i, &v) in vs.iter().enumerate() {
+                let len = vs.get(i + 1).map_or(0.0, |w| (w.x - v.x).hypot(w.y - v.y));
+                chainage.push(acc);
+                piece_len.push(len);
+                acc += len;
+            }
+            lengths.push(chainage[offset..].last().copied().unwrap_or(0.0));
             for (i, w) in vs.windows(2).enumerate() {
                 if usable_piece(w[0], w[1]) {
                     max_abs_coord = max_abs_coord
@@ -214,6 +225,7 @@ impl StreetIndex {
             tree: OnceLock::new(),
             coords,
             chainage,
+            piece_len,
             lengths,
             max_abs_coord,
             grid: GridCache::default(),
@@ -302,18 +314,26 @@ impl StreetIndex {
     }
 
     /// The outcome for the query point `c` once `tracker` has seen every piece in reach.
-    #[inline]
+    #[inline(always)]
     fn answer(&self, c: Coord<f64>, tracker: &Tracker, opts: &SnapOptions) -> SnapOutcome {
         let best = tracker.best;
         let chosen = match (
             self.coords.get(best.piece),
             self.coords.get(best.piece.wrapping_add(1)),
+            self.piece_len.get(best.piece),
             self.chainage.get(best.piece),
             self.lengths.get(best.segment),
         ) {
-            (Some(&a), Some(&b), Some(&start_chainage), Some(&segment_length)) => ChosenPiece {
+            (
+                Some(&a),
+                Some(&b),
+                Some(&piece_len),
+                Some(&start_chainage),
+                Some(&segment_length),
+            ) => ChosenPiece {
                 a,
                 b,
+                piece_len,
                 start_chainage,
                 segment_length,
             },
@@ -497,22 +517,55 @@ impl StreetIndex {
             (0u64..).zip(points).map(key).collect()
         };
         let order = radix_sort_high(keys, key_bits, parallel);
-        let answer = |&k: &u64| {
-            #[allow(clippy::cast_possible_truncation)] // the two halves of the key
+        #[allow(clippy::cast_possible_truncation)] // the two halves of the key
+        let answer = |k: u64| {
             let (cell, i) = ((k >> 32) as u32, k as u32);
-            brief(&self.snap_in_cell(grid, point_at(points, u64::from(i)), cell, opts))
+            let p = point_at(points, u64::from(i));
+            (i as usize, brief(&self.snap_in_cell(grid, p, cell, opts)))
         };
-        let sorted: Vec<T> = if parallel {
-            order.par_iter().with_min_len(256).map(answer).collect()
-        } else {
-            order.iter().map(answer).collect()
-        };
-        Some(unpermute(&order, &sorted, parallel, brief))
+        let fallback = brief(&SnapOutcome::Unmatched(UnmatchedReason::EmptyIndex));
+        if !parallel {
+            // Each answer goes straight to its input position.
+            let mut out = vec![fallback; points.len()];
+            for &k in &order {
+                let (i, a) = answer(k);
+                if let Some(slot) = out.get_mut(i) {
+                    *slot = a;
+                }
+            }
+            return Some(out);
+        }
+        // Answered in cell order; each answer's place in that order is noted at its input
+        // position as it is made (a relaxed atomic store is a plain store), then the answers
+        // are gathered in input order.
+        let inverse: Vec<AtomicU32> = points.iter().map(|_| AtomicU32::new(0)).collect();
+        let sorted: Vec<T> = order
+            .par_iter()
+            .enumerate()
+            .with_min_len(256)
+            .map(|(k, &key)| {
+                let (i, a) = answer(key);
+                if let (Some(slot), Ok(k)) = (inverse.get(i), u32::try_from(k)) {
+                    slot.store(k, Ordering::Relaxed);
+                }
+                a
+            })
+            .collect();
+        Some(
+            inverse
+                .par_iter()
+                .with_min_len(4096)
+                .map(|k| {
+                    let k = k.load(Ordering::Relaxed) as usize;
+                    sorted.get(k).copied().unwrap_or(fallback)
+                })
+                .collect(),
+        )
     }
 
     /// [`StreetIndex::snap`] through the grid, for a point whose cell (or the outside bucket)
     /// is `cell`.
-    #[inline]
+    #[inline(always)]
     fn snap_in_cell(
         &self,
         grid: &Grid,
