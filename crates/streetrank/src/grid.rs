@@ -162,9 +162,10 @@ impl Grid {
         if !pad.is_finite() {
             return None;
         }
-        let mut stored = Vec::new();
+        // (a, b, piece, segment), compact until sorted.
+        let mut stored: Vec<(Coord<f64>, Coord<f64>, u32, u32)> = Vec::new();
         for (a, b, segment, piece) in pieces {
-            stored.push(GridPiece::new(
+            stored.push((
                 a,
                 b,
                 u32::try_from(piece).ok().filter(|&v| v != u32::MAX)?,
@@ -175,10 +176,9 @@ impl Grid {
             return None;
         }
         // Covered area and the pieces' mean extent.
-        let (mut lo, mut hi) = (stored[0].a(), stored[0].a());
+        let (mut lo, mut hi) = (stored[0].0, stored[0].0);
         let mut extent_sum = 0.0;
-        for p in &stored {
-            let (a, b) = (p.a(), p.b());
+        for &(a, b, _, _) in &stored {
             for v in [a, b] {
                 lo.x = lo.x.min(v.x);
                 lo.y = lo.y.min(v.y);
@@ -232,16 +232,17 @@ impl Grid {
             entries: Vec::new(),
             pieces: Vec::new(),
         };
-        // Pieces sorted by the cell of their midpoint (then by key: deterministic).
-        let mut keyed: Vec<(u64, GridPiece)> = stored
-            .into_iter()
-            .map(|p| {
+        // Pieces sorted by the cell of their midpoint (then by key: deterministic); the sort
+        // moves 12-byte (key, index) pairs, not the pieces.
+        let mut keyed: Vec<(u64, u32)> = (0u32..)
+            .zip(&stored)
+            .map(|(i, &(a, b, piece, _))| {
                 let mid = Coord {
-                    x: 0.5 * (p.x[0] + p.x[1]),
-                    y: 0.5 * (p.y[0] + p.y[1]),
+                    x: 0.5 * (a.x + b.x),
+                    y: 0.5 * (a.y + b.y),
                 };
                 let k = u64::from(grid.row(mid.y)) * u64::from(cols) + u64::from(grid.col(mid.x));
-                ((k << 32) | u64::from(p.piece), p)
+                ((k << 32) | u64::from(piece), i)
             })
             .collect();
         if parallel {
@@ -250,7 +251,12 @@ impl Grid {
         } else {
             keyed.sort_unstable_by_key(|&(k, _)| k);
         }
-        grid.pieces = keyed.into_iter().map(|(_, p)| p).collect();
+        grid.pieces = keyed
+            .iter()
+            .filter_map(|&(_, i)| stored.get(i as usize))
+            .map(|&(a, b, piece, segment)| GridPiece::new(a, b, piece, segment))
+            .collect();
+        drop((keyed, stored));
         // The positions in piece-key order: registering the pieces in this order lists each
         // cell's pieces by ascending key, the order `OrderedTracker` needs.
         let mut by_key: Vec<(u32, u32)> = (0u32..)

@@ -535,32 +535,12 @@ impl StreetIndex {
             }
             return Some(out);
         }
-        // Answered in cell order; each answer's place in that order is noted at its input
-        // position as it is made (a relaxed atomic store is a plain store), then the answers
-        // are gathered in input order.
-        let inverse: Vec<AtomicU32> = points.iter().map(|_| AtomicU32::new(0)).collect();
         let sorted: Vec<T> = order
             .par_iter()
-            .enumerate()
             .with_min_len(256)
-            .map(|(k, &key)| {
-                let (i, a) = answer(key);
-                if let (Some(slot), Ok(k)) = (inverse.get(i), u32::try_from(k)) {
-                    slot.store(k, Ordering::Relaxed);
-                }
-                a
-            })
+            .map(|&k| answer(k).1)
             .collect();
-        Some(
-            inverse
-                .par_iter()
-                .with_min_len(4096)
-                .map(|k| {
-                    let k = k.load(Ordering::Relaxed) as usize;
-                    sorted.get(k).copied().unwrap_or(fallback)
-                })
-                .collect(),
-        )
+        Some(unpermute(&order, &sorted, parallel, brief))
     }
 
     /// [`StreetIndex::snap`] through the grid, for a point whose cell (or the outside bucket)
@@ -622,13 +602,32 @@ where
     T: Copy + Send + Sync,
     F: Fn(&SnapOutcome) -> T + Sync,
 {
-    let inverse = inverse_permutation(order);
     let fallback = brief(&SnapOutcome::Unmatched(UnmatchedReason::EmptyIndex));
-    let at = |&k: &u32| sorted.get(k as usize).copied().unwrap_or(fallback);
+    let at = |k: u32| sorted.get(k as usize).copied().unwrap_or(fallback);
     if parallel {
-        inverse.par_iter().with_min_len(4096).map(at).collect()
+        // The inverse permutation built on the pool too: its writes go to random places, as
+        // relaxed atomic stores (plain stores on the machine).
+        let inverse: Vec<AtomicU32> = (0..order.len())
+            .into_par_iter()
+            .map(|_| AtomicU32::new(0))
+            .collect();
+        order
+            .par_iter()
+            .enumerate()
+            .with_min_len(4096)
+            .for_each(|(k, &i)| {
+                let i = (i & u64::from(u32::MAX)) as usize;
+                if let (Some(slot), Ok(k)) = (inverse.get(i), u32::try_from(k)) {
+                    slot.store(k, Ordering::Relaxed);
+                }
+            });
+        inverse
+            .par_iter()
+            .with_min_len(4096)
+            .map(|k| at(k.load(Ordering::Relaxed)))
+            .collect()
     } else {
-        inverse.iter().map(at).collect()
+        inverse_permutation(order).into_iter().map(at).collect()
     }
 }
 
