@@ -55,6 +55,10 @@ use crate::snap::{
 /// 870 instructions per point), so a batch this large breaks even on its first call.
 const PIECES_PER_GRID_POINT: usize = 1;
 
+/// The grid answers a batch in blocks of this many points (in cell order), each block's points
+/// gathered first.
+const GATHER_BLOCK: usize = 1024;
+
 /// Which search a batch uses (tests force each one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Search {
@@ -519,29 +523,53 @@ impl StreetIndex {
             (0u64..).zip(points).map(key).collect()
         };
         let order = radix_sort_high(keys, key_bits, parallel);
-        #[allow(clippy::cast_possible_truncation)] // the two halves of the key
-        let answer = |k: u64| {
-            let (cell, i) = ((k >> 32) as u32, k as u32);
-            let p = point_at(points, u64::from(i));
-            (i as usize, brief(&self.snap_in_cell(grid, p, cell, opts)))
-        };
+        // Answered in blocks of points in cell order: a block's points are first gathered (random
+        // reads, independent of each other, which the CPU overlaps: read inside the answer loop,
+        // each waited for its own cache miss), then answered from that small buffer.
         let fallback = brief(&SnapOutcome::Unmatched(UnmatchedReason::EmptyIndex));
+        let answer_block =
+            |keys: &[u64], buf: &mut Vec<Point<f64>>, put: &mut dyn FnMut(usize, T)| {
+                buf.clear();
+                buf.extend(
+                    keys.iter()
+                        .map(|&k| point_at(points, k & u64::from(u32::MAX))),
+                );
+                for (j, (&k, &p)) in keys.iter().zip(buf.iter()).enumerate() {
+                    #[allow(clippy::cast_possible_truncation)] // the high half of the key
+                    let cell = (k >> 32) as u32;
+                    put(j, brief(&self.snap_in_cell(grid, p, cell, opts)));
+                }
+            };
         if !parallel {
             // Each answer goes straight to its input position.
             let mut out = vec![fallback; points.len()];
-            for &k in &order {
-                let (i, a) = answer(k);
-                if let Some(slot) = out.get_mut(i) {
-                    *slot = a;
-                }
+            let mut buf = Vec::with_capacity(GATHER_BLOCK);
+            for keys in order.chunks(GATHER_BLOCK) {
+                answer_block(keys, &mut buf, &mut |j, a| {
+                    let i = keys
+                        .get(j)
+                        .map_or(usize::MAX, |&k| (k & u64::from(u32::MAX)) as usize);
+                    if let Some(slot) = out.get_mut(i) {
+                        *slot = a;
+                    }
+                });
             }
             return Some(out);
         }
-        let sorted: Vec<T> = order
-            .par_iter()
-            .with_min_len(256)
-            .map(|&k| answer(k).1)
-            .collect();
+        let mut sorted = vec![fallback; points.len()];
+        sorted
+            .par_chunks_mut(GATHER_BLOCK)
+            .zip(order.par_chunks(GATHER_BLOCK))
+            .for_each_init(
+                || Vec::with_capacity(GATHER_BLOCK),
+                |buf, (out, keys)| {
+                    answer_block(keys, buf, &mut |j, a| {
+                        if let Some(slot) = out.get_mut(j) {
+                            *slot = a;
+                        }
+                    });
+                },
+            );
         Some(unpermute(&order, &sorted, parallel, brief))
     }
 
