@@ -29,7 +29,7 @@
 //! other and against brute force).
 //!
 //! On the 100k-street city (245k pieces, 30 m): about 870 instructions per point through the
-//! grid (790 for [`StreetIndex::snap_all_map`] keeping a segment and a distance) against 2,300
+//! grid (775 for [`StreetIndex::snap_all_map`] keeping a segment and a distance) against 2,300
 //! through the R-tree; building the grid costs about 2,300 instructions per
 //! piece, once (about 75 ms on the city, single-threaded).
 
