@@ -82,8 +82,10 @@ use group::benches;
 /// `SNAP_ONCE=<n> <bench binary>`: snap the first `n` complaints once on the calling thread and
 /// exit, for instruction counts (`valgrind --tool=callgrind --toggle-collect='*snap_all_serial*'`).
 /// With `SNAP_WARM=1`, a first untimed batch of 500,000 complaints (through `snap_all`) builds
-/// the index's grid first, so the counted call shows the query cost alone. Without `SNAP_ONCE`,
-/// the criterion benches run.
+/// the index's grid first, so the counted call shows the query cost alone. With `SNAP_BRIEF=1`,
+/// the counted call is `snap_all_map` keeping a segment and a distance, in a pool of one thread
+/// (what `snap_brief/1_threads` times; `--toggle-collect='*snap_all_map*'`). Without
+/// `SNAP_ONCE`, the criterion benches run.
 fn main() {
     if let Some(n) = std::env::var("SNAP_ONCE")
         .ok()
@@ -97,6 +99,30 @@ fn main() {
             let _ = black_box(index.snap_all(&points, &opts));
         }
         let parallel = std::env::var_os("SNAP_PARALLEL").is_some();
+        if std::env::var_os("SNAP_BRIEF").is_some() {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .build()
+                .expect("a thread pool");
+            let brief =
+                |o: &streetrank::SnapOutcome| o.snapped().map(|s| (s.segment, s.distance_m));
+            let start = std::time::Instant::now();
+            let out = pool.install(|| index.snap_all_map(&points[..n], &opts, brief));
+            let elapsed = start.elapsed();
+            let mut h = 0xcbf2_9ce4_8422_2325_u64;
+            for b in &out {
+                for v in [
+                    b.map_or(u64::MAX, |b| b.0 as u64),
+                    b.map_or(0, |b| b.1.to_bits()),
+                ] {
+                    h = (h ^ v).wrapping_mul(0x0100_0000_01b3);
+                }
+            }
+            #[allow(clippy::cast_precision_loss)]
+            let per_point = elapsed.as_secs_f64() * 1e9 / n.max(1) as f64;
+            println!("{n} briefs, hash {h:016x}, {per_point:.0} ns each");
+            return;
+        }
         let start = std::time::Instant::now();
         let out = if parallel {
             index.snap_all(&points[..n], &opts)

@@ -7,9 +7,12 @@
 //! maximum distance, see [`pad_for`]) in square cells. A piece is registered in every cell that
 //! comes within `R` of the piece itself (row by row along the piece, not its whole bounding box,
 //! so a long diagonal piece costs cells in proportion to its length). The cells are stored in
-//! CSR form: one `offsets` array (row-major cells) and one `entries` array of piece numbers;
-//! the pieces are stored once, contiguously, sorted by the cell of their midpoint so that the
-//! pieces of neighbouring cells sit close together in memory.
+//! CSR form: one `offsets` array (row-major cells) and one `entries` array of positions in the
+//! pieces array, each cell's listed by ascending piece key (so that a search can break ties by
+//! visiting order, see [`crate::snap::OrderedTracker`]); the pieces are stored once,
+//! contiguously, one cache line each with the parts of the distance that depend on the piece
+//! alone, sorted by the cell of their midpoint so that the pieces of neighbouring cells sit
+//! close together in memory.
 //!
 //! # Why one cell is enough
 //!
@@ -34,7 +37,11 @@
 
 use geo_types::Coord;
 
-use crate::snap::{KeyTracker, Tracker, dist2_select};
+use std::hint::select_unpredictable;
+
+#[cfg(any(doc, test))]
+use crate::snap::dist2;
+use crate::snap::{OrderedTracker, Tracker};
 
 /// At most this many cells per piece (plus [`MIN_CELLS`]): cells grow to stay under it.
 pub(crate) const MAX_CELLS_PER_PIECE: usize = 4;
@@ -53,14 +60,72 @@ pub(crate) fn pad_for(max_distance_m: f64, max_abs_coord: f64) -> f64 {
     max_distance_m + 4e-9 * (max_distance_m + max_abs_coord + 1.0)
 }
 
-/// One piece as the grid stores it: its two vertices, its global piece key (see
+/// One piece as the grid stores it, in one cache line: its two vertices `a` and `b` (the two
+/// `x` side by side, then the two `y`), the parts of [`dist2`] that depend on the piece alone
+/// (`b - a` and its squared length, computed as [`dist2`] does), its global piece key (see
 /// [`crate::snap::Candidate`]) and its segment.
 #[derive(Debug, Clone, Copy)]
+#[repr(C, align(64))]
 pub(crate) struct GridPiece {
-    pub(crate) a: Coord<f64>,
-    pub(crate) b: Coord<f64>,
+    x: [f64; 2],
+    y: [f64; 2],
+    abx: f64,
+    aby: f64,
+    len2: f64,
     pub(crate) piece: u32,
     pub(crate) segment: u32,
+}
+
+impl GridPiece {
+    fn new(a: Coord<f64>, b: Coord<f64>, piece: u32, segment: u32) -> GridPiece {
+        let abx = b.x - a.x;
+        let aby = b.y - a.y;
+        GridPiece {
+            x: [a.x, b.x],
+            y: [a.y, b.y],
+            abx,
+            aby,
+            len2: abx * abx + aby * aby,
+            piece,
+            segment,
+        }
+    }
+
+    fn a(&self) -> Coord<f64> {
+        Coord {
+            x: self.x[0],
+            y: self.y[0],
+        }
+    }
+
+    fn b(&self) -> Coord<f64> {
+        Coord {
+            x: self.x[1],
+            y: self.y[1],
+        }
+    }
+
+    /// [`dist2`] from `p` to this piece, without branches: all three cases are computed and one
+    /// is selected, by the same conditions in the same order, from the same operations (the
+    /// stored `b - a` and squared length are those it computes), so the bits are those of
+    /// [`dist2`]. The case is unpredictable in the grid's inner loop, where this is faster.
+    #[inline(always)]
+    fn dist2(&self, p: Coord<f64>) -> f64 {
+        let apx = p.x - self.x[0];
+        let bpx = p.x - self.x[1];
+        let apy = p.y - self.y[0];
+        let bpy = p.y - self.y[1];
+        let (abx, aby, len2) = (self.abx, self.aby, self.len2);
+        let dot = apx * abx + apy * aby;
+        let cross = abx * apy - aby * apx;
+        let to_a = apx * apx + apy * apy;
+        let to_b = bpx * bpx + bpy * bpy;
+        // When neither condition holds, 0 < dot < len2 and the division is the one `dist2`
+        // does. (As `if`s, the compiler turns these back into branches around the division.)
+        let inside = cross * cross / len2;
+        let beyond = select_unpredictable(dot >= len2, to_b, inside);
+        select_unpredictable(dot <= 0.0, to_a, beyond)
+    }
 }
 
 /// A uniform grid of pieces padded for one maximum distance (see the module docs).
@@ -76,7 +141,7 @@ pub(crate) struct Grid {
     rows: u32,
     /// `offsets[k]..offsets[k + 1]` are cell `k`'s entries (cells row-major).
     offsets: Vec<u32>,
-    /// Positions in `pieces`, ascending within a cell.
+    /// Positions in `pieces`, by ascending piece key within a cell.
     entries: Vec<u32>,
     pieces: Vec<GridPiece>,
 }
@@ -97,29 +162,30 @@ impl Grid {
         if !pad.is_finite() {
             return None;
         }
-        let mut stored = Vec::new();
+        // (a, b, piece, segment), compact until sorted.
+        let mut stored: Vec<(Coord<f64>, Coord<f64>, u32, u32)> = Vec::new();
         for (a, b, segment, piece) in pieces {
-            stored.push(GridPiece {
+            stored.push((
                 a,
                 b,
-                piece: u32::try_from(piece).ok().filter(|&v| v != u32::MAX)?,
-                segment: u32::try_from(segment).ok().filter(|&v| v != u32::MAX)?,
-            });
+                u32::try_from(piece).ok().filter(|&v| v != u32::MAX)?,
+                u32::try_from(segment).ok().filter(|&v| v != u32::MAX)?,
+            ));
         }
         if stored.is_empty() {
             return None;
         }
         // Covered area and the pieces' mean extent.
-        let (mut lo, mut hi) = (stored[0].a, stored[0].a);
+        let (mut lo, mut hi) = (stored[0].0, stored[0].0);
         let mut extent_sum = 0.0;
-        for p in &stored {
-            for v in [p.a, p.b] {
+        for &(a, b, _, _) in &stored {
+            for v in [a, b] {
                 lo.x = lo.x.min(v.x);
                 lo.y = lo.y.min(v.y);
                 hi.x = hi.x.max(v.x);
                 hi.y = hi.y.max(v.y);
             }
-            extent_sum += (p.b.x - p.a.x).abs().max((p.b.y - p.a.y).abs());
+            extent_sum += (b.x - a.x).abs().max((b.y - a.y).abs());
         }
         // Margin for the rounding of cell borders and of the row-by-row clipping below.
         let eps = 1e-9 * (max_abs_coord + pad + 1.0);
@@ -166,16 +232,17 @@ impl Grid {
             entries: Vec::new(),
             pieces: Vec::new(),
         };
-        // Pieces sorted by the cell of their midpoint (then by key: deterministic).
-        let mut keyed: Vec<(u64, GridPiece)> = stored
-            .into_iter()
-            .map(|p| {
+        // Pieces sorted by the cell of their midpoint (then by key: deterministic); the sort
+        // moves 12-byte (key, index) pairs, not the pieces.
+        let mut keyed: Vec<(u64, u32)> = (0u32..)
+            .zip(&stored)
+            .map(|(i, &(a, b, piece, _))| {
                 let mid = Coord {
-                    x: 0.5 * (p.a.x + p.b.x),
-                    y: 0.5 * (p.a.y + p.b.y),
+                    x: 0.5 * (a.x + b.x),
+                    y: 0.5 * (a.y + b.y),
                 };
                 let k = u64::from(grid.row(mid.y)) * u64::from(cols) + u64::from(grid.col(mid.x));
-                ((k << 32) | u64::from(p.piece), p)
+                ((k << 32) | u64::from(piece), i)
             })
             .collect();
         if parallel {
@@ -184,7 +251,20 @@ impl Grid {
         } else {
             keyed.sort_unstable_by_key(|&(k, _)| k);
         }
-        grid.pieces = keyed.into_iter().map(|(_, p)| p).collect();
+        grid.pieces = keyed
+            .iter()
+            .filter_map(|&(_, i)| stored.get(i as usize))
+            .map(|&(a, b, piece, segment)| GridPiece::new(a, b, piece, segment))
+            .collect();
+        drop((keyed, stored));
+        // The positions in piece-key order: registering the pieces in this order lists each
+        // cell's pieces by ascending key, the order `OrderedTracker` needs.
+        let mut by_key: Vec<(u32, u32)> = (0u32..)
+            .zip(&grid.pieces)
+            .map(|(i, p)| (p.piece, i))
+            .collect();
+        by_key.sort_unstable();
+        let by_key: Vec<u32> = by_key.into_iter().map(|(_, i)| i).collect();
         // Count, then fill (CSR), in stripes of rows: one per thread with `parallel`, each
         // scanning every piece for its own rows, then concatenated.
         let max_entries = MAX_ENTRIES_PER_PIECE
@@ -206,7 +286,7 @@ impl Grid {
             .collect();
         let g = &grid;
         let build_stripe =
-            |&(row_lo, row_hi): &(u32, u32)| g.stripe(row_lo, row_hi, reach, max_entries);
+            |&(row_lo, row_hi): &(u32, u32)| g.stripe(&by_key, row_lo, row_hi, reach, max_entries);
         let parts: Vec<Option<(Vec<u32>, Vec<u32>)>> = if parallel {
             use rayon::prelude::*;
             bounds.par_iter().map(build_stripe).collect()
@@ -232,9 +312,11 @@ impl Grid {
     }
 
     /// The CSR arrays of rows `row_lo..row_hi`: each cell's start (relative to the stripe) and
-    /// the stripe's entries; `None` past `max_entries`.
+    /// the stripe's entries, registered in the order of the positions `by_key`; `None` past
+    /// `max_entries`.
     fn stripe(
         &self,
+        by_key: &[u32],
         row_lo: u32,
         row_hi: u32,
         reach: f64,
@@ -244,7 +326,7 @@ impl Grid {
         let n = (row_hi - row_lo) as usize * self.cols as usize;
         let mut counts = vec![0u32; n];
         let mut total = 0usize;
-        for p in &self.pieces {
+        for p in by_key.iter().filter_map(|&i| self.pieces.get(i as usize)) {
             self.for_each_cell(p, reach, row_lo, row_hi, |k| {
                 if let Some(c) = counts.get_mut(k - first) {
                     *c += 1;
@@ -264,7 +346,10 @@ impl Grid {
         }
         let mut next = counts.clone();
         let mut entries = vec![0u32; total];
-        for (i, p) in (0u32..).zip(&self.pieces) {
+        for &i in by_key {
+            let Some(p) = self.pieces.get(i as usize) else {
+                continue;
+            };
             self.for_each_cell(p, reach, row_lo, row_hi, |k| {
                 if let Some(slot) = next.get_mut(k - first) {
                     if let Some(e) = entries.get_mut(*slot as usize) {
@@ -315,28 +400,34 @@ impl Grid {
         }
     }
 
-    /// The pieces registered in `cell` (empty for a cell out of range).
+    /// The positions in `pieces` registered in `cell` (empty for a cell out of range).
     #[inline]
-    pub(crate) fn candidates(&self, cell: u32) -> impl Iterator<Item = &GridPiece> {
+    fn cell_entries(&self, cell: u32) -> &[u32] {
         let k = cell as usize;
         let from = self.offsets.get(k).copied().unwrap_or(0) as usize;
         let to = self.offsets.get(k + 1).copied().unwrap_or(0) as usize;
-        self.entries
-            .get(from..to)
-            .unwrap_or(&[])
+        self.entries.get(from..to).unwrap_or(&[])
+    }
+
+    /// The pieces registered in `cell` (empty for a cell out of range).
+    #[cfg(test)]
+    pub(crate) fn candidates(&self, cell: u32) -> impl Iterator<Item = &GridPiece> {
+        self.cell_entries(cell)
             .iter()
             .filter_map(|&i| self.pieces.get(i as usize))
     }
 
     /// The best piece and runner-up for the finite point `c` in cell `cell` (see
-    /// [`Grid::cell_of`]): every piece of the cell is offered; those out of reach
-    /// (`dist2 > max2`, `max2` the square of the maximum distance the grid was built for)
-    /// change nothing.
+    /// [`Grid::cell_of`]): every piece of the cell is offered, in the cell's ascending
+    /// piece-key order; those out of reach (`dist2 > max2`, `max2` the square of the maximum
+    /// distance the grid was built for) change nothing.
     #[inline]
     pub(crate) fn search(&self, cell: u32, c: Coord<f64>, max2: f64) -> Tracker {
-        let mut tracker = KeyTracker::new();
-        for p in self.candidates(cell) {
-            tracker.offer(dist2_select(c, p.a, p.b), max2, p.piece, p.segment);
+        let mut tracker = OrderedTracker::new();
+        for &i in self.cell_entries(cell) {
+            if let Some(p) = self.pieces.get(i as usize) {
+                tracker.offer(p.dist2(c), max2, p.piece, p.segment);
+            }
         }
         tracker.into_tracker()
     }
@@ -351,7 +442,7 @@ impl Grid {
         row_hi: u32,
         mut f: impl FnMut(usize),
     ) {
-        let (a, b) = (p.a, p.b);
+        let (a, b) = (p.a(), p.b());
         let r0 = self.row(a.y.min(b.y) - reach).max(row_lo);
         let r1 = self.row(a.y.max(b.y) + reach);
         if r1 < r0 || row_hi <= r0 {
@@ -531,6 +622,61 @@ mod tests {
         // the reach, plus the reach either side), not the whole square of `crossed²` cells.
         assert!(cells_with_long < crossed * 8, "{cells_with_long} {crossed}");
         assert!(cells_with_long > crossed * 2, "{cells_with_long} {crossed}");
+    }
+
+    #[test]
+    fn cells_list_pieces_by_ascending_key_and_distances_match_dist2() {
+        // Pieces given in scrambled key order, crossing each other.
+        let pieces: Vec<(Coord<f64>, Coord<f64>, usize, usize)> = (0..2000u32)
+            .map(|i| {
+                let key = (i * 7919) % 2000;
+                let (x, y) = (f64::from(i % 50) * 13.0, f64::from(i / 50) * 11.0);
+                let a = Coord { x, y };
+                let b = Coord {
+                    x: x + f64::from(key % 7) * 9.5 - 20.0,
+                    y: y + f64::from(key % 5) * 7.25 + 0.5,
+                };
+                (a, b, key as usize / 3, key as usize)
+            })
+            .collect();
+        let grid = Grid::build(pieces.iter().copied(), 1000.0, 30.0, false).unwrap();
+        let mut listed = 0;
+        for cell in 0..grid.cell_count() {
+            let keys: Vec<u32> = grid.candidates(cell).map(|p| p.piece).collect();
+            assert!(
+                keys.windows(2).all(|w| w[0] < w[1]),
+                "cell {cell}: {keys:?}"
+            );
+            listed += keys.len();
+        }
+        assert!(listed > 2000, "{listed}");
+        // The stored piece's distance is `dist2`'s, bit for bit, in every case (before `a`,
+        // past `b`, alongside, on the piece, on a vertex).
+        for &(a, b, _, _) in pieces.iter().take(200) {
+            let g = GridPiece::new(a, b, 0, 0);
+            for (dx, dy) in [
+                (0.0, 0.0),
+                (-3.0, 1.5),
+                (0.1, 0.3),
+                (7.25, -2.0),
+                (40.0, 40.0),
+            ] {
+                for base in [
+                    a,
+                    b,
+                    Coord {
+                        x: 0.5 * (a.x + b.x),
+                        y: 0.5 * (a.y + b.y),
+                    },
+                ] {
+                    let p = Coord {
+                        x: base.x + dx,
+                        y: base.y + dy,
+                    };
+                    assert_eq!(g.dist2(p).to_bits(), dist2(p, a, b).to_bits(), "{p:?}");
+                }
+            }
+        }
     }
 
     #[test]

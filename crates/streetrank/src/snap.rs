@@ -290,30 +290,6 @@ pub(crate) fn dist2(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> f64 {
     cross * cross / len2
 }
 
-/// [`dist2`] computed without branches: all three cases are computed and one is selected, by
-/// the same conditions in the same order, so the bits are those of [`dist2`]. Faster in the
-/// grid's inner loop, where the case is unpredictable.
-#[inline(always)]
-pub(crate) fn dist2_select(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> f64 {
-    let abx = b.x - a.x;
-    let aby = b.y - a.y;
-    let apx = p.x - a.x;
-    let apy = p.y - a.y;
-    let dot = apx * abx + apy * aby;
-    let len2 = abx * abx + aby * aby;
-    let bpx = p.x - b.x;
-    let bpy = p.y - b.y;
-    let cross = abx * apy - aby * apx;
-    let to_a = apx * apx + apy * apy;
-    let to_b = bpx * bpx + bpy * bpy;
-    // When neither condition holds, 0 < dot < len2 and the division is the one `dist2` does.
-    let inside = cross * cross / len2;
-    // As `if`s, the compiler turns these back into (unpredictable) branches around the
-    // division.
-    let beyond = select_unpredictable(dot >= len2, to_b, inside);
-    select_unpredictable(dot <= 0.0, to_a, beyond)
-}
-
 /// A candidate piece: its squared distance, its global piece key and its segment.
 ///
 /// `piece` orders pieces by (segment, position in segment); it is the index of the piece's
@@ -326,7 +302,7 @@ pub(crate) struct Candidate {
 }
 
 impl Candidate {
-    const NONE: Candidate = Candidate {
+    pub(crate) const NONE: Candidate = Candidate {
         d2: f64::INFINITY,
         piece: usize::MAX,
         segment: usize::MAX,
@@ -372,77 +348,75 @@ impl Tracker {
     }
 }
 
-/// [`Tracker`] on packed keys, for the grid's inner loop: the same rules, decided with integer
+/// [`Tracker`] for pieces offered in ascending piece-key order (the grid lists each cell's
+/// pieces that way), for the grid's inner loop: the same rules, decided with integer
 /// comparisons and selects instead of branches (which the CPU cannot predict there).
 ///
-/// A key is `d2.to_bits() << 32 | piece`: for the non-negative, non-NaN `d2` of a piece in
-/// reach, comparing keys compares `(d2, piece)` exactly as [`Candidate`]'s order does (no
-/// `-0.0` can occur: `d2` is a sum of squares or a square over a positive number). A piece out
-/// of reach (or with a NaN distance) gets the key `u128::MAX`, which never wins (every real
-/// piece number is below `u32::MAX`).
+/// In ascending piece order a piece that ties an earlier one on distance never beats it, so
+/// [`Candidate`]'s order `(d2, piece)` reduces to a strict comparison of `d2`, done on its bits:
+/// for the non-negative, non-NaN `d2` of a piece in reach, comparing `d2.to_bits()` compares
+/// `d2` (no `-0.0` can occur: `d2` is a sum of squares or a square over a positive number). A
+/// piece out of reach (or with a NaN distance) gets the key `u64::MAX`, which is no `d2`'s bits
+/// and never wins.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct KeyTracker {
-    best: u128,
+pub(crate) struct OrderedTracker {
+    best: u64,
+    best_piece: u32,
     best_segment: u32,
-    runner: u128,
+    runner: u64,
     runner_segment: u32,
 }
 
-impl KeyTracker {
+impl OrderedTracker {
     pub(crate) const fn new() -> Self {
-        KeyTracker {
-            best: u128::MAX,
+        OrderedTracker {
+            best: u64::MAX,
+            best_piece: u32::MAX,
             best_segment: u32::MAX,
-            runner: u128::MAX,
+            runner: u64::MAX,
             runner_segment: u32::MAX,
         }
     }
 
-    /// Offers one piece (any distance: out of reach changes nothing). `piece` and `segment`
-    /// must be below `u32::MAX`.
+    /// Offers one piece (any distance: out of reach changes nothing). Pieces must come in
+    /// strictly ascending `piece` order; `piece` and `segment` must be below `u32::MAX`.
     #[inline(always)]
     pub(crate) fn offer(&mut self, d2: f64, max2: f64, piece: u32, segment: u32) {
-        let key = select_unpredictable(
-            d2 <= max2,
-            (u128::from(d2.to_bits()) << 32) | u128::from(piece),
-            u128::MAX,
-        );
+        let key = select_unpredictable(d2 <= max2, d2.to_bits(), u64::MAX);
         let new_best = key < self.best;
         let other = segment != self.best_segment;
-        // As `Tracker::offer`: a new best from another segment demotes the old best; a piece
-        // of another segment that is not the best may still beat the runner-up.
-        let demote = new_best & other;
-        let promote = !new_best & other & (key < self.runner);
-        self.runner = select_unpredictable(
-            demote,
-            self.best,
-            select_unpredictable(promote, key, self.runner),
-        );
-        self.runner_segment = select_unpredictable(
-            demote,
-            self.best_segment,
-            select_unpredictable(promote, segment, self.runner_segment),
-        );
+        // As `Tracker::offer`: a new best from another segment demotes the old best to
+        // runner-up (even at an equal distance: the old best came first); a piece of another
+        // segment that is not the best may still beat the runner-up.
+        let to_runner = other & (new_best | (key < self.runner));
+        let (runner, runner_segment) = if new_best {
+            (self.best, self.best_segment)
+        } else {
+            (key, segment)
+        };
+        self.runner = select_unpredictable(to_runner, runner, self.runner);
+        self.runner_segment = select_unpredictable(to_runner, runner_segment, self.runner_segment);
         self.best = select_unpredictable(new_best, key, self.best);
+        self.best_piece = select_unpredictable(new_best, piece, self.best_piece);
         self.best_segment = select_unpredictable(new_best, segment, self.best_segment);
     }
 
-    /// The result as a [`Tracker`].
+    /// The result as a [`Tracker`] (the runner-up's piece is not kept: it reads as 0, which
+    /// only [`Candidate::is_some`] looks at).
     pub(crate) fn into_tracker(self) -> Tracker {
-        let candidate = |key: u128, segment: u32| {
-            if key == u128::MAX {
+        let candidate = |key: u64, piece: u32, segment: u32| {
+            if key == u64::MAX {
                 return Candidate::NONE;
             }
-            #[allow(clippy::cast_possible_truncation)] // the two halves of the key
             Candidate {
-                d2: f64::from_bits((key >> 32) as u64),
-                piece: (key as u32) as usize,
+                d2: f64::from_bits(key),
+                piece: piece as usize,
                 segment: segment as usize,
             }
         };
         Tracker {
-            best: candidate(self.best, self.best_segment),
-            runner: candidate(self.runner, self.runner_segment),
+            best: candidate(self.best, self.best_piece, self.best_segment),
+            runner: candidate(self.runner, 0, self.runner_segment),
         }
     }
 }
@@ -451,6 +425,8 @@ impl KeyTracker {
 pub(crate) struct ChosenPiece {
     pub(crate) a: Coord<f64>,
     pub(crate) b: Coord<f64>,
+    /// Length of the piece, `(b.x - a.x).hypot(b.y - a.y)` (as [`chainages`] sums it).
+    pub(crate) piece_len: f64,
     /// Chainage of `a` along its segment.
     pub(crate) start_chainage: f64,
     /// Length of the whole segment.
@@ -458,6 +434,7 @@ pub(crate) struct ChosenPiece {
 }
 
 /// Turns the tracker's result into the outcome (shared by the index and the oracle).
+#[inline(always)]
 pub(crate) fn finish(
     p: Coord<f64>,
     tracker: &Tracker,
@@ -472,7 +449,7 @@ pub(crate) fn finish(
     let apy = p.y - a.y;
     let dot = apx * abx + apy * aby;
     let len2 = abx * abx + aby * aby;
-    let piece_len = abx.hypot(aby);
+    let piece_len = piece.piece_len;
     let (along, closest) = if dot <= 0.0 {
         (0.0, a)
     } else if dot >= len2 {
@@ -611,6 +588,7 @@ pub fn brute_force_snap(segments: &[Segment], p: Point<f64>, opts: &SnapOptions)
     let chosen = ChosenPiece {
         a,
         b,
+        piece_len: (b.x - a.x).hypot(b.y - a.y),
         start_chainage,
         segment_length,
     };
