@@ -260,6 +260,17 @@ struct Matched {
     dated: bool,
 }
 
+impl Matched {
+    /// A placeholder, overwritten before it is read.
+    const EMPTY: Matched = Matched {
+        x: 0.0,
+        y: 0.0,
+        created: 0,
+        segment: 0,
+        dated: false,
+    };
+}
+
 /// The part of the complaints that scoring reads, gathered one complaint (or batch) at a time,
 /// for [`score_input`]: per matched complaint its segment, point and creation time (32
 /// bytes), the number of complaints, and the latest creation time with its complaint's id.
@@ -390,13 +401,14 @@ impl ScoreInput {
             )));
         }
         let base = self.complaints;
-        let batch: Vec<Matched> = points
-            .par_iter()
-            .zip(created.par_iter())
-            .zip(segments.par_iter())
-            .enumerate()
-            .filter_map(|(i, ((p, t), s))| s.map(|s| matched(*p, *t, s, base + i)))
-            .collect::<Result<_, Error>>()?;
+        // A segment number no network has: the first one, in input order, is the error.
+        let bad =
+            |s: &Option<usize>| s.is_some_and(|s| u32::try_from(s).map_or(true, |s| s == u32::MAX));
+        if let Some(i) = segments.par_iter().position_first(bad)
+            && let Some(s) = segments[i]
+        {
+            matched(points[i], created[i], s, base + i)?;
+        }
         // The first complaint with the latest time (the maximum of (time, reversed position)
         // is unique, so the parallel reduction is deterministic).
         let latest = created
@@ -404,6 +416,7 @@ impl ScoreInput {
             .enumerate()
             .filter_map(|(i, t)| t.map(|t| (t, std::cmp::Reverse(i))))
             .max();
+        let mut new_latest = None;
         if let Some((t, std::cmp::Reverse(i))) = latest
             && self.latest.as_ref().is_none_or(|(l, _, _)| t > *l)
         {
@@ -413,12 +426,40 @@ impl ScoreInput {
                     base + i
                 ))
             })?;
-            self.latest = Some((t, base + i, id));
+            new_latest = Some((t, base + i, id));
         }
-        if self.matched.is_empty() {
-            self.matched = batch;
-        } else {
-            self.matched.extend_from_slice(&batch);
+        // The matched complaints written in place: counted per chunk, then each chunk fills
+        // its own part of the vector, all in parallel (no partial vectors joined on one thread).
+        const CHUNK: usize = 1 << 16;
+        let counts: Vec<usize> = segments
+            .par_chunks(CHUNK)
+            .map(|c| c.iter().filter(|s| s.is_some()).count())
+            .collect();
+        let start = self.matched.len();
+        self.matched
+            .par_extend(rayon::iter::repeat_n(Matched::EMPTY, counts.iter().sum()));
+        let mut rest = self.matched.get_mut(start..).unwrap_or_default();
+        let mut parts = Vec::with_capacity(counts.len());
+        for &n in &counts {
+            let (part, tail) = rest.split_at_mut(n.min(rest.len()));
+            parts.push(part);
+            rest = tail;
+        }
+        let filled = parts.into_par_iter().enumerate().try_for_each(|(k, out)| {
+            let lo = k * CHUNK;
+            let hi = (lo + CHUNK).min(segments.len());
+            let taken = (lo..hi).filter_map(|i| segments[i].map(|s| (i, s)));
+            for (slot, (i, s)) in out.iter_mut().zip(taken) {
+                *slot = matched(points[i], created[i], s, base + i)?;
+            }
+            Ok(())
+        });
+        if let Err(e) = filled {
+            self.matched.truncate(start);
+            return Err(e);
+        }
+        if new_latest.is_some() {
+            self.latest = new_latest;
         }
         self.complaints += points.len();
         Ok(())

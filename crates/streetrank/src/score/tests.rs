@@ -1057,3 +1057,58 @@ fn score_tallies_equals_score_for_any_grouping_order() {
         assert!(score_tallies(&network, &tallies, &wrong, &config, &[]).is_err());
     }
 }
+
+/// `ScoreInput::extend_parts` in batches (across its 65,536-complaint chunks, with empty and
+/// unmatched stretches) gathers exactly what pushing one complaint at a time does; a segment
+/// no network can have is an error naming the first such complaint, and leaves the input as
+/// it was.
+#[test]
+fn extend_parts_in_batches_equals_pushing_one_by_one() {
+    let n = 200_000;
+    let complaints: Vec<Complaint> = (0..n)
+        .map(|i| {
+            let day = (i % 7 != 0).then_some(((i * 37) % 900) as f64);
+            complaint(i as i64, (i % 1000) as f64, (i / 1000) as f64, day)
+        })
+        .collect();
+    let segments: Vec<Option<usize>> = (0..n)
+        .map(|i| match i {
+            70_000..80_000 => None,
+            _ if i % 5 == 0 => None,
+            _ => Some(i % 97),
+        })
+        .collect();
+    let mut one = ScoreInput::new();
+    for (c, s) in complaints.iter().zip(&segments) {
+        one.push(c, *s).unwrap();
+    }
+    let mut batched = ScoreInput::new();
+    for (lo, hi) in [
+        (0, 0),
+        (0, 65_537),
+        (65_537, 65_537),
+        (65_537, 140_000),
+        (140_000, n),
+    ] {
+        let part = &complaints[lo..hi];
+        let points: Vec<Point<f64>> = part.iter().map(|c| c.point).collect();
+        let created: Vec<Option<Timestamp>> = part.iter().map(|c| c.created).collect();
+        batched
+            .extend_parts(&points, &created, &segments[lo..hi], |i| {
+                Some(part[i].id.clone())
+            })
+            .unwrap();
+    }
+    assert_eq!(format!("{one:?}"), format!("{batched:?}"));
+
+    let before = format!("{batched:?}");
+    let points = [Point::new(0.0, 0.0); 3];
+    let created = [None; 3];
+    let bad = [Some(1), Some(u32::MAX as usize), Some(usize::MAX)];
+    let e = batched
+        .extend_parts(&points, &created, &bad, |_| None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains(&format!("position {}", n + 1)), "{e}");
+    assert_eq!(format!("{batched:?}"), before);
+}
