@@ -175,6 +175,17 @@ pub fn read_complaints(path: &Path, opts: &ComplaintsOptions) -> Result<LoadedCo
     finish(path, parsed, sha256, opts, report)
 }
 
+/// A complaint's point as read, before any projection; `swap`: its two coordinates exchanged
+/// (the other reading the axis check weighs).
+fn reading(c: &Complaint, swap: bool) -> Coord<f64> {
+    let (x, y) = c.point.x_y();
+    if swap {
+        Coord { x: y, y: x }
+    } else {
+        Coord { x, y }
+    }
+}
+
 /// Complaints none of which lies near the streets come from another place or are read in
 /// another CRS than theirs: an error under [`OnError::Fail`] (every complaint would stay
 /// unmatched and the ranking would silently ignore them), a note when the user asked for
@@ -1061,17 +1072,7 @@ fn finish(
 
     // Both readings as lon/lat, when there is something to check them against.
     let lonlat = |swap: bool, drafts: &[Complaint]| -> Result<Vec<Coord<f64>>> {
-        let mut raw: Vec<Coord<f64>> = drafts
-            .par_iter()
-            .map(|d| {
-                let (x, y) = d.point.x_y();
-                if swap {
-                    Coord { x: y, y: x }
-                } else {
-                    Coord { x, y }
-                }
-            })
-            .collect();
+        let mut raw: Vec<Coord<f64>> = drafts.par_iter().map(|d| reading(d, swap)).collect();
         if !geographic {
             let t = Transform::new(&source_crs, &Crs::wgs84())?;
             raw.par_chunks_mut(16_384)

@@ -20,7 +20,7 @@ use streetrank::{Complaint, SourceId};
 use super::csv::{BLOCK, PIECE, read_in_blocks};
 use super::{
     AXIS_CHECK_PAD_KM, AxisSwapEvidence, AxisVerdict, Columns, ComplaintsOptions, Drafts, Format,
-    LoadedComplaints, in_extent, km_outside, pad_extent, sniff_format,
+    LoadedComplaints, in_extent, km_outside, pad_extent, reading, sniff_format,
 };
 use crate::crs::{Crs, Transform};
 use crate::error::fmt_number;
@@ -336,17 +336,7 @@ impl<'a> Checker<'a> {
         // themselves for a geographic source, else through PROJ, the piece at once.
         let projected_lonlat = |swap: bool| {
             self.to_lonlat.as_ref().filter(|_| self.check).map(|t| {
-                let mut ll: Vec<Coord<f64>> = batch
-                    .iter()
-                    .map(|c| {
-                        let (x, y) = c.point.x_y();
-                        if swap {
-                            Coord { x: y, y: x }
-                        } else {
-                            Coord { x, y }
-                        }
-                    })
-                    .collect();
+                let mut ll: Vec<Coord<f64>> = batch.iter().map(|c| reading(c, swap)).collect();
                 t.in_place_or_nan(&mut ll);
                 ll
             })

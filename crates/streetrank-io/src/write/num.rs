@@ -286,6 +286,17 @@ pub(crate) fn push_wkt_linestring(
     buf.push(b')');
 }
 
+/// A xorshift generator (the same sequence for the same seed), for the tests' value sweeps.
+#[cfg(test)]
+pub(crate) fn xorshift(mut s: u64) -> impl FnMut() -> u64 {
+    move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        s
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -343,13 +354,7 @@ mod tests {
     fn random_values_print_as_display() {
         // A xorshift over bit patterns (every exponent) and over decimals of the sizes the
         // writers see (coordinates, scores, lengths).
-        let mut s: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut next = || {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            s
-        };
+        let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
         for _ in 0..2_000_000 {
             let bits = f64::from_bits(next());
             let (fast, display) = shown(bits);
@@ -388,13 +393,7 @@ mod tests {
     fn short_decimals_print_as_display() {
         // The fast path of push_f64: whole numbers and values of up to SHORT_DECIMALS
         // decimals, their neighbours, and values just past the 2^51 limit.
-        let mut s: u64 = 0x0DDB_1A5E_5BAD_5EED;
-        let mut next = || {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            s
-        };
+        let mut next = xorshift(0x0DDB_1A5E_5BAD_5EED);
         #[allow(clippy::cast_precision_loss)]
         let limit = (1u64 << 51) as f64;
         let mut cases = vec![
@@ -429,7 +428,7 @@ mod tests {
 
     #[test]
     fn integers_print_as_display() {
-        let mut s: u64 = 0x1234_5678_9ABC_DEF1;
+        let mut next = xorshift(0x1234_5678_9ABC_DEF1);
         let mut cases = vec![
             0,
             1,
@@ -444,9 +443,7 @@ mod tests {
             i64::MIN + 1,
         ];
         for _ in 0..100_000 {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
+            let s = next();
             cases.push(s.cast_signed() >> (s % 64));
         }
         for i in cases {
@@ -458,13 +455,7 @@ mod tests {
 
     #[test]
     fn rounded_values_print_as_display() {
-        let mut s: u64 = 0x2545_F491_4F6C_DD1D;
-        let mut next = || {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            s
-        };
+        let mut next = xorshift(0x2545_F491_4F6C_DD1D);
         let check = |x: f64, decimals: u32| {
             let v = round_coord(Coord { x, y: x }, decimals).x;
             let mut buf = Vec::new();
