@@ -50,11 +50,7 @@ pub fn run(args: &DemoArgs, global: &Global) -> anyhow::Result<ExitCode> {
         warn_personal(&run.loaded, &cfg, internal);
         let opts = WriteOptions::default();
         let sources = Sources::new(&run.loaded, &cfg, Some(&run.ranking.settings_hash));
-        let mut ranking = streetrank_io::ranking_table(
-            &run.loaded.streets.network,
-            &run.ranking,
-            &run.loaded.streets.work_crs,
-        )?;
+        let mut ranking = streetrank_io::ranking_table_for(&run.loaded.streets, &run.ranking)?;
         let suppressed = if internal {
             None
         } else {

@@ -423,11 +423,7 @@ pub fn score_command(args: &ScoreArgs, global: &Global) -> anyhow::Result<ExitCo
     let write_opts = WriteOptions::default();
     let sources = Sources::new(&loaded, &cfg, Some(&ranking.settings_hash));
     phases.run("write", "writing outputs", || -> anyhow::Result<()> {
-        let mut table = streetrank_io::ranking_table(
-            &loaded.streets.network,
-            &ranking,
-            &loaded.streets.work_crs,
-        )?;
+        let mut table = streetrank_io::ranking_table_for(&loaded.streets, &ranking)?;
         let suppressed = if privacy.publish() {
             Some(streetrank_io::suppress_small_counts(
                 &mut table,

@@ -172,10 +172,9 @@ pub fn run(args: &PlanArgs, global: &Global) -> anyhow::Result<ExitCode> {
     // No input column reaches a plan output (segment id, class and district are mapped, never
     // kept columns), so there is nothing to warn about here.
     let sources = Sources::new(&run.loaded, &cfg, Some(&plan.settings_hash));
-    let work_crs = &run.loaded.streets.work_crs;
     let summary = streetrank_io::plan_summary(&plan);
     phases.run("write", "writing outputs", || -> anyhow::Result<()> {
-        let table = streetrank_io::plan_table(net, &plan, work_crs)?;
+        let table = streetrank_io::plan_table_for(&run.loaded.streets, &plan)?;
         for out in &args.output {
             let dest = Destination::parse(out);
             let format = format_of(args.format, &dest)?;

@@ -20,6 +20,7 @@ mod error;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+mod lonlat;
 mod mapping;
 mod plan;
 mod privacy;
@@ -40,10 +41,11 @@ pub use crs::{Crs, Transform, area_of_use_lonlat, choose_work_crs, transform_par
 pub use dates::{ACCEPTED_DATE_FORMATS, parse_timestamp, timestamp_from_epoch_millis};
 pub use digest::digest_file;
 pub use error::{Error, Result};
+pub use lonlat::LonLatLines;
 pub use mapping::{detect_column, find_column, source_id_from_text};
 pub use plan::{
     FRONTIER_LEVELS, MapColour, PlanRun, fit_ratings_history, plan_report_html, plan_summary,
-    plan_table, read_rating_history, run_plan,
+    plan_table, plan_table_for, read_rating_history, run_plan,
 };
 pub use privacy::{
     ColumnRole, DEFAULT_MIN_COUNT, PERSONAL_SAMPLE, PersonalColumn, PrivacySection, Profile,
@@ -54,7 +56,7 @@ pub use ratings::{Aggregate, Ratings, RatingsMapping, apply_ratings, read_rating
 pub use report::{LoadReport, OnError, SKIP_EXAMPLES, thousands};
 pub use run::{input_digest, merge_complaints, run_config_digest};
 pub use streets::{LoadedStreets, StreetMapping, StreetsOptions, read_streets};
-pub use tables::{assignments_table, ranking_table, unmatched_reason_text};
+pub use tables::{assignments_table, ranking_table, ranking_table_for, unmatched_reason_text};
 pub use write::{
     Column, ColumnType, CsvGeometry, Destination, FeatureTable, Format, Manifest, ManifestColumn,
     ManifestInput, WriteOptions, WriteReport, write_csv, write_file_atomically, write_geojson,

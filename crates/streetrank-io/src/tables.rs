@@ -7,7 +7,10 @@ use streetrank::{
     Complaint, PropertyValue, Ranking, SnapOutcome, SourceId, StreetNetwork, UnmatchedReason,
 };
 
-use crate::{Column, ColumnType, Crs, Error, FeatureTable, Result, transform_parallel};
+use crate::{
+    Column, ColumnType, Crs, Error, FeatureTable, LoadedStreets, LonLatLines, Result,
+    transform_parallel,
+};
 
 /// A short stable phrase for why a complaint matched no street (`"no street within 30 m"`).
 #[must_use]
@@ -155,9 +158,48 @@ fn lines_wgs84(
         .collect())
 }
 
+/// The lines of `lines` for each `i` in `order`, in that order, in parallel. `order` must hold
+/// valid line positions.
+fn lines_kept(lines: &LonLatLines, order: &[usize]) -> Vec<Option<Geometry<f64>>> {
+    order
+        .par_iter()
+        .with_min_len(LINES_PER_TASK / 4)
+        .map(|&i| {
+            lines
+                .line(i)
+                .map(|l| Geometry::LineString(LineString::new(l.to_vec())))
+        })
+        .collect()
+}
+
+/// Where the ranking table's WGS84 lines come from.
+#[derive(Clone, Copy)]
+enum Lines<'a> {
+    /// The network's lines, reprojected from this working CRS.
+    Reproject(&'a Crs),
+    /// The source's own lines, one per segment.
+    Kept(&'a LonLatLines),
+}
+
+/// [`ranking_table`] for streets read from a file: the lines are the file's own WGS84
+/// coordinates when it was in WGS84 ([`LoadedStreets::lonlat_lines`], while they still pair up
+/// with the segments), else the network's lines reprojected from the working CRS.
+///
+/// # Errors
+///
+/// As [`ranking_table`].
+pub fn ranking_table_for(streets: &LoadedStreets, ranking: &Ranking) -> Result<FeatureTable> {
+    let lines = match streets.lonlat_lines_in_step() {
+        Some(kept) => Lines::Kept(kept),
+        None => Lines::Reproject(&streets.work_crs),
+    };
+    ranking_table_with(&streets.network, ranking, lines)
+}
+
 /// The ranked-segments table: one row per segment in rank order, every factor's raw value,
 /// normalised value and contribution, the segment's attributes, its pass-through properties and
-/// the settings hash. Geometry is each segment's line reprojected from `work_crs` to WGS84.
+/// the settings hash. Geometry is each segment's line reprojected from `work_crs` to WGS84
+/// ([`ranking_table_for`] takes a WGS84 file's own lines instead).
 ///
 /// This is a publishable table: it carries no complaint field and no complaint location, only
 /// counts per segment.
@@ -170,6 +212,14 @@ pub fn ranking_table(
     net: &StreetNetwork,
     ranking: &Ranking,
     work_crs: &Crs,
+) -> Result<FeatureTable> {
+    ranking_table_with(net, ranking, Lines::Reproject(work_crs))
+}
+
+fn ranking_table_with(
+    net: &StreetNetwork,
+    ranking: &Ranking,
+    lines: Lines,
 ) -> Result<FeatureTable> {
     let ids = id_type(net.segments.iter().map(|s| &s.id));
     let mut columns = vec![
@@ -285,7 +335,10 @@ pub fn ranking_table(
     };
     // The lines first: their gathered coordinates are freed before the rows are built, so the
     // two are never in memory at once.
-    let geometries = lines_wgs84(net, &ranking.order, work_crs)?;
+    let geometries = match lines {
+        Lines::Reproject(work_crs) => lines_wgs84(net, &ranking.order, work_crs)?,
+        Lines::Kept(kept) => lines_kept(kept, &ranking.order),
+    };
     let rows = build_rows();
     Ok(FeatureTable {
         columns,

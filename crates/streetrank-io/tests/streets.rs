@@ -590,3 +590,114 @@ fn shapefile_file_errors() {
     let err = read_streets(&two, &opts).unwrap_err().to_string();
     assert!(err.contains("no layer `c`"), "{err}");
 }
+
+/// A WGS84 file's own coordinates go to the ranking table's lines (not a round trip through
+/// the working CRS), skipped features left out; other source CRSs and edited networks are
+/// reprojected back.
+#[test]
+fn ranking_lines_are_the_wgs84_source_coordinates() {
+    use geo_types::{Coord, Geometry};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("streets.geojson");
+    // Eleven decimals, so that a round trip through UTM would show in the last digits.
+    let lines = [
+        vec![
+            (-76.151234567891, 43.041234567891),
+            (-76.149876543219, 43.042345678912),
+        ],
+        vec![(-76.14, 43.05), (-76.14, 43.05)], // zero-length: skipped
+        vec![
+            (-76.148888888888, 43.043333333333),
+            (-76.147777777777, 43.044444444444),
+            (-76.146666666666, 43.046666666666),
+        ],
+    ];
+    let features: Vec<String> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let coords: Vec<String> = l.iter().map(|(x, y)| format!("[{x},{y}]")).collect();
+            format!(
+                r#"{{"type":"Feature","properties":{{"id":{i}}},"geometry":{{"type":"LineString","coordinates":[{}]}}}}"#,
+                coords.join(",")
+            )
+        })
+        .collect();
+    std::fs::write(
+        &path,
+        format!(
+            r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+            features.join(",")
+        ),
+    )
+    .unwrap();
+    let opts = StreetsOptions {
+        on_error: OnError::Skip,
+        ..StreetsOptions::default()
+    };
+    let streets = read_streets(&path, &opts).unwrap();
+    assert_eq!(streets.network.segments.len(), 2);
+    let kept = streets
+        .lonlat_lines
+        .as_ref()
+        .expect("a WGS84 file keeps its lines");
+    let expected: Vec<Vec<Coord<f64>>> = [&lines[0], &lines[2]]
+        .iter()
+        .map(|l| l.iter().map(|&(x, y)| Coord { x, y }).collect())
+        .collect();
+    assert_eq!(kept.len(), 2);
+    for (i, e) in expected.iter().enumerate() {
+        assert_eq!(kept.line(i).unwrap(), e.as_slice());
+    }
+
+    let complaints: [streetrank::Complaint; 0] = [];
+    let ranking = streetrank::score(
+        &streets.network,
+        &complaints,
+        &[],
+        &streetrank::ScoreConfig::default(),
+        &[],
+    )
+    .unwrap();
+    let line_of = |t: &streetrank_io::FeatureTable, row: usize| -> Vec<Coord<f64>> {
+        match t.geometries[row].as_ref().unwrap() {
+            Geometry::LineString(l) => l.0.clone(),
+            g => panic!("not a line: {g:?}"),
+        }
+    };
+    let own = streetrank_io::ranking_table_for(&streets, &ranking).unwrap();
+    let reprojected =
+        streetrank_io::ranking_table(&streets.network, &ranking, &streets.work_crs).unwrap();
+    for (row, &seg) in ranking.order.iter().enumerate() {
+        assert_eq!(line_of(&own, row), expected[seg], "row {row}");
+        let back = line_of(&reprojected, row);
+        for (a, b) in back.iter().zip(&expected[seg]) {
+            assert!(
+                (a.x - b.x).abs() < 1e-9 && (a.y - b.y).abs() < 1e-9,
+                "{a:?} {b:?}"
+            );
+        }
+        assert_ne!(
+            back, expected[seg],
+            "the round trip is not exact: the test would not tell"
+        );
+    }
+
+    // Lines that no longer pair up with the segments are not used: reprojected instead.
+    let mut edited = streets.clone();
+    let g = &mut edited.network.segments[0].geometry.0;
+    let mid = Coord {
+        x: (g[0].x + g[1].x) / 2.0,
+        y: (g[0].y + g[1].y) / 2.0,
+    };
+    g.insert(1, mid);
+    let t = streetrank_io::ranking_table_for(&edited, &ranking).unwrap();
+    let r = streetrank_io::ranking_table(&edited.network, &ranking, &edited.work_crs).unwrap();
+    assert_eq!(t.geometries, r.geometries);
+    let row = ranking.order.iter().position(|&i| i == 0).unwrap();
+    assert_eq!(line_of(&t, row).len(), 3);
+
+    // A projected source (Syracuse, State Plane feet) keeps nothing.
+    let syracuse = read_streets(&syracuse_zip(), &StreetsOptions::default()).unwrap();
+    assert!(syracuse.lonlat_lines.is_none());
+}

@@ -22,7 +22,8 @@ pub use html::{MapColour, plan_report_html};
 
 use crate::mapping::{detect_column, find_column};
 use crate::{
-    Column, ColumnType, Crs, Error, FeatureTable, RatingsMapping, Result, transform_parallel,
+    Column, ColumnType, Crs, Error, FeatureTable, LoadedStreets, RatingsMapping, Result,
+    transform_parallel,
 };
 
 /// Equity frontier levels reported with every plan (share of the first year's budget
@@ -350,11 +351,32 @@ fn opt_text(v: Option<&String>) -> PropertyValue {
 ///
 /// [`Error::Crs`] when the lines cannot be reprojected to WGS84.
 pub fn plan_table(net: &StreetNetwork, run: &PlanRun, work_crs: &Crs) -> Result<FeatureTable> {
+    Ok(plan_table_with(net, run, &lines_wgs84(net, work_crs)?))
+}
+
+/// [`plan_table`] for streets read from a file: the lines are the file's own WGS84
+/// coordinates when it was in WGS84 ([`LoadedStreets::lonlat_lines_in_step`]), as in
+/// [`ranking_table_for`](crate::ranking_table_for), else reprojected from the working CRS.
+///
+/// # Errors
+///
+/// As [`plan_table`].
+pub fn plan_table_for(streets: &LoadedStreets, run: &PlanRun) -> Result<FeatureTable> {
+    let lines = match streets.lonlat_lines_in_step() {
+        Some(kept) => (0..kept.len())
+            .map(|i| LineString::new(kept.line(i).map(<[_]>::to_vec).unwrap_or_default()))
+            .collect(),
+        None => lines_wgs84(&streets.network, &streets.work_crs)?,
+    };
+    Ok(plan_table_with(&streets.network, run, &lines))
+}
+
+/// The plan table with `lines[i]` as segment `i`'s line.
+fn plan_table_with(net: &StreetNetwork, run: &PlanRun, lines: &[LineString<f64>]) -> FeatureTable {
     let int_ids = net
         .segments
         .iter()
         .all(|s| matches!(s.id, SourceId::Int(_)));
-    let lines = lines_wgs84(net, work_crs)?;
     let columns = vec![
         Column::new("year", ColumnType::Int, "plan year, 1 = first"),
         Column::new(
@@ -417,11 +439,11 @@ pub fn plan_table(net: &StreetNetwork, run: &PlanRun, work_crs: &Crs) -> Result<
             geometries.push(Some(Geometry::LineString(lines[t.segment].clone())));
         }
     }
-    Ok(FeatureTable {
+    FeatureTable {
         columns,
         rows,
         geometries,
-    })
+    }
 }
 
 fn bands_obj(config: &PlanConfig, shares: &[f64]) -> Value {

@@ -13,7 +13,8 @@ use super::columns::{Columns, Problem, Row};
 use super::{LoadedStreets, StreetsOptions};
 use crate::error::fmt_number;
 use crate::{
-    Crs, Error, LoadReport, Result, area_of_use_lonlat, choose_work_crs, transform_parallel,
+    Crs, Error, LoadReport, LonLatLines, Result, area_of_use_lonlat, choose_work_crs,
+    transform_parallel,
 };
 
 /// A geometry as read: the parts of a (multi)line, or why it is unusable.
@@ -250,6 +251,9 @@ impl<'a> Builder<'a> {
             }
         };
         check_work_crs(&work_crs)?;
+        // A WGS84 file's own vertices, for outputs in WGS84 (no round trip, no inverse pass).
+        let source_lonlat =
+            (source_crs == Crs::wgs84() && work_crs != source_crs).then(|| self.coords.clone());
         if work_crs != source_crs {
             transform_parallel(&source_crs, &work_crs, &mut self.coords)
                 .map_err(|e| self.crs_looks_wrong(&source_crs, &e.to_string()))?;
@@ -259,6 +263,11 @@ impl<'a> Builder<'a> {
         // The (rare) failures are boxed, so that the results take no more room than the
         // segments and become them in place (no second network-sized vector).
         let pending = std::mem::take(&mut self.pending);
+        let spans: Vec<(usize, usize)> = if source_lonlat.is_some() {
+            pending.iter().map(|p| (p.start, p.len)).collect()
+        } else {
+            Vec::new()
+        };
         let coords = std::mem::take(&mut self.coords);
         let built: Vec<std::result::Result<Segment, Box<(usize, streetrank::Error)>>> = pending
             .into_par_iter()
@@ -274,10 +283,15 @@ impl<'a> Builder<'a> {
             .collect();
         drop(coords);
         let mut failed = None;
+        let mut kept_spans = Vec::with_capacity(spans.len());
         let segments: Vec<Segment> = built
             .into_iter()
-            .filter_map(|segment| match segment {
-                Ok(s) => Some(s),
+            .enumerate()
+            .filter_map(|(k, segment)| match segment {
+                Ok(s) => {
+                    kept_spans.extend(spans.get(k).copied());
+                    Some(s)
+                }
                 Err(e) => {
                     let (feature, e) = *e;
                     let reason = match e {
@@ -311,6 +325,9 @@ impl<'a> Builder<'a> {
                 }
             })?;
         self.report.loaded = network.segments.len();
+        let lonlat_lines = source_lonlat
+            .and_then(|coords| LonLatLines::from_spans(coords, kept_spans.into_iter()))
+            .filter(|l| l.matches(network.segments.iter().map(|s| s.geometry.0.as_slice())));
         Ok(LoadedStreets {
             network,
             source_crs,
@@ -318,6 +335,7 @@ impl<'a> Builder<'a> {
             extent_lonlat: extent,
             report: self.report,
             sha256,
+            lonlat_lines,
         })
     }
 

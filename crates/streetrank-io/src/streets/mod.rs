@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use streetrank::StreetNetwork;
 
-use crate::{Crs, Error, LoadReport, OnError, Result};
+use crate::{Crs, Error, LoadReport, LonLatLines, OnError, Result};
 
 /// Which source columns hold what. Every field is optional: a silent field
 /// is auto-detected (case-insensitively) and the choice is noted in the
@@ -103,6 +103,10 @@ pub struct LoadedStreets {
     pub report: LoadReport,
     /// SHA-256 of the input file's bytes, lowercase hex.
     pub sha256: String,
+    /// The segments' lines exactly as a WGS84 file gave them (`None` for other source CRSs):
+    /// outputs in WGS84 use them instead of reprojecting the network back. Set it to `None`
+    /// after editing `network.segments`' geometry.
+    pub lonlat_lines: Option<LonLatLines>,
 }
 
 /// Reads street centerlines, choosing the reader by the file extension:
