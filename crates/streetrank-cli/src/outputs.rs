@@ -243,10 +243,15 @@ impl Sources {
         let mut m = self
             .manifest(command, path, privacy)
             .with_table(table, |name| self.segment_source(name, props));
-        m.geometry = Some(format!(
-            "{}: the segment's line, reprojected to WGS84",
-            self.streets
-        ));
+        // As `ranking_table_for` / `plan_table_for` take the lines.
+        m.geometry = Some(if loaded.streets.lonlat_lines_in_step().is_some() {
+            format!(
+                "{}: the segment's line as the file gives it (WGS84)",
+                self.streets
+            )
+        } else {
+            format!("{}: the segment's line, reprojected to WGS84", self.streets)
+        });
         m.suppressed_rows = suppressed;
         if privacy.publish() && suppressed.is_none() {
             m.notes.push(format!(

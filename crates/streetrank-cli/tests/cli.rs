@@ -185,6 +185,14 @@ fn streamed_outputs_are_identical_for_any_thread_count_and_run() {
         outputs.push(files);
     }
     assert!(!outputs[0][0].0.is_empty() && !outputs[0][1].0.is_empty());
+    // The demo city's streets are WGS84 GeoJSON: the outputs carry the file's own lines.
+    assert!(
+        outputs[0][1].1.contains(
+            "\"geometry\": \"streets streets.geojson: the segment's line as the file gives it (WGS84)\""
+        ),
+        "{}",
+        outputs[0][1].1
+    );
     for (k, o) in outputs.iter().enumerate().skip(1) {
         assert!(
             o == &outputs[0],

@@ -454,7 +454,10 @@ fn every_output_has_a_manifest_naming_each_column_and_its_source() {
         );
         assert!(!c["type"].as_str().unwrap().is_empty());
     }
-    assert!(m["geometry"].as_str().unwrap().contains("segment's line"));
+    assert_eq!(
+        m["geometry"],
+        "streets streets.csv: the segment's line, reprojected to WGS84"
+    );
     assert_eq!(m["inputs"][0]["role"], "streets");
     assert_eq!(m["inputs"][1]["file"], "complaints.csv");
     assert_eq!(m["inputs"][1]["sha256"].as_str().unwrap().len(), 64);
