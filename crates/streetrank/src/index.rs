@@ -191,41 +191,56 @@ impl StreetIndex {
     #[must_use]
     pub fn new(segments: &[Segment]) -> StreetIndex {
         let n_coords = segments.iter().map(|s| s.geometry.0.len()).sum();
-        let mut coords = Vec::with_capacity(n_coords);
-        let mut chainage = Vec::with_capacity(n_coords);
-        let mut piece_len = Vec::with_capacity(n_coords);
-        let mut lengths = Vec::with_capacity(segments.len());
-        let mut pieces = Vec::with_capacity(n_coords.saturating_sub(segments.len()));
-        let mut max_abs_coord = 0.0_f64;
-        for (segment, s) in segments.iter().enumerate() {
-            let vs = &s.geometry.0;
-            let offset = coords.len();
-            coords.extend_from_slice(vs);
-            // `chainages`' sums, from the same piece lengths.
-            let mut acc = 0.0_f64;
-            for (i, &v) in vs.iter().enumerate() {
-                let len = vs.get(i + 1).map_or(0.0, |w| (w.x - v.x).hypot(w.y - v.y));
-                chainage.push(acc);
-                piece_len.push(len);
-                acc += len;
-            }
-            lengths.push(chainage[offset..].last().copied().unwrap_or(0.0));
-            for (i, w) in vs.windows(2).enumerate() {
-                if usable_piece(w[0], w[1]) {
-                    max_abs_coord = max_abs_coord
-                        .max(w[0].x.abs())
-                        .max(w[0].y.abs())
-                        .max(w[1].x.abs())
-                        .max(w[1].y.abs());
-                    pieces.push(Piece {
-                        a: w[0],
-                        b: w[1],
-                        segment,
-                        piece: offset + i,
-                    });
+        // Two independent passes over the segments, side by side on rayon's current pool: the
+        // vertices and pieces, and the lengths (a `hypot` per piece).
+        let vertices_and_pieces = || {
+            let mut coords = Vec::with_capacity(n_coords);
+            let mut pieces = Vec::with_capacity(n_coords.saturating_sub(segments.len()));
+            let mut max_abs_coord = 0.0_f64;
+            for (segment, s) in segments.iter().enumerate() {
+                let vs = &s.geometry.0;
+                let offset = coords.len();
+                coords.extend_from_slice(vs);
+                for (i, w) in vs.windows(2).enumerate() {
+                    if usable_piece(w[0], w[1]) {
+                        max_abs_coord = max_abs_coord
+                            .max(w[0].x.abs())
+                            .max(w[0].y.abs())
+                            .max(w[1].x.abs())
+                            .max(w[1].y.abs());
+                        pieces.push(Piece {
+                            a: w[0],
+                            b: w[1],
+                            segment,
+                            piece: offset + i,
+                        });
+                    }
                 }
             }
-        }
+            (coords, pieces, max_abs_coord)
+        };
+        let lengths = || {
+            let mut chainage = Vec::with_capacity(n_coords);
+            let mut piece_len = Vec::with_capacity(n_coords);
+            let mut lengths = Vec::with_capacity(segments.len());
+            for s in segments {
+                let vs = &s.geometry.0;
+                // `chainages`' sums, from the same piece lengths.
+                let mut acc = 0.0_f64;
+                for (i, &v) in vs.iter().enumerate() {
+                    let len = vs.get(i + 1).map_or(0.0, |w| (w.x - v.x).hypot(w.y - v.y));
+                    chainage.push(acc);
+                    piece_len.push(len);
+                    acc += len;
+                }
+                // The last vertex's chainage (0 for a segment without vertices).
+                let last = chainage.last().copied().filter(|_| !vs.is_empty());
+                lengths.push(last.unwrap_or(0.0));
+            }
+            (chainage, piece_len, lengths)
+        };
+        let ((coords, pieces, max_abs_coord), (chainage, piece_len, lengths)) =
+            rayon::join(vertices_and_pieces, lengths);
         StreetIndex {
             pieces,
             tree: OnceLock::new(),
@@ -482,8 +497,8 @@ impl StreetIndex {
         // Built without holding the lock: a rayon worker waiting inside the parallel build may
         // pick up another batch on this index, which must not block on the lock. Two batches
         // racing may both build; the grids are equal.
-        let pieces = self.pieces.iter().map(|p| (p.a, p.b, p.segment, p.piece));
-        let grid = Grid::build(pieces, self.max_abs_coord, max, parallel).map(Arc::new);
+        let get = |p: &Piece| (p.a, p.b, p.segment, p.piece);
+        let grid = Grid::build(&self.pieces, get, self.max_abs_coord, max, parallel).map(Arc::new);
         let mut slot = self.grid.0.lock().unwrap_or_else(PoisonError::into_inner);
         *slot = Some((max.to_bits(), grid.clone()));
         grid
