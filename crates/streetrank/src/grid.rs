@@ -380,26 +380,32 @@ impl Grid {
         // lists in rank order: a stripe reading the chunks in turn sees its pieces by key).
         let g = &grid;
         let bounds = &bounds;
+        // Each list comes with the number of rows its pieces reach in its stripe (a bound on
+        // the stripe's spans, to size them at once).
+        let n_stripes = bounds.len() - 1;
         let deal = |chunk: u32| {
-            let mut lists: Vec<Vec<u32>> = vec![Vec::new(); bounds.len() - 1];
             let from = chunk.saturating_mul(CHUNK);
-            for r in from..from.saturating_add(CHUNK).min(n) {
+            let to = from.saturating_add(CHUNK).min(n);
+            let guess = (to - from) as usize / n_stripes + 64;
+            let mut lists: Vec<(Vec<u32>, usize)> = (0..n_stripes)
+                .map(|_| (Vec::with_capacity(guess), 0))
+                .collect();
+            for r in from..to {
                 let (a, b, _, _) = at(r);
                 let (r0, r1) = g.row_reach(a, b, reach);
                 let s0 = bounds.partition_point(|&row| row <= r0).saturating_sub(1);
-                for (list, _) in lists
-                    .iter_mut()
-                    .zip(bounds)
-                    .skip(s0)
-                    .take_while(|&(_, &row)| row <= r1)
-                {
+                for ((list, rows), w) in lists.iter_mut().zip(bounds.windows(2)).skip(s0) {
+                    if w[0] > r1 {
+                        break;
+                    }
                     list.push(r);
+                    *rows += (r1.min(w[1] - 1) - r0.max(w[0]) + 1) as usize;
                 }
             }
             lists
         };
         let n_chunks = n.div_ceil(CHUNK);
-        let dealt: Vec<Vec<Vec<u32>>> = if parallel {
+        let dealt: Vec<Vec<(Vec<u32>, usize)>> = if parallel {
             (0..n_chunks).into_par_iter().map(deal).collect()
         } else {
             (0..n_chunks).map(deal).collect()
@@ -414,12 +420,19 @@ impl Grid {
             let cells = (row_hi - row_lo) as usize * cols as usize;
             let (head, tail) = rest.split_at_mut(cells.min(rest.len()));
             rest = tail;
+            // At most one span per row reached (capped: a grid about to be refused could
+            // reach far more rows than it will ever hold spans).
+            let rows: usize = dealt
+                .iter()
+                .filter_map(|lists| lists.get(s))
+                .map(|&(_, rows)| rows)
+                .sum();
             stripes.push(Stripe {
                 index: s,
                 row_lo,
                 row_hi,
                 cells: head,
-                spans: Vec::new(),
+                spans: Vec::with_capacity(rows.min(max_entries / n_stripes + 1024)),
                 total: 0,
             });
         }
@@ -430,11 +443,8 @@ impl Grid {
         let spans_so_far = AtomicUsize::new(0);
         let count = |s: &mut Stripe<'_>| -> bool {
             let first = s.row_lo as usize * cols as usize;
-            for &r in dealt
-                .iter()
-                .filter_map(|lists| lists.get(s.index))
-                .flatten()
-            {
+            let lists = dealt.iter().filter_map(|lists| lists.get(s.index));
+            for &r in lists.flat_map(|(list, _)| list) {
                 let (a, b, _, _) = at(r);
                 let pos = position.get(r as usize).copied().unwrap_or(u32::MAX);
                 let before = s.spans.len();
@@ -501,10 +511,11 @@ impl Grid {
                     .get_mut(from as usize..=to as usize)
                     .unwrap_or_default();
                 for next in run {
-                    if let Some(e) = out.get_mut(*next as usize) {
+                    let slot = *next;
+                    *next = slot + 1;
+                    if let Some(e) = out.get_mut(slot as usize) {
                         *e = pos;
                     }
-                    *next += 1;
                 }
             }
             drop(s.spans);
@@ -639,17 +650,31 @@ impl Grid {
             }
             return;
         }
+        // A row whose band holds the piece's whole height clamps `t0` and `t1` to 0 and 1
+        // (a band end beyond a vertex stays beyond it when rounded), so `x0` and `x1` are
+        // `a.x` and `far`: that row's span, the same for all such rows, is this one.
+        let (y_min, y_max) = (a.y.min(b.y), a.y.max(b.y));
+        let whole = (
+            self.col(a.x.min(far) - reach).max(c0),
+            self.col(a.x.max(far) + reach).min(c1),
+        );
         for r in r0..=r1 {
             // The part of the piece within `reach` of this row's band, in y.
             let band_lo = self.origin.y + f64::from(r) * self.cell - reach;
             let band_hi = self.origin.y + f64::from(r + 1) * self.cell + reach;
-            let t0 = ((band_lo - a.y) / dy).clamp(0.0, 1.0);
-            let t1 = ((band_hi - a.y) / dy).clamp(0.0, 1.0);
-            let x0 = a.x + t0 * (b.x - a.x);
-            let x1 = a.x + t1 * (b.x - a.x);
-            let (x_lo, x_hi) = (x0.min(x1), x0.max(x1));
-            let from = self.col(x_lo - reach).max(c0);
-            let to = self.col(x_hi + reach).min(c1);
+            let (from, to) = if band_lo <= y_min && band_hi >= y_max {
+                whole
+            } else {
+                let t0 = ((band_lo - a.y) / dy).clamp(0.0, 1.0);
+                let t1 = ((band_hi - a.y) / dy).clamp(0.0, 1.0);
+                let x0 = a.x + t0 * (b.x - a.x);
+                let x1 = a.x + t1 * (b.x - a.x);
+                let (x_lo, x_hi) = (x0.min(x1), x0.max(x1));
+                (
+                    self.col(x_lo - reach).max(c0),
+                    self.col(x_hi + reach).min(c1),
+                )
+            };
             if from <= to {
                 let base = r as usize * self.cols as usize;
                 f(base + from as usize, base + to as usize);

@@ -203,11 +203,12 @@ impl StreetIndex {
                 coords.extend_from_slice(vs);
                 for (i, w) in vs.windows(2).enumerate() {
                     if usable_piece(w[0], w[1]) {
-                        max_abs_coord = max_abs_coord
-                            .max(w[0].x.abs())
-                            .max(w[0].y.abs())
-                            .max(w[1].x.abs())
-                            .max(w[1].y.abs());
+                        // Finite values: plain comparisons give `f64::max`'s answer.
+                        for v in [w[0].x, w[0].y, w[1].x, w[1].y] {
+                            if v.abs() > max_abs_coord {
+                                max_abs_coord = v.abs();
+                            }
+                        }
                         pieces.push(Piece {
                             a: w[0],
                             b: w[1],
