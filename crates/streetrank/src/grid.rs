@@ -156,6 +156,84 @@ pub(crate) struct Grid {
     pieces: Vec<GridPiece>,
 }
 
+/// What [`Grid::build`] needs of all the pieces before it starts, in one pass in input order
+/// (the index takes it while it lists the pieces, beside its other work).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Extent {
+    /// Number of pieces.
+    count: usize,
+    /// Lower-left corner of the pieces' bounding box.
+    lo: Coord<f64>,
+    /// Upper-right corner of the pieces' bounding box.
+    hi: Coord<f64>,
+    /// The pieces' larger sides (`max(|dx|, |dy|)`) summed in input order.
+    extent_sum: f64,
+    /// Every key and segment number fits in `u32` (`u32::MAX` excluded).
+    fits: bool,
+    /// The keys ascend in input order.
+    in_key_order: bool,
+    /// The last key taken in.
+    last_key: u32,
+}
+
+impl Extent {
+    /// The extent of `pieces` (read through `get` as in [`Grid::build`]), `None` for none.
+    pub(crate) fn of<P>(
+        pieces: &[P],
+        get: impl Fn(&P) -> (Coord<f64>, Coord<f64>, usize, usize),
+    ) -> Option<Extent> {
+        let (first, _, _, _) = get(pieces.first()?);
+        let mut extent = Extent::starting_at(first);
+        for p in pieces {
+            extent.add(get(p));
+        }
+        Some(extent)
+    }
+
+    /// No piece yet; `first` is the first piece's `a`.
+    pub(crate) fn starting_at(first: Coord<f64>) -> Extent {
+        Extent {
+            count: 0,
+            lo: first,
+            hi: first,
+            extent_sum: 0.0,
+            fits: true,
+            in_key_order: true,
+            last_key: 0,
+        }
+    }
+
+    /// Takes in the next piece, as `(a, b, segment, piece key)`. (Plain comparisons: for
+    /// finite coordinates they give `f64::min`'s and `f64::max`'s values, up to the sign of
+    /// a zero, which no use of the box or the sum can tell apart.)
+    #[inline]
+    pub(crate) fn add(&mut self, (a, b, segment, piece): (Coord<f64>, Coord<f64>, usize, usize)) {
+        let fit = |v: usize| u32::try_from(v).ok().filter(|&v| v != u32::MAX);
+        let key = fit(piece);
+        self.fits &= key.is_some() && fit(segment).is_some();
+        // The previous key is `count - 1`'s: keys ascend iff each exceeds the last one seen.
+        self.in_key_order &= self.count == 0 || key.is_some_and(|k| self.last_key < k);
+        self.last_key = key.unwrap_or(u32::MAX);
+        self.count += 1;
+        for v in [a, b] {
+            if v.x < self.lo.x {
+                self.lo.x = v.x;
+            }
+            if v.y < self.lo.y {
+                self.lo.y = v.y;
+            }
+            if v.x > self.hi.x {
+                self.hi.x = v.x;
+            }
+            if v.y > self.hi.y {
+                self.hi.y = v.y;
+            }
+        }
+        let (dx, dy) = ((b.x - a.x).abs(), (b.y - a.y).abs());
+        self.extent_sum += if dx > dy { dx } else { dy };
+    }
+}
+
 /// One stripe of rows while [`Grid::build`] fills the cells.
 struct Stripe<'a> {
     /// Position among the stripes.
@@ -188,7 +266,8 @@ fn stripe_count(pieces: usize, parallel: bool) -> usize {
 impl Grid {
     /// Builds the grid for `max_distance_m` over `pieces` (any order; each read through `get`
     /// as `(a, b, segment, piece key)`), or `None` when the grid does not fit (see the module
-    /// docs). `max_abs_coord` bounds every piece coordinate. With `parallel`, the work runs on
+    /// docs). `max_abs_coord` bounds every piece coordinate; `extent` is [`Extent::of`] the
+    /// pieces, when the caller has it already (else it is computed here). With `parallel`, the work runs on
     /// rayon's current pool; the grid is the same either way, for any number of threads.
     ///
     /// # How
@@ -205,6 +284,7 @@ impl Grid {
     pub(crate) fn build<P, F>(
         pieces: &[P],
         get: F,
+        extent: Option<&Extent>,
         max_abs_coord: f64,
         max_distance_m: f64,
         parallel: bool,
@@ -223,28 +303,25 @@ impl Grid {
         let n = u32::try_from(pieces.len())
             .ok()
             .filter(|&v| v != u32::MAX)?;
-        let (first, _, _, _) = get(pieces.first()?);
-        // One pass in input order: covered area, the pieces' mean extent (summed in input
-        // order), numbers that fit in `u32`, and whether the keys already ascend.
-        let fit = |v: usize| u32::try_from(v).ok().filter(|&v| v != u32::MAX);
-        let (mut lo, mut hi) = (first, first);
-        let mut extent_sum = 0.0;
-        let mut in_key_order = true;
-        let mut last_key: Option<u32> = None;
-        for p in pieces {
-            let (a, b, segment, piece) = get(p);
-            let key = fit(piece)?;
-            fit(segment)?;
-            in_key_order &= last_key.is_none_or(|last| last < key);
-            last_key = Some(key);
-            for v in [a, b] {
-                lo.x = lo.x.min(v.x);
-                lo.y = lo.y.min(v.y);
-                hi.x = hi.x.max(v.x);
-                hi.y = hi.y.max(v.y);
+        let computed;
+        let extent = match extent {
+            Some(e) if e.count == pieces.len() => e,
+            _ => {
+                computed = Extent::of(pieces, &get)?;
+                &computed
             }
-            extent_sum += (b.x - a.x).abs().max((b.y - a.y).abs());
+        };
+        if !extent.fits {
+            return None;
         }
+        let Extent {
+            lo,
+            hi,
+            extent_sum,
+            in_key_order,
+            ..
+        } = *extent;
+        let fit = |v: usize| u32::try_from(v).ok().filter(|&v| v != u32::MAX);
         // Margin for the rounding of cell borders and of the row-by-row clipping below.
         let eps = 1e-9 * (max_abs_coord + pad + 1.0);
         let reach = pad + eps;
@@ -1151,10 +1228,12 @@ mod tests {
                 (&scrambled, 1.0e6 + 2.0e6, "scrambled"),
                 (&far, 1.2e7, "far"),
             ] {
+                // The serial builds are given the extent, the parallel ones compute it.
+                let extent = Extent::of(input, |&p| p);
                 for max in [0.0, 0.5, 30.0, 250.0] {
                     let ctx = format!("seed {seed} n {n} {what} max {max}");
                     let want = reference_build(input.iter().copied(), max_abs, max, false);
-                    let serial = Grid::build(input, |&p| p, max_abs, max, false);
+                    let serial = Grid::build(input, |&p| p, extent.as_ref(), max_abs, max, false);
                     assert_eq!(want.is_some(), serial.is_some(), "{ctx}");
                     let (Some(want), Some(serial)) = (want, serial) else {
                         continue;
@@ -1166,7 +1245,7 @@ mod tests {
                     }
                     for pool in &pools {
                         let got = pool
-                            .install(|| Grid::build(input, |&p| p, max_abs, max, true))
+                            .install(|| Grid::build(input, |&p| p, None, max_abs, max, true))
                             .unwrap();
                         let threads = pool.current_num_threads();
                         assert_same_grid(&want, &got, &format!("{threads} threads {ctx}"));
@@ -1209,7 +1288,7 @@ mod tests {
             (Coord { x, y }, Coord { x: x + 20.0, y }, k, 2 * k)
         });
         let pieces: Vec<Input> = std::iter::once((a, b, 0, 0)).chain(short).collect();
-        let grid = Grid::build(&pieces, |&p| p, 10_000.0, 30.0, true).unwrap();
+        let grid = Grid::build(&pieces, |&p| p, None, 10_000.0, 30.0, true).unwrap();
         let crossed = (10_000.0 / grid.cell) as usize;
         assert!(crossed > 100, "{}", grid.cell);
         let cells_with_long = (0..grid.cell_count())
@@ -1236,7 +1315,7 @@ mod tests {
                 (a, b, key as usize / 3, key as usize)
             })
             .collect();
-        let grid = Grid::build(&pieces, |&p| p, 1000.0, 30.0, false).unwrap();
+        let grid = Grid::build(&pieces, |&p| p, None, 1000.0, 30.0, false).unwrap();
         let mut listed = 0;
         for cell in 0..grid.cell_count() {
             let keys: Vec<u32> = grid.candidates(cell).map(|p| p.piece).collect();
@@ -1279,7 +1358,7 @@ mod tests {
     #[test]
     fn no_grid_for_unusable_distances() {
         let p: [Input; 1] = [(Coord { x: 0.0, y: 0.0 }, Coord { x: 1.0, y: 0.0 }, 0, 0)];
-        let build = |pieces: &[Input], max: f64| Grid::build(pieces, |&p| p, 1.0, max, false);
+        let build = |pieces: &[Input], max: f64| Grid::build(pieces, |&p| p, None, 1.0, max, false);
         assert!(build(&p, f64::NAN).is_none());
         assert!(build(&p, -1.0).is_none());
         assert!(build(&p, f64::INFINITY).is_none());

@@ -42,7 +42,7 @@ use rayon::prelude::*;
 use rstar::{AABB, RTree, RTreeObject};
 
 use crate::Segment;
-use crate::grid::{Grid, radix_sort_high};
+use crate::grid::{Extent, Grid, radix_sort_high};
 use crate::hilbert::{hilbert_order, inverse_permutation};
 use crate::snap::{
     Candidate, ChosenPiece, SnapOptions, SnapOutcome, Tracker, UnmatchedReason, dist2, finish,
@@ -91,6 +91,13 @@ struct Piece {
     segment: usize,
     /// Index of `a` in the concatenation of all segments' vertices.
     piece: usize,
+}
+
+impl Piece {
+    /// `(a, b, segment, piece)`, as the grid reads a piece.
+    fn parts(&self) -> (Coord<f64>, Coord<f64>, usize, usize) {
+        (self.a, self.b, self.segment, self.piece)
+    }
 }
 
 impl RTreeObject for Piece {
@@ -163,6 +170,8 @@ pub struct StreetIndex {
     lengths: Vec<f64>,
     /// The largest absolute coordinate of any indexed vertex: scales the search-box margin.
     max_abs_coord: f64,
+    /// The pieces' bounding box and mean size, for the grid (`None` without pieces).
+    extent: Option<Extent>,
     /// The uniform grid for large batches, built on demand.
     grid: GridCache,
 }
@@ -197,6 +206,8 @@ impl StreetIndex {
             let mut coords = Vec::with_capacity(n_coords);
             let mut pieces = Vec::with_capacity(n_coords.saturating_sub(segments.len()));
             let mut max_abs_coord = 0.0_f64;
+            // What the grid needs of the pieces, taken here beside the lengths' pass.
+            let mut extent: Option<Extent> = None;
             for (segment, s) in segments.iter().enumerate() {
                 let vs = &s.geometry.0;
                 let offset = coords.len();
@@ -209,16 +220,20 @@ impl StreetIndex {
                                 max_abs_coord = v.abs();
                             }
                         }
-                        pieces.push(Piece {
+                        let piece = Piece {
                             a: w[0],
                             b: w[1],
                             segment,
                             piece: offset + i,
-                        });
+                        };
+                        extent
+                            .get_or_insert_with(|| Extent::starting_at(piece.a))
+                            .add(piece.parts());
+                        pieces.push(piece);
                     }
                 }
             }
-            (coords, pieces, max_abs_coord)
+            (coords, pieces, max_abs_coord, extent)
         };
         let lengths = || {
             let mut chainage = Vec::with_capacity(n_coords);
@@ -240,7 +255,7 @@ impl StreetIndex {
             }
             (chainage, piece_len, lengths)
         };
-        let ((coords, pieces, max_abs_coord), (chainage, piece_len, lengths)) =
+        let ((coords, pieces, max_abs_coord, extent), (chainage, piece_len, lengths)) =
             rayon::join(vertices_and_pieces, lengths);
         StreetIndex {
             pieces,
@@ -250,6 +265,7 @@ impl StreetIndex {
             piece_len,
             lengths,
             max_abs_coord,
+            extent,
             grid: GridCache::default(),
         }
     }
@@ -498,8 +514,16 @@ impl StreetIndex {
         // Built without holding the lock: a rayon worker waiting inside the parallel build may
         // pick up another batch on this index, which must not block on the lock. Two batches
         // racing may both build; the grids are equal.
-        let get = |p: &Piece| (p.a, p.b, p.segment, p.piece);
-        let grid = Grid::build(&self.pieces, get, self.max_abs_coord, max, parallel).map(Arc::new);
+        let extent = self.extent.as_ref();
+        let grid = Grid::build(
+            &self.pieces,
+            Piece::parts,
+            extent,
+            self.max_abs_coord,
+            max,
+            parallel,
+        )
+        .map(Arc::new);
         let mut slot = self.grid.0.lock().unwrap_or_else(PoisonError::into_inner);
         *slot = Some((max.to_bits(), grid.clone()));
         grid
