@@ -686,8 +686,8 @@ impl Grid {
     #[inline]
     fn row_reach(&self, a: Coord<f64>, b: Coord<f64>, reach: f64) -> (u32, u32) {
         (
-            self.row(a.y.min(b.y) - reach),
-            self.row(a.y.max(b.y) + reach),
+            self.row(lo(a.y, b.y) - reach),
+            self.row(hi(a.y, b.y) + reach),
         )
     }
 
@@ -710,8 +710,8 @@ impl Grid {
             return;
         }
         let r1 = r1.min(row_hi - 1);
-        let c0 = self.col(a.x.min(b.x) - reach);
-        let c1 = self.col(a.x.max(b.x) + reach);
+        let c0 = self.col(lo(a.x, b.x) - reach);
+        let c1 = self.col(hi(a.x, b.x) + reach);
         let dy = b.y - a.y;
         // Every `x` the clipping below computes, `a.x + t (b.x - a.x)` with `0 <= t <= 1`,
         // lies between `a.x` and `a.x + (b.x - a.x)` (rounding is monotone, and `t = 1` gives
@@ -719,7 +719,7 @@ impl Grid {
         // are already `c0` and `c1`, every row's clipped span is `c0..=c1`: no clipping. (So
         // it is for a horizontal piece, and mostly for a near-vertical one.)
         let far = a.x + (b.x - a.x);
-        let (x_min, x_max) = (a.x.min(b.x).min(far), a.x.max(b.x).max(far));
+        let (x_min, x_max) = (lo(lo(a.x, b.x), far), hi(hi(a.x, b.x), far));
         if dy == 0.0 || (self.col(x_max - reach) <= c0 && self.col(x_min + reach) >= c1) {
             for r in r0..=r1 {
                 let base = r as usize * self.cols as usize;
@@ -730,10 +730,10 @@ impl Grid {
         // A row whose band holds the piece's whole height clamps `t0` and `t1` to 0 and 1
         // (a band end beyond a vertex stays beyond it when rounded), so `x0` and `x1` are
         // `a.x` and `far`: that row's span, the same for all such rows, is this one.
-        let (y_min, y_max) = (a.y.min(b.y), a.y.max(b.y));
+        let (y_min, y_max) = (lo(a.y, b.y), hi(a.y, b.y));
         let whole = (
-            self.col(a.x.min(far) - reach).max(c0),
-            self.col(a.x.max(far) + reach).min(c1),
+            self.col(lo(a.x, far) - reach).max(c0),
+            self.col(hi(a.x, far) + reach).min(c1),
         );
         for r in r0..=r1 {
             // The part of the piece within `reach` of this row's band, in y.
@@ -746,7 +746,7 @@ impl Grid {
                 let t1 = ((band_hi - a.y) / dy).clamp(0.0, 1.0);
                 let x0 = a.x + t0 * (b.x - a.x);
                 let x1 = a.x + t1 * (b.x - a.x);
-                let (x_lo, x_hi) = (x0.min(x1), x0.max(x1));
+                let (x_lo, x_hi) = (lo(x0, x1), hi(x0, x1));
                 (
                     self.col(x_lo - reach).max(c0),
                     self.col(x_hi + reach).min(c1),
@@ -758,6 +758,20 @@ impl Grid {
             }
         }
     }
+}
+
+/// The smaller of two finite numbers: `f64::min`'s value up to the sign of a zero, which
+/// the build never tells apart (a zero less or plus the positive reach is the same number);
+/// a plain comparison, without `f64::min`'s NaN handling.
+#[inline(always)]
+fn lo(a: f64, b: f64) -> f64 {
+    if b < a { b } else { a }
+}
+
+/// The larger of two finite numbers (as [`lo`]).
+#[inline(always)]
+fn hi(a: f64, b: f64) -> f64 {
+    if b > a { b } else { a }
 }
 
 /// Sorts `keys` by bits `32..32 + key_bits` (the low 32 bits ride along), stably: an LSD radix
