@@ -379,7 +379,7 @@ impl Grid {
             v
         });
         // The piece of rank `r` as (a, b, key, segment); an impossible out-of-range rank reads
-        // as a NaN piece, which registers in no cell.
+        // as a NaN piece (its distance to any point is NaN, which no search accepts).
         let at = |r: u32| -> (Coord<f64>, Coord<f64>, u32, u32) {
             let i = by_key
                 .as_ref()
@@ -514,9 +514,9 @@ impl Grid {
             });
         }
         // Counting: every stripe's spans and cell counts, then its cell starts (relative to
-        // the stripe). The registrations are also counted across stripes, to give up early.
-        // A span holds at least one registration: past `max_entries` spans in all, give up
-        // (this bounds the spans' memory; the exact test on the registrations follows).
+        // the stripe). The spans are also counted across stripes, to give up early: a span
+        // holds at least one registration, so past `max_entries` spans in all there is no
+        // grid (this bounds the spans' memory; the exact test on the registrations follows).
         let spans_so_far = AtomicUsize::new(0);
         let count = |s: &mut Stripe<'_>| -> bool {
             let first = s.row_lo as usize * cols as usize;
