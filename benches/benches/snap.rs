@@ -22,6 +22,14 @@ fn inputs(n: usize) -> (Vec<streetrank::Segment>, Vec<Point<f64>>) {
     (city.network.segments, points)
 }
 
+/// What the CLI's "index" phase does: the index, then the grid for the default maximum distance.
+#[inline(never)]
+fn index_and_grid(segments: &[streetrank::Segment], opts: &SnapOptions) -> StreetIndex {
+    let index = StreetIndex::new(segments);
+    index.prepare_grid(opts);
+    index
+}
+
 fn bench_index(c: &mut Criterion) {
     let (segments, _) = inputs(0);
     let mut g = c.benchmark_group("index_build");
@@ -30,6 +38,22 @@ fn bench_index(c: &mut Criterion) {
     g.bench_function(BenchmarkId::from_parameter(segments.len()), |b| {
         b.iter(|| StreetIndex::new(black_box(&segments)));
     });
+    g.finish();
+
+    let opts = SnapOptions::default();
+    let mut g = c.benchmark_group("index_and_grid");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(segments.len() as u64));
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("a thread pool");
+        g.bench_function(
+            BenchmarkId::new(format!("{threads}_threads"), segments.len()),
+            |b| b.iter(|| pool.install(|| index_and_grid(black_box(&segments), &opts))),
+        );
+    }
     g.finish();
 }
 
@@ -79,6 +103,9 @@ mod group {
 }
 use group::benches;
 
+/// `INDEX_ONCE=<threads> <bench binary>`: build the index and its grid once, as the CLI's
+/// "index" phase does, in a pool of that many threads, and exit (for instruction counts with
+/// one thread: `valgrind --tool=callgrind --toggle-collect='*index_and_grid*'`).
 /// `SNAP_ONCE=<n> <bench binary>`: snap the first `n` complaints once on the calling thread and
 /// exit, for instruction counts (`valgrind --tool=callgrind --toggle-collect='*snap_all_serial*'`).
 /// With `SNAP_WARM=1`, a first untimed batch of 500,000 complaints (through `snap_all`) builds
@@ -87,6 +114,26 @@ use group::benches;
 /// (what `snap_brief/1_threads` times; `--toggle-collect='*snap_all_map*'`). Without
 /// `SNAP_ONCE`, the criterion benches run.
 fn main() {
+    if let Some(threads) = std::env::var("INDEX_ONCE")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        let (segments, _) = inputs(0);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("a thread pool");
+        let start = std::time::Instant::now();
+        let index = pool.install(|| index_and_grid(&segments, &SnapOptions::default()));
+        let elapsed = start.elapsed();
+        println!(
+            "{} segments, {} pieces, index and grid in {:.1} ms",
+            index.len(),
+            index.piece_count(),
+            elapsed.as_secs_f64() * 1e3
+        );
+        return;
+    }
     if let Some(n) = std::env::var("SNAP_ONCE")
         .ok()
         .and_then(|v| v.parse::<usize>().ok())

@@ -30,8 +30,9 @@
 //!
 //! On the 100k-street city (245k pieces, 30 m): about 870 instructions per point through the
 //! grid (775 for [`StreetIndex::snap_all_map`] keeping a segment and a distance) against 2,300
-//! through the R-tree; building the grid costs about 2,300 instructions per
-//! piece, once (about 75 ms on the city, single-threaded).
+//! through the R-tree; building the grid costs about 1,160 instructions per piece, once, in
+//! stripes of rows built in parallel (see `Grid::build`), and [`StreetIndex::new`] about 250
+//! per piece (its two passes side by side).
 
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -42,7 +43,7 @@ use rayon::prelude::*;
 use rstar::{AABB, RTree, RTreeObject};
 
 use crate::Segment;
-use crate::grid::{Grid, radix_sort_high};
+use crate::grid::{Extent, Grid, radix_sort_high};
 use crate::hilbert::{hilbert_order, inverse_permutation};
 use crate::snap::{
     Candidate, ChosenPiece, SnapOptions, SnapOutcome, Tracker, UnmatchedReason, dist2, finish,
@@ -50,9 +51,10 @@ use crate::snap::{
 };
 
 /// A batch uses the grid when it has at least one point per this many pieces (or when the grid
-/// for its maximum distance is already built): building the grid (about 2,300 instructions per
-/// piece on the city) costs about what the grid saves on one point per piece (2,300 against
-/// 870 instructions per point), so a batch this large breaks even on its first call.
+/// for its maximum distance is already built): building the grid (about 1,160 instructions per
+/// piece on the city, on every thread of the pool) costs less than what the grid saves on one
+/// point per piece (2,300 against 870 instructions per point), so a batch this large gains on
+/// its first call.
 const PIECES_PER_GRID_POINT: usize = 1;
 
 /// The grid answers a batch in blocks of this many points (in cell order), each block's points
@@ -91,6 +93,13 @@ struct Piece {
     segment: usize,
     /// Index of `a` in the concatenation of all segments' vertices.
     piece: usize,
+}
+
+impl Piece {
+    /// `(a, b, segment, piece)`, as the grid reads a piece.
+    fn parts(&self) -> (Coord<f64>, Coord<f64>, usize, usize) {
+        (self.a, self.b, self.segment, self.piece)
+    }
 }
 
 impl RTreeObject for Piece {
@@ -163,13 +172,16 @@ pub struct StreetIndex {
     lengths: Vec<f64>,
     /// The largest absolute coordinate of any indexed vertex: scales the search-box margin.
     max_abs_coord: f64,
+    /// The pieces' bounding box and mean size, for the grid (`None` without pieces).
+    extent: Option<Extent>,
     /// The uniform grid for large batches, built on demand.
     grid: GridCache,
 }
 
 impl StreetIndex {
     /// Builds the index from the pieces of `segments` (the R-tree over them is bulk-loaded on
-    /// the first search that needs it).
+    /// the first search that needs it). Its two passes (vertices and pieces; lengths) run side
+    /// by side on rayon's current pool; the index is the same for any number of threads.
     ///
     /// Pieces with equal end vertices are left out, and so are pieces with a non-finite
     /// coordinate (impossible for segments made by [`Segment::new`]); a segment without any
@@ -191,41 +203,63 @@ impl StreetIndex {
     #[must_use]
     pub fn new(segments: &[Segment]) -> StreetIndex {
         let n_coords = segments.iter().map(|s| s.geometry.0.len()).sum();
-        let mut coords = Vec::with_capacity(n_coords);
-        let mut chainage = Vec::with_capacity(n_coords);
-        let mut piece_len = Vec::with_capacity(n_coords);
-        let mut lengths = Vec::with_capacity(segments.len());
-        let mut pieces = Vec::with_capacity(n_coords.saturating_sub(segments.len()));
-        let mut max_abs_coord = 0.0_f64;
-        for (segment, s) in segments.iter().enumerate() {
-            let vs = &s.geometry.0;
-            let offset = coords.len();
-            coords.extend_from_slice(vs);
-            // `chainages`' sums, from the same piece lengths.
-            let mut acc = 0.0_f64;
-            for (i, &v) in vs.iter().enumerate() {
-                let len = vs.get(i + 1).map_or(0.0, |w| (w.x - v.x).hypot(w.y - v.y));
-                chainage.push(acc);
-                piece_len.push(len);
-                acc += len;
-            }
-            lengths.push(chainage[offset..].last().copied().unwrap_or(0.0));
-            for (i, w) in vs.windows(2).enumerate() {
-                if usable_piece(w[0], w[1]) {
-                    max_abs_coord = max_abs_coord
-                        .max(w[0].x.abs())
-                        .max(w[0].y.abs())
-                        .max(w[1].x.abs())
-                        .max(w[1].y.abs());
-                    pieces.push(Piece {
-                        a: w[0],
-                        b: w[1],
-                        segment,
-                        piece: offset + i,
-                    });
+        // Two independent passes over the segments, side by side on rayon's current pool: the
+        // vertices and pieces, and the lengths (a `hypot` per piece).
+        let vertices_and_pieces = || {
+            let mut coords = Vec::with_capacity(n_coords);
+            let mut pieces = Vec::with_capacity(n_coords.saturating_sub(segments.len()));
+            let mut max_abs_coord = 0.0_f64;
+            // What the grid needs of the pieces, taken here beside the lengths' pass.
+            let mut extent: Option<Extent> = None;
+            for (segment, s) in segments.iter().enumerate() {
+                let vs = &s.geometry.0;
+                let offset = coords.len();
+                coords.extend_from_slice(vs);
+                for (i, w) in vs.windows(2).enumerate() {
+                    if usable_piece(w[0], w[1]) {
+                        // Finite values: plain comparisons give `f64::max`'s answer.
+                        for v in [w[0].x, w[0].y, w[1].x, w[1].y] {
+                            if v.abs() > max_abs_coord {
+                                max_abs_coord = v.abs();
+                            }
+                        }
+                        let piece = Piece {
+                            a: w[0],
+                            b: w[1],
+                            segment,
+                            piece: offset + i,
+                        };
+                        extent
+                            .get_or_insert_with(|| Extent::starting_at(piece.a))
+                            .add(piece.parts());
+                        pieces.push(piece);
+                    }
                 }
             }
-        }
+            (coords, pieces, max_abs_coord, extent)
+        };
+        let lengths = || {
+            let mut chainage = Vec::with_capacity(n_coords);
+            let mut piece_len = Vec::with_capacity(n_coords);
+            let mut lengths = Vec::with_capacity(segments.len());
+            for s in segments {
+                let vs = &s.geometry.0;
+                // `chainages`' sums, from the same piece lengths.
+                let mut acc = 0.0_f64;
+                for (i, &v) in vs.iter().enumerate() {
+                    let len = vs.get(i + 1).map_or(0.0, |w| (w.x - v.x).hypot(w.y - v.y));
+                    chainage.push(acc);
+                    piece_len.push(len);
+                    acc += len;
+                }
+                // The last vertex's chainage (0 for a segment without vertices).
+                let last = chainage.last().copied().filter(|_| !vs.is_empty());
+                lengths.push(last.unwrap_or(0.0));
+            }
+            (chainage, piece_len, lengths)
+        };
+        let ((coords, pieces, max_abs_coord, extent), (chainage, piece_len, lengths)) =
+            rayon::join(vertices_and_pieces, lengths);
         StreetIndex {
             pieces,
             tree: OnceLock::new(),
@@ -234,6 +268,7 @@ impl StreetIndex {
             piece_len,
             lengths,
             max_abs_coord,
+            extent,
             grid: GridCache::default(),
         }
     }
@@ -418,7 +453,9 @@ impl StreetIndex {
     /// grid cannot be built, they use the R-tree, as without this call).
     ///
     /// The answers are the same either way, bit for bit; this is for callers that snap points
-    /// in many smaller batches as they are read, which would otherwise search the R-tree.
+    /// in many smaller batches as they are read, which would otherwise search the R-tree. The
+    /// grid is built on rayon's current pool (in stripes of rows, in parallel); it is the same
+    /// for any number of threads.
     pub fn prepare_grid(&self, opts: &SnapOptions) {
         let _ = self.grid_for(opts, 0, true, true);
     }
@@ -482,8 +519,16 @@ impl StreetIndex {
         // Built without holding the lock: a rayon worker waiting inside the parallel build may
         // pick up another batch on this index, which must not block on the lock. Two batches
         // racing may both build; the grids are equal.
-        let pieces = self.pieces.iter().map(|p| (p.a, p.b, p.segment, p.piece));
-        let grid = Grid::build(pieces, self.max_abs_coord, max, parallel).map(Arc::new);
+        let extent = self.extent.as_ref();
+        let grid = Grid::build(
+            &self.pieces,
+            Piece::parts,
+            extent,
+            self.max_abs_coord,
+            max,
+            parallel,
+        )
+        .map(Arc::new);
         let mut slot = self.grid.0.lock().unwrap_or_else(PoisonError::into_inner);
         *slot = Some((max.to_bits(), grid.clone()));
         grid
