@@ -24,12 +24,33 @@ pub(crate) fn geometry_problem(reason: &'static str, problem: String, fix: &str)
     (reason, "geometry".to_owned(), problem, fix.to_owned())
 }
 
-/// One feature's checked values, ready for [`Builder::push_prepared`].
-pub(crate) struct Prepared {
+/// One feature's checked values but its line, ready for [`Builder::push_line`].
+pub(crate) struct Fields {
     id: SourceId,
-    line: Vec<Coord<f64>>,
     attributes: SegmentAttributes,
     properties: Vec<PropertyValue>,
+}
+
+impl Fields {
+    /// Sets the id to the 1-based feature number, which is what [`Columns::id`]
+    /// gives when there is no id column: for readers that check features before
+    /// they know their numbers (they pass any number to [`prepare_line`]).
+    pub(crate) fn number_id(&mut self, feature: usize) {
+        self.id = SourceId::Int(i64::try_from(feature).unwrap_or(i64::MAX));
+    }
+}
+
+/// One feature's checked values, ready for [`Builder::push_prepared`].
+pub(crate) struct Prepared {
+    fields: Fields,
+    line: Vec<Coord<f64>>,
+}
+
+impl Prepared {
+    /// The values and the line, for [`Builder::push_line`].
+    pub(crate) fn into_parts(self) -> (Fields, Vec<Coord<f64>>) {
+        (self.fields, self.line)
+    }
 }
 
 /// The per-feature checks of [`Builder::push`] that need no builder state (all
@@ -46,8 +67,29 @@ pub(crate) fn prepare(
     let attributes = columns.attributes(row)?;
     let properties = columns.properties(row);
     Ok(Prepared {
-        id,
+        fields: Fields {
+            id,
+            attributes,
+            properties,
+        },
         line,
+    })
+}
+
+/// [`prepare`] for a feature of one line (or a geometry problem) that stays
+/// where it is: the same checks in the same order, the line only looked at.
+pub(crate) fn prepare_line<R: Row + ?Sized>(
+    columns: &Columns,
+    feature: usize,
+    line: Result<&[Coord<f64>], Problem>,
+    row: &R,
+) -> Result<Fields, Problem> {
+    let id = columns.id(row, feature)?;
+    line.and_then(check_line)?;
+    let attributes = columns.attributes(row)?;
+    let properties = columns.properties(row);
+    Ok(Fields {
+        id,
         attributes,
         properties,
     })
@@ -164,7 +206,25 @@ impl<'a> Builder<'a> {
         feature: usize,
         prepared: Result<Prepared, Problem>,
     ) -> Result<()> {
-        let p = match prepared {
+        match prepared {
+            Ok(p) => self.push_line(feature, Ok(p.fields), &p.line),
+            Err(problem) => self.push_line(feature, Err(problem), &[]),
+        }
+    }
+
+    /// [`push_prepared`](Self::push_prepared) for a feature checked by
+    /// [`prepare_line`], whose line is copied from where it lies.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Record`] for a bad feature under `OnError::Fail`.
+    pub(crate) fn push_line(
+        &mut self,
+        feature: usize,
+        fields: Result<Fields, Problem>,
+        line: &[Coord<f64>],
+    ) -> Result<()> {
+        let p = match fields {
             Ok(p) => p,
             Err(problem) => return self.fail_or_skip(feature, problem),
         };
@@ -192,11 +252,11 @@ impl<'a> Builder<'a> {
             feature,
             id: p.id,
             start: self.coords.len(),
-            len: p.line.len(),
+            len: line.len(),
             attributes: p.attributes,
             properties: p.properties,
         });
-        self.coords.extend(p.line);
+        self.coords.extend_from_slice(line);
         Ok(())
     }
 
@@ -436,7 +496,6 @@ const MAX_COORDINATE: f64 = 1e9;
 
 /// Checks a feature's parts: one part of at least two finite, distinct points.
 fn single_line(parts: Vec<Vec<Coord<f64>>>) -> Result<Vec<Coord<f64>>, Problem> {
-    let fix = "drop or repair the feature in the source GIS (or load with on_error = skip)";
     let mut nonempty: Vec<Vec<Coord<f64>>> = parts.into_iter().filter(|p| !p.is_empty()).collect();
     if nonempty.len() > 1 {
         return Err(geometry_problem(
@@ -448,13 +507,22 @@ fn single_line(parts: Vec<Vec<Coord<f64>>>) -> Result<Vec<Coord<f64>>, Problem> 
             "split multi-part lines into single parts in the source GIS (\"multipart to singlepart\"), or load with on_error = skip",
         ));
     }
-    let Some(line) = nonempty.pop() else {
+    let line = nonempty.pop().unwrap_or_default();
+    check_line(&line)?;
+    Ok(line)
+}
+
+/// Checks one line: at least two finite, distinct points (an empty line is an
+/// empty geometry).
+fn check_line(line: &[Coord<f64>]) -> Result<(), Problem> {
+    let fix = "drop or repair the feature in the source GIS (or load with on_error = skip)";
+    if line.is_empty() {
         return Err(geometry_problem(
             "empty geometry",
             "the geometry is empty".into(),
             fix,
         ));
-    };
+    }
     if let Some((i, c)) = line
         .iter()
         .enumerate()
@@ -496,7 +564,7 @@ fn single_line(parts: Vec<Vec<Coord<f64>>>) -> Result<Vec<Coord<f64>>, Problem> 
             fix,
         ));
     }
-    Ok(line)
+    Ok(())
 }
 
 /// `[west, south, east, north]` of coordinates (all finite, non-empty).
