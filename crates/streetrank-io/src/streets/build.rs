@@ -95,13 +95,11 @@ pub(crate) fn prepare_line<R: Row + ?Sized>(
     })
 }
 
-struct Pending {
+/// Where a pushed feature's line lies in the builder's vertices.
+struct Placed {
     feature: usize,
-    id: SourceId,
     start: usize,
     len: usize,
-    attributes: SegmentAttributes,
-    properties: Vec<PropertyValue>,
 }
 
 /// Collects features, then reprojects and builds the network.
@@ -111,7 +109,10 @@ pub(crate) struct Builder<'a> {
     columns: Columns,
     pub(crate) report: LoadReport,
     coords: Vec<Coord<f64>>,
-    pending: Vec<Pending>,
+    /// The pushed features as segments still without their line (given in
+    /// `finish`, after reprojection), so that they are built where they lie.
+    segments: Vec<Segment>,
+    placed: Vec<Placed>,
     seen: HashMap<SourceId, usize>,
     /// The field named in geometry problems (`geometry`, or a CSV's WKT column).
     pub(crate) geometry_field: String,
@@ -132,7 +133,8 @@ impl<'a> Builder<'a> {
             columns,
             report,
             coords: Vec::new(),
-            pending: Vec::new(),
+            segments: Vec::new(),
+            placed: Vec::new(),
             seen: HashMap::new(),
             geometry_field: "geometry".to_owned(),
             area_of_use: None,
@@ -171,10 +173,11 @@ impl<'a> Builder<'a> {
     /// pushed so far (none reserved before the first push), so that the
     /// vectors grow once rather than by doubling copies into fresh pages.
     pub(crate) fn expect_features(&mut self, features: usize) {
-        let more = features.saturating_sub(self.pending.len());
-        self.pending.reserve(more);
+        let more = features.saturating_sub(self.placed.len());
+        self.segments.reserve(more);
+        self.placed.reserve(more);
         self.seen.reserve(features.saturating_sub(self.seen.len()));
-        if let Some(per_feature) = self.coords.len().checked_div(self.pending.len()) {
+        if let Some(per_feature) = self.coords.len().checked_div(self.placed.len()) {
             // One vertex more per feature than the mean so far: a margin for denser features.
             self.coords.reserve(more * (per_feature + 1));
         }
@@ -248,11 +251,15 @@ impl<'a> Builder<'a> {
                 ),
             );
         }
-        self.pending.push(Pending {
+        self.placed.push(Placed {
             feature,
-            id: p.id,
             start: self.coords.len(),
             len: line.len(),
+        });
+        self.segments.push(Segment {
+            id: p.id,
+            geometry: LineString::new(Vec::new()),
+            length_m: 0.0,
             attributes: p.attributes,
             properties: p.properties,
         });
@@ -267,7 +274,7 @@ impl<'a> Builder<'a> {
     /// [`Error::File`] when nothing usable was read; [`Error::Crs`] when the
     /// coordinates do not fit the source CRS or the work CRS is unusable.
     pub(crate) fn finish(mut self, source_crs: Crs, sha256: String) -> Result<LoadedStreets> {
-        if self.pending.is_empty() {
+        if self.placed.is_empty() {
             let skipped = self.report.skipped_total();
             let problem = if skipped > 0 {
                 format!(
@@ -318,51 +325,54 @@ impl<'a> Builder<'a> {
         // Segment lengths in parallel; problems are counted (or fail) in feature order.
         // The (rare) failures are boxed, so that the results take no more room than the
         // segments and become them in place (no second network-sized vector).
-        let pending = std::mem::take(&mut self.pending);
+        // Each segment gets its line through `Segment::new` (which checks it and
+        // measures it), where it lies; the (rare) failures are noted in input order.
         let coords = std::mem::take(&mut self.coords);
-        let built: Vec<std::result::Result<Segment, Box<(usize, streetrank::Error)>>> = pending
-            .into_par_iter()
-            .map(|p| {
+        let mut segments = std::mem::take(&mut self.segments);
+        let placed = std::mem::take(&mut self.placed);
+        let failures: Vec<(usize, usize, streetrank::Error)> = segments
+            .par_iter_mut()
+            .zip(placed.par_iter())
+            .enumerate()
+            .filter_map(|(index, (segment, p))| {
+                let id = std::mem::replace(&mut segment.id, SourceId::Int(0));
                 let line = LineString::new(coords[p.start..p.start + p.len].to_vec());
-                Segment::new(p.id, line)
-                    .map(|s| {
-                        s.with_attributes(p.attributes)
-                            .with_properties(p.properties)
-                    })
-                    .map_err(|e| Box::new((p.feature, e)))
-            })
-            .collect();
-        drop(coords);
-        let mut failed = None;
-        let segments: Vec<Segment> = built
-            .into_iter()
-            .filter_map(|segment| match segment {
-                Ok(s) => Some(s),
-                Err(e) => {
-                    let (feature, e) = *e;
-                    let reason = match e {
-                        streetrank::Error::ZeroLength { .. } => "zero-length geometry",
-                        _ => "bad geometry",
-                    };
-                    if failed.is_none()
-                        && let Err(err) = self.fail_or_skip(
-                            feature,
-                            geometry_problem(
-                                reason,
-                                format!("after reprojection: {e}"),
-                                "drop or repair the feature in the source GIS",
-                            ),
-                        )
-                    {
-                        failed = Some(err);
+                match Segment::new(id, line) {
+                    Ok(built) => {
+                        segment.id = built.id;
+                        segment.geometry = built.geometry;
+                        segment.length_m = built.length_m;
+                        None
                     }
-                    None
+                    Err(e) => Some((index, p.feature, e)),
                 }
             })
             .collect();
+        drop(coords);
+        drop(placed);
+        let mut failed = None;
+        for (_, feature, e) in &failures {
+            let reason = match e {
+                streetrank::Error::ZeroLength { .. } => "zero-length geometry",
+                _ => "bad geometry",
+            };
+            if failed.is_none()
+                && let Err(err) = self.fail_or_skip(
+                    *feature,
+                    geometry_problem(
+                        reason,
+                        format!("after reprojection: {e}"),
+                        "drop or repair the feature in the source GIS",
+                    ),
+                )
+            {
+                failed = Some(err);
+            }
+        }
         if let Some(err) = failed {
             return Err(err);
         }
+        remove_at(&mut segments, failures.iter().map(|f| f.0));
         let network =
             StreetNetwork::new(segments, self.columns.property_names()).map_err(|source| {
                 Error::Model {
@@ -393,7 +403,7 @@ impl<'a> Builder<'a> {
     fn guard_ranges(&self, crs: &Crs, geographic: bool) -> Result<()> {
         let fix = "give the CRS the coordinates are really in with `--crs EPSG:NNNN` (or `crs = \"EPSG:NNNN\"` in the streets mapping)";
         if geographic {
-            let bad = self.pending.iter().find_map(|p| {
+            let bad = self.placed.iter().find_map(|p| {
                 self.coords[p.start..p.start + p.len]
                     .iter()
                     .find(|c| c.x.abs() > 180.0 || c.y.abs() > 90.0)
@@ -463,6 +473,23 @@ impl<'a> Builder<'a> {
             })
         }
     }
+}
+
+/// Removes the items at `indices` (increasing) and keeps the others in order.
+fn remove_at<T>(items: &mut Vec<T>, indices: impl Iterator<Item = usize>) {
+    let mut next = indices.peekable();
+    if next.peek().is_none() {
+        return;
+    }
+    let mut index = 0;
+    items.retain(|_| {
+        let keep = next.peek() != Some(&index);
+        if !keep {
+            next.next();
+        }
+        index += 1;
+        keep
+    });
 }
 
 /// A geographic or non-metre work CRS is refused.
@@ -638,6 +665,22 @@ mod tests {
                 }
                 (got, want) => panic!("{parts:?}: {got:?} vs {want:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn remove_at_table() {
+        let cases: [(&[usize], &[u8]); 5] = [
+            (&[], &[0, 1, 2, 3, 4]),
+            (&[0], &[1, 2, 3, 4]),
+            (&[4], &[0, 1, 2, 3]),
+            (&[1, 2, 4], &[0, 3]),
+            (&[0, 1, 2, 3, 4], &[]),
+        ];
+        for (indices, want) in cases {
+            let mut items: Vec<u8> = (0..5).collect();
+            remove_at(&mut items, indices.iter().copied());
+            assert_eq!(items, want, "{indices:?}");
         }
     }
 

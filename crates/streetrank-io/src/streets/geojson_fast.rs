@@ -1217,6 +1217,34 @@ static STRING_STOP: [bool; 256] = {
     set
 };
 
+/// Where the first byte of [`STRING_STOP`] lies in `rest`: eight bytes at a
+/// time while none of them is one (a word holds one when one of its bytes is
+/// a quote, a backslash or below 0x20; the tests are exact up to the first such byte), then
+/// byte by byte.
+fn string_stop(rest: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_below = |w: u64, n: u8| w.wrapping_sub(ONES * u64::from(n)) & !w & HIGH;
+    let mut k = 0;
+    while let Some(word) = rest.get(k..k + 8) {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(word);
+        let w = u64::from_le_bytes(bytes);
+        let quote = w ^ (ONES * u64::from(b'"'));
+        let backslash = w ^ (ONES * u64::from(b'\\'));
+        if has_below(quote, 1) | has_below(backslash, 1) | has_below(w, 0x20) != 0 {
+            break;
+        }
+        k += 8;
+    }
+    Some(
+        k + rest
+            .get(k..)?
+            .iter()
+            .position(|&b| STRING_STOP[usize::from(b)])?,
+    )
+}
+
 /// A position in the bytes of one feature, for [`parse_plain`]. Every method
 /// gives `None` for what it does not accept.
 struct Cursor<'b> {
@@ -1340,7 +1368,7 @@ impl<'b> Cursor<'b> {
     fn string(&mut self) -> Option<&'b [u8]> {
         self.eat(b'"')?;
         let rest = self.b.get(self.i..)?;
-        let len = rest.iter().position(|&b| STRING_STOP[usize::from(b)])?;
+        let len = string_stop(rest)?;
         if rest[len] != b'"' {
             return None;
         }
@@ -1360,23 +1388,9 @@ impl<'b> Cursor<'b> {
 
     /// A number's digits, to the first byte that cannot continue it.
     fn digits(&mut self) -> Digits {
-        let start = self.i;
-        let mut value: u64 = 0;
-        // One pass: the value is kept while it has at most `MAX_DIGITS` digits
-        // (it cannot overflow then), and is not used past them.
-        while let Some(&d) = self.b.get(self.i) {
-            let d = d.wrapping_sub(b'0');
-            if d > 9 {
-                break;
-            }
-            value = value.wrapping_mul(10).wrapping_add(u64::from(d));
-            self.i += 1;
-        }
-        let count = self.i - start;
-        Digits {
-            count,
-            value: if count <= MAX_DIGITS { value } else { 0 },
-        }
+        let (digits, end) = digits_at(self.b, self.i);
+        self.i = end;
+        digits
     }
 
     /// The syntax of a JSON number (as serde_json checks it), in parts.
@@ -1434,9 +1448,37 @@ impl<'b> Cursor<'b> {
         })
     }
 
-    /// A number valued as serde_json values it: see [`Token::value`].
+    /// A number valued as serde_json values it: see [`Token::value`]. A number
+    /// without an exponent (a coordinate) is read in one pass over local
+    /// state; any other is left to [`number_token`](Self::number_token).
     fn number(&mut self) -> Option<Number> {
-        self.number_token()?.value()
+        let b = self.b;
+        let start = self.i;
+        let negative = b.get(start) == Some(&b'-');
+        let int_start = start + usize::from(negative);
+        let (int, mut i) = digits_at(b, int_start);
+        let mut fraction = Digits { count: 0, value: 0 };
+        let float = b.get(i) == Some(&b'.');
+        if float {
+            (fraction, i) = digits_at(b, i + 1);
+        }
+        let plain = int.count > 0
+            // One leading zero only.
+            && (int.count == 1 || b.get(int_start) != Some(&b'0'))
+            && (!float || fraction.count > 0)
+            && !matches!(b.get(i), Some(b'e' | b'E'));
+        if !plain {
+            return self.number_token()?.value();
+        }
+        self.i = i;
+        Token {
+            negative,
+            int,
+            fraction,
+            exponent: 0,
+            float,
+        }
+        .value()
     }
 
     /// A number whose value is not needed, which serde_json reads without error
@@ -1575,6 +1617,24 @@ impl<'b> Cursor<'b> {
             }
         })
     }
+}
+
+/// The run of decimal digits at `i` in `b`, and where it ends.
+fn digits_at(b: &[u8], mut i: usize) -> (Digits, usize) {
+    let start = i;
+    // Wraps past `MAX_DIGITS` digits, where it is not used.
+    let mut value: u64 = 0;
+    while let Some(&d) = b.get(i) {
+        let d = d.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        value = value.wrapping_mul(10).wrapping_add(u64::from(d));
+        i += 1;
+    }
+    let count = i - start;
+    let value = if count <= MAX_DIGITS { value } else { 0 };
+    (Digits { count, value }, i)
 }
 
 /// A run of decimal digits: how many, and their value when at most [`MAX_DIGITS`].
@@ -1974,6 +2034,25 @@ mod tests {
                     assert_eq!(answered, *closed || i == 4, "text {i}: {fast}");
                 }
             }
+        }
+    }
+
+    /// The word-at-a-time search finds the byte the byte-at-a-time one finds.
+    #[test]
+    fn string_stop_equals_the_byte_search() {
+        let mut rng = Rng(0x57_0b);
+        let alphabet = b"abc \"\\\x00\x1f\x20\x21\x7f\x80\xc3\xa9\xff";
+        for _ in 0..20_000 {
+            let len = rng.below(40) as usize;
+            let mut bytes: Vec<u8> = (0..len).map(|_| b'a' + (rng.below(26) as u8)).collect();
+            for _ in 0..rng.below(3) {
+                if len > 0 {
+                    let at = rng.below(len as u64) as usize;
+                    bytes[at] = alphabet[rng.below(alphabet.len() as u64) as usize];
+                }
+            }
+            let want = bytes.iter().position(|&b| STRING_STOP[usize::from(b)]);
+            assert_eq!(string_stop(&bytes), want, "{bytes:?}");
         }
     }
 
