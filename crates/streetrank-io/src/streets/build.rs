@@ -95,6 +95,15 @@ pub(crate) fn prepare_line<R: Row + ?Sized>(
     })
 }
 
+/// How [`Builder`] finds repeated ids.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum IdOrder {
+    /// Every id so far is an integer above the one before (the last one, if any).
+    Ascending(Option<i64>),
+    /// Ids are looked up in a hash set.
+    Hashed,
+}
+
 /// Where a pushed feature's line lies in the builder's vertices.
 struct Placed {
     feature: usize,
@@ -113,7 +122,10 @@ pub(crate) struct Builder<'a> {
     /// `finish`, after reprojection), so that they are built where they lie.
     segments: Vec<Segment>,
     placed: Vec<Placed>,
+    /// The feature of each id pushed so far, once the ids stopped ascending.
     seen: HashMap<SourceId, usize>,
+    /// Whether every id pushed so far is an integer above the one before.
+    order: IdOrder,
     /// The field named in geometry problems (`geometry`, or a CSV's WKT column).
     pub(crate) geometry_field: String,
     /// The source CRS's area of use, when a reader asked PROJ for it already.
@@ -136,6 +148,7 @@ impl<'a> Builder<'a> {
             segments: Vec::new(),
             placed: Vec::new(),
             seen: HashMap::new(),
+            order: IdOrder::Ascending(None),
             geometry_field: "geometry".to_owned(),
             area_of_use: None,
         }
@@ -176,7 +189,9 @@ impl<'a> Builder<'a> {
         let more = features.saturating_sub(self.placed.len());
         self.segments.reserve(more);
         self.placed.reserve(more);
-        self.seen.reserve(features.saturating_sub(self.seen.len()));
+        if self.order == IdOrder::Hashed {
+            self.seen.reserve(features.saturating_sub(self.seen.len()));
+        }
         if let Some(per_feature) = self.coords.len().checked_div(self.placed.len()) {
             // One vertex more per feature than the mean so far: a margin for denser features.
             self.coords.reserve(more * (per_feature + 1));
@@ -231,14 +246,8 @@ impl<'a> Builder<'a> {
             Ok(p) => p,
             Err(problem) => return self.fail_or_skip(feature, problem),
         };
-        // One hash look-up: the first feature with this id, or note this one.
-        let first = match self.seen.entry(p.id.clone()) {
-            Entry::Occupied(e) => Some(*e.get()),
-            Entry::Vacant(v) => {
-                v.insert(feature);
-                None
-            }
-        };
+        // The first feature with this id, or note this one.
+        let first = self.first_with_id(&p.id, feature);
         if let Some(first) = first {
             let field = self.columns.id_field().to_owned();
             return self.fail_or_skip(
@@ -265,6 +274,34 @@ impl<'a> Builder<'a> {
         });
         self.coords.extend_from_slice(line);
         Ok(())
+    }
+
+    /// The feature that first had `id`, else `None` (and `id` is noted as
+    /// feature `feature`'s). While the ids ascend (integers, each above the one
+    /// before, as in most files) none can repeat and none is hashed; when the
+    /// order first breaks, the ids so far go into the set.
+    fn first_with_id(&mut self, id: &SourceId, feature: usize) -> Option<usize> {
+        if let IdOrder::Ascending(last) = self.order {
+            if let SourceId::Int(i) = *id
+                && last.is_none_or(|last| i > last)
+            {
+                self.order = IdOrder::Ascending(Some(i));
+                return None;
+            }
+            self.order = IdOrder::Hashed;
+            self.seen
+                .reserve(self.placed.capacity().max(self.placed.len() + 1));
+            for (segment, placed) in self.segments.iter().zip(&self.placed) {
+                self.seen.insert(segment.id.clone(), placed.feature);
+            }
+        }
+        match self.seen.entry(id.clone()) {
+            Entry::Occupied(e) => Some(*e.get()),
+            Entry::Vacant(v) => {
+                v.insert(feature);
+                None
+            }
+        }
     }
 
     /// Guards the CRS, reprojects and builds the network.
@@ -664,6 +701,67 @@ mod tests {
                     assert_eq!(p.1, "geometry");
                 }
                 (got, want) => panic!("{parts:?}: {got:?} vs {want:?}"),
+            }
+        }
+    }
+
+    /// A value for every column.
+    struct Same(PropertyValue);
+    impl Row for Same {
+        fn value(&self, _: &str) -> PropertyValue {
+            self.0.clone()
+        }
+    }
+
+    /// Repeated ids are found whether the ids ascend, stop ascending, or are text.
+    #[test]
+    fn repeated_ids_table() {
+        let int = PropertyValue::Int;
+        let text = |s: &str| PropertyValue::Text(s.into());
+        // (ids in feature order, the (feature, first feature) of each repeat)
+        type Case = (Vec<PropertyValue>, Vec<(usize, usize)>);
+        let cases: Vec<Case> = vec![
+            (vec![int(1), int(5), int(9)], vec![]),
+            (vec![int(1), int(5), int(9), int(5)], vec![(4, 2)]),
+            (vec![int(3), int(2), int(3), int(2)], vec![(3, 1), (4, 2)]),
+            (
+                vec![int(1), int(2), text("a"), int(2), text("a")],
+                vec![(4, 2), (5, 3)],
+            ),
+            (vec![text("a"), int(1), int(2), int(1)], vec![(4, 2)]),
+            (vec![int(-5), int(-5)], vec![(2, 1)]),
+            (
+                vec![int(i64::MIN), int(i64::MAX), int(i64::MIN)],
+                vec![(3, 1)],
+            ),
+        ];
+        let opts = StreetsOptions {
+            on_error: crate::OnError::List,
+            ..StreetsOptions::default()
+        };
+        let columns = Columns {
+            id: Some("id".into()),
+            ..Columns::default()
+        };
+        for (ids, want) in cases {
+            let mut b = Builder::new(Path::new("x"), &opts, columns.clone(), LoadReport::new("x"));
+            for (i, id) in ids.iter().enumerate() {
+                let line = vec![vec![c(0.0, 0.0), c(1.0, i as f64)]];
+                b.push(i + 1, Ok(line), &Same(id.clone())).unwrap();
+            }
+            let got: Vec<String> = b
+                .report
+                .skip_examples
+                .get("duplicate id")
+                .cloned()
+                .unwrap_or_default();
+            assert_eq!(got.len(), want.len(), "{ids:?}: {got:?}");
+            for (g, (feature, first)) in got.iter().zip(&want) {
+                assert!(
+                    g.contains(&format!("record {feature},"))
+                        && g.contains(&format!("also appears at feature {first}")),
+                    "{ids:?}: {g}"
+                );
             }
         }
     }
