@@ -323,6 +323,7 @@ fn parse_run(ctx: &RunContext<'_>, start: usize, stop: usize) -> Run {
         features: Vec::with_capacity(SPAN / 256),
     };
     let mut values = vec![Scalar::Null; ctx.needed.len()];
+    let mut memo = KeyMemo::new();
     let mut at = start;
     loop {
         let before = run.coords.len();
@@ -331,7 +332,7 @@ fn parse_run(ctx: &RunContext<'_>, start: usize, stop: usize) -> Run {
             i: at,
         };
         let plain = c
-            .feature(ctx.needed, &mut run.coords, &mut values)
+            .feature(ctx.needed, &mut run.coords, &mut values, &mut memo)
             .and_then(|has_geometry| {
                 c.ws();
                 match c.peek()? {
@@ -1148,11 +1149,15 @@ impl<'de> de::Deserialize<'de> for IgnoredKey {
 /// [`Cursor::feature`] on one piece, as [`parse_strict`] answers: for the tests
 /// that hold the two parsers to each other.
 #[cfg(test)]
-fn parse_plain(piece: &[u8], needed: &[String]) -> Option<FastFeature> {
+fn parse_plain<'b>(
+    piece: &'b [u8],
+    needed: &[String],
+    memo: &mut KeyMemo<'b>,
+) -> Option<FastFeature> {
     let mut c = Cursor { b: piece, i: 0 };
     let mut coords = Vec::new();
     let mut values = vec![Scalar::Null; needed.len()];
-    let has_geometry = c.feature(needed, &mut coords, &mut values)?;
+    let has_geometry = c.feature(needed, &mut coords, &mut values, memo)?;
     c.ws();
     if c.i != c.b.len() {
         return None;
@@ -1162,6 +1167,10 @@ fn parse_plain(piece: &[u8], needed: &[String]) -> Option<FastFeature> {
         values: values.into_iter().map(Scalar::into_property).collect(),
     })
 }
+
+/// The property keys of an earlier feature, in order, each with the needed
+/// column it is (its index in `needed`), if any.
+type KeyMemo<'b> = Vec<(&'b [u8], Option<usize>)>;
 
 /// A JSON number as serde_json hands it to a visitor.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -1263,7 +1272,8 @@ impl<'b> Cursor<'b> {
     /// object of strings without escapes, numbers, booleans and nulls), with
     /// short numbers. The line's vertices are pushed onto `coords`, the needed
     /// columns' values (`Null` when absent) set in `values`; the answer is
-    /// whether the geometry is not null.
+    /// whether the geometry is not null. `memo` carries the property keys of
+    /// the features before (see [`properties`](Self::properties)).
     ///
     /// It answers only when the strict serde parser ([`FeatureSeed`]) would
     /// return the same feature, value for value and bit for bit; anything else
@@ -1275,6 +1285,7 @@ impl<'b> Cursor<'b> {
         needed: &[String],
         coords: &mut Vec<Coord<f64>>,
         values: &mut [Scalar<'b>],
+        memo: &mut KeyMemo<'b>,
     ) -> Option<bool> {
         values.fill(Scalar::Null);
         self.ws();
@@ -1320,7 +1331,7 @@ impl<'b> Cursor<'b> {
                     if self.peek()? == b'n' {
                         self.null()?;
                     } else {
-                        self.properties(needed, values)?;
+                        self.properties(needed, values, memo)?;
                     }
                 }
                 _ => return None,
@@ -1563,21 +1574,41 @@ impl<'b> Cursor<'b> {
 
     /// A flat `properties` object: the needed columns' values set in `values`
     /// (the last one when a key repeats), every other value checked and dropped.
-    fn properties(&mut self, needed: &[String], values: &mut [Scalar<'b>]) -> Option<()> {
+    ///
+    /// The `k`-th key is first compared with the `k`-th key of an earlier
+    /// object in `memo` (features of one file mostly list their properties in
+    /// the same order); only when it differs is it searched and looked up.
+    fn properties(
+        &mut self,
+        needed: &[String],
+        values: &mut [Scalar<'b>],
+        memo: &mut KeyMemo<'b>,
+    ) -> Option<()> {
         self.eat(b'{')?;
         self.ws();
         if self.peek()? == b'}' {
             self.i += 1;
             return Some(());
         }
+        let mut k = 0;
         loop {
             self.ws();
-            let key = self.string()?;
-            if !key.is_ascii() {
-                std::str::from_utf8(key).ok()?;
-            }
+            let slot = match memo.get(k) {
+                Some(&(key, slot)) if self.quoted_is(key) => slot,
+                _ => {
+                    let key = self.string()?;
+                    if !key.is_ascii() {
+                        std::str::from_utf8(key).ok()?;
+                    }
+                    let slot = needed.iter().position(|n| n.as_bytes() == key);
+                    memo.truncate(k);
+                    memo.push((key, slot));
+                    slot
+                }
+            };
+            k += 1;
             self.colon()?;
-            match needed.iter().position(|n| n.as_bytes() == key) {
+            match slot {
                 Some(i) => *values.get_mut(i)? = self.scalar(true)?,
                 None => {
                     self.scalar(false)?;
@@ -1587,6 +1618,21 @@ impl<'b> Cursor<'b> {
                 return Some(());
             }
         }
+    }
+
+    /// Whether the string here is `"key"` exactly (then it is read): for a
+    /// `key` that [`string`](Self::string) read, the string it would read.
+    fn quoted_is(&mut self, key: &[u8]) -> bool {
+        let end = self.i + key.len() + 1;
+        let here = self.b.get(self.i..=end).is_some_and(|s| {
+            s.first() == Some(&b'"')
+                && s.last() == Some(&b'"')
+                && s.get(1..s.len() - 1) == Some(key)
+        });
+        if here {
+            self.i = end + 1;
+        }
+        here
     }
 
     /// A string, number, boolean or null; a number is valued only when `valued`
@@ -2356,8 +2402,30 @@ mod tests {
 
     /// Whatever the hand parser answers, the serde parser answers the same (bit
     /// for bit: compared through `Debug`, which tells -0.0 from 0.0).
+    ///
+    /// The piece is read with no key memo, with its own keys in the memo, and
+    /// with the keys of another feature in it: the answers are the same.
     fn plain_agrees(piece: &[u8], needed: &[String]) -> bool {
-        let plain = parse_plain(piece, needed);
+        const OTHER: &[u8] = br#"{"type":"Feature","geometry":null,"properties":{"segment_id":1,"nam":1,"name":"x","name2":2,"road_class":"r","width_m":1,"lanes":1,"district":"d","aadt":1,"condition":1,"extra":1,"big":1}}"#;
+        let mut memo = KeyMemo::new();
+        let plain = parse_plain(piece, needed, &mut memo);
+        let debug = |f: &Option<FastFeature>| format!("{f:?}");
+        let again = parse_plain(piece, needed, &mut memo);
+        assert_eq!(
+            debug(&plain),
+            debug(&again),
+            "{}",
+            String::from_utf8_lossy(piece)
+        );
+        let mut other = KeyMemo::new();
+        assert!(parse_plain(OTHER, needed, &mut other).is_some());
+        let primed = parse_plain(piece, needed, &mut other);
+        assert_eq!(
+            debug(&plain),
+            debug(&primed),
+            "{}",
+            String::from_utf8_lossy(piece)
+        );
         if let Some(p) = &plain {
             let strict = parse_strict(piece, needed);
             assert_eq!(
