@@ -129,6 +129,9 @@ fn push_all<'o>(
         bytes,
         needed,
         cols: &cols,
+        slots: column_uses(&cols)
+            .filter_map(|c| Some((c.as_str(), needed.iter().position(|n| n == c)?)))
+            .collect(),
     };
     let parse = |k: usize| -> Option<Run> {
         let from = if k == 0 {
@@ -182,6 +185,8 @@ struct RunContext<'a> {
     bytes: &'a [u8],
     needed: &'a [String],
     cols: &'a Columns,
+    /// Each column name of `cols` (the string itself), with its index in `needed`.
+    slots: Vec<(&'a str, usize)>,
 }
 
 /// Hands parsed runs to the builder in feature order.
@@ -345,6 +350,7 @@ fn parse_run(ctx: &RunContext<'_>, start: usize, stop: usize) -> Run {
             let line = &run.coords[before..];
             let row = ScalarRow {
                 names: ctx.needed,
+                slots: &ctx.slots,
                 values: &values,
             };
             let geometry = if has_geometry {
@@ -717,16 +723,23 @@ impl Row for ValuesRow<'_> {
 /// A feature's values as [`Cursor::feature`] reads them (borrowed from the
 /// file), looked up among the needed columns: a text is copied only when
 /// looked up.
+///
+/// [`prepare_line`] asks with the column names of [`RunContext::cols`]
+/// themselves, so each is first found by its address in `slots`; a name from
+/// elsewhere is compared with the needed names.
 struct ScalarRow<'a, 'b> {
     names: &'a [String],
+    slots: &'a [(&'a str, usize)],
     values: &'a [Scalar<'b>],
 }
 
 impl Row for ScalarRow<'_, '_> {
     fn value(&self, column: &str) -> PropertyValue {
-        self.names
+        self.slots
             .iter()
-            .position(|n| n == column)
+            .find(|(name, _)| std::ptr::eq(*name, column))
+            .map(|(_, i)| *i)
+            .or_else(|| self.names.iter().position(|n| n == column))
             .and_then(|i| self.values.get(i))
             .map_or(PropertyValue::Null, |v| v.into_property())
     }
