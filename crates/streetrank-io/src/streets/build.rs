@@ -25,12 +25,33 @@ pub(crate) fn geometry_problem(reason: &'static str, problem: String, fix: &str)
     (reason, "geometry".to_owned(), problem, fix.to_owned())
 }
 
-/// One feature's checked values, ready for [`Builder::push_prepared`].
-pub(crate) struct Prepared {
+/// One feature's checked values but its line, ready for [`Builder::push_line`].
+pub(crate) struct Fields {
     id: SourceId,
-    line: Vec<Coord<f64>>,
     attributes: SegmentAttributes,
     properties: Vec<PropertyValue>,
+}
+
+impl Fields {
+    /// Sets the id to the 1-based feature number, which is what [`Columns::id`]
+    /// gives when there is no id column: for readers that check features before
+    /// they know their numbers (they pass any number to [`prepare_line`]).
+    pub(crate) fn number_id(&mut self, feature: usize) {
+        self.id = SourceId::Int(i64::try_from(feature).unwrap_or(i64::MAX));
+    }
+}
+
+/// One feature's checked values, ready for [`Builder::push_prepared`].
+pub(crate) struct Prepared {
+    fields: Fields,
+    line: Vec<Coord<f64>>,
+}
+
+impl Prepared {
+    /// The values and the line, for [`Builder::push_line`].
+    pub(crate) fn into_parts(self) -> (Fields, Vec<Coord<f64>>) {
+        (self.fields, self.line)
+    }
 }
 
 /// The per-feature checks of [`Builder::push`] that need no builder state (all
@@ -47,20 +68,48 @@ pub(crate) fn prepare(
     let attributes = columns.attributes(row)?;
     let properties = columns.properties(row);
     Ok(Prepared {
-        id,
+        fields: Fields {
+            id,
+            attributes,
+            properties,
+        },
         line,
+    })
+}
+
+/// [`prepare`] for a feature of one line (or a geometry problem) that stays
+/// where it is: the same checks in the same order, the line only looked at.
+pub(crate) fn prepare_line<R: Row + ?Sized>(
+    columns: &Columns,
+    feature: usize,
+    line: Result<&[Coord<f64>], Problem>,
+    row: &R,
+) -> Result<Fields, Problem> {
+    let id = columns.id(row, feature)?;
+    line.and_then(check_line)?;
+    let attributes = columns.attributes(row)?;
+    let properties = columns.properties(row);
+    Ok(Fields {
+        id,
         attributes,
         properties,
     })
 }
 
-struct Pending {
+/// How [`Builder`] finds repeated ids.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum IdOrder {
+    /// Every id so far is an integer above the one before (the last one, if any).
+    Ascending(Option<i64>),
+    /// Ids are looked up in a hash set.
+    Hashed,
+}
+
+/// Where a pushed feature's line lies in the builder's vertices.
+struct Placed {
     feature: usize,
-    id: SourceId,
     start: usize,
     len: usize,
-    attributes: SegmentAttributes,
-    properties: Vec<PropertyValue>,
 }
 
 /// Collects features, then reprojects and builds the network.
@@ -70,8 +119,14 @@ pub(crate) struct Builder<'a> {
     columns: Columns,
     pub(crate) report: LoadReport,
     coords: Vec<Coord<f64>>,
-    pending: Vec<Pending>,
+    /// The pushed features as segments still without their line (given in
+    /// `finish`, after reprojection), so that they are built where they lie.
+    segments: Vec<Segment>,
+    placed: Vec<Placed>,
+    /// The feature of each id pushed so far, once the ids stopped ascending.
     seen: HashMap<SourceId, usize>,
+    /// Whether every id pushed so far is an integer above the one before.
+    order: IdOrder,
     /// The field named in geometry problems (`geometry`, or a CSV's WKT column).
     pub(crate) geometry_field: String,
     /// The source CRS's area of use, when a reader asked PROJ for it already.
@@ -91,8 +146,10 @@ impl<'a> Builder<'a> {
             columns,
             report,
             coords: Vec::new(),
-            pending: Vec::new(),
+            segments: Vec::new(),
+            placed: Vec::new(),
             seen: HashMap::new(),
+            order: IdOrder::Ascending(None),
             geometry_field: "geometry".to_owned(),
             area_of_use: None,
         }
@@ -130,10 +187,13 @@ impl<'a> Builder<'a> {
     /// pushed so far (none reserved before the first push), so that the
     /// vectors grow once rather than by doubling copies into fresh pages.
     pub(crate) fn expect_features(&mut self, features: usize) {
-        let more = features.saturating_sub(self.pending.len());
-        self.pending.reserve(more);
-        self.seen.reserve(features.saturating_sub(self.seen.len()));
-        if let Some(per_feature) = self.coords.len().checked_div(self.pending.len()) {
+        let more = features.saturating_sub(self.placed.len());
+        self.segments.reserve(more);
+        self.placed.reserve(more);
+        if self.order == IdOrder::Hashed {
+            self.seen.reserve(features.saturating_sub(self.seen.len()));
+        }
+        if let Some(per_feature) = self.coords.len().checked_div(self.placed.len()) {
             // One vertex more per feature than the mean so far: a margin for denser features.
             self.coords.reserve(more * (per_feature + 1));
         }
@@ -165,18 +225,30 @@ impl<'a> Builder<'a> {
         feature: usize,
         prepared: Result<Prepared, Problem>,
     ) -> Result<()> {
-        let p = match prepared {
+        match prepared {
+            Ok(p) => self.push_line(feature, Ok(p.fields), &p.line),
+            Err(problem) => self.push_line(feature, Err(problem), &[]),
+        }
+    }
+
+    /// [`push_prepared`](Self::push_prepared) for a feature checked by
+    /// [`prepare_line`], whose line is copied from where it lies.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Record`] for a bad feature under `OnError::Fail`.
+    pub(crate) fn push_line(
+        &mut self,
+        feature: usize,
+        fields: Result<Fields, Problem>,
+        line: &[Coord<f64>],
+    ) -> Result<()> {
+        let p = match fields {
             Ok(p) => p,
             Err(problem) => return self.fail_or_skip(feature, problem),
         };
-        // One hash look-up: the first feature with this id, or note this one.
-        let first = match self.seen.entry(p.id.clone()) {
-            Entry::Occupied(e) => Some(*e.get()),
-            Entry::Vacant(v) => {
-                v.insert(feature);
-                None
-            }
-        };
+        // The first feature with this id, or note this one.
+        let first = self.first_with_id(&p.id, feature);
         if let Some(first) = first {
             let field = self.columns.id_field().to_owned();
             return self.fail_or_skip(
@@ -189,16 +261,48 @@ impl<'a> Builder<'a> {
                 ),
             );
         }
-        self.pending.push(Pending {
+        self.placed.push(Placed {
             feature,
-            id: p.id,
             start: self.coords.len(),
-            len: p.line.len(),
+            len: line.len(),
+        });
+        self.segments.push(Segment {
+            id: p.id,
+            geometry: LineString::new(Vec::new()),
+            length_m: 0.0,
             attributes: p.attributes,
             properties: p.properties,
         });
-        self.coords.extend(p.line);
+        self.coords.extend_from_slice(line);
         Ok(())
+    }
+
+    /// The feature that first had `id`, else `None` (and `id` is noted as
+    /// feature `feature`'s). While the ids ascend (integers, each above the one
+    /// before, as in most files) none can repeat and none is hashed; when the
+    /// order first breaks, the ids so far go into the set.
+    fn first_with_id(&mut self, id: &SourceId, feature: usize) -> Option<usize> {
+        if let IdOrder::Ascending(last) = self.order {
+            if let SourceId::Int(i) = *id
+                && last.is_none_or(|last| i > last)
+            {
+                self.order = IdOrder::Ascending(Some(i));
+                return None;
+            }
+            self.order = IdOrder::Hashed;
+            self.seen
+                .reserve(self.placed.capacity().max(self.placed.len() + 1));
+            for (segment, placed) in self.segments.iter().zip(&self.placed) {
+                self.seen.insert(segment.id.clone(), placed.feature);
+            }
+        }
+        match self.seen.entry(id.clone()) {
+            Entry::Occupied(e) => Some(*e.get()),
+            Entry::Vacant(v) => {
+                v.insert(feature);
+                None
+            }
+        }
     }
 
     /// Guards the CRS, reprojects and builds the network.
@@ -208,7 +312,7 @@ impl<'a> Builder<'a> {
     /// [`Error::File`] when nothing usable was read; [`Error::Crs`] when the
     /// coordinates do not fit the source CRS or the work CRS is unusable.
     pub(crate) fn finish(mut self, source_crs: Crs, sha256: String) -> Result<LoadedStreets> {
-        if self.pending.is_empty() {
+        if self.placed.is_empty() {
             let skipped = self.report.skipped_total();
             let problem = if skipped > 0 {
                 format!(
@@ -262,61 +366,61 @@ impl<'a> Builder<'a> {
         // Segment lengths in parallel; problems are counted (or fail) in feature order.
         // The (rare) failures are boxed, so that the results take no more room than the
         // segments and become them in place (no second network-sized vector).
-        let pending = std::mem::take(&mut self.pending);
-        let spans: Vec<(usize, usize)> = if source_lonlat.is_some() {
-            pending.iter().map(|p| (p.start, p.len)).collect()
-        } else {
-            Vec::new()
-        };
+        // Each segment gets its line through `Segment::new` (which checks it and
+        // measures it), where it lies; the (rare) failures are noted in input order.
         let coords = std::mem::take(&mut self.coords);
-        let built: Vec<std::result::Result<Segment, Box<(usize, streetrank::Error)>>> = pending
-            .into_par_iter()
-            .map(|p| {
+        let mut segments = std::mem::take(&mut self.segments);
+        let placed = std::mem::take(&mut self.placed);
+        let failures: Vec<(usize, usize, streetrank::Error)> = segments
+            .par_iter_mut()
+            .zip(placed.par_iter())
+            .enumerate()
+            .filter_map(|(index, (segment, p))| {
+                let id = std::mem::replace(&mut segment.id, SourceId::Int(0));
                 let line = LineString::new(coords[p.start..p.start + p.len].to_vec());
-                Segment::new(p.id, line)
-                    .map(|s| {
-                        s.with_attributes(p.attributes)
-                            .with_properties(p.properties)
-                    })
-                    .map_err(|e| Box::new((p.feature, e)))
+                match Segment::new(id, line) {
+                    Ok(built) => {
+                        segment.id = built.id;
+                        segment.geometry = built.geometry;
+                        segment.length_m = built.length_m;
+                        None
+                    }
+                    Err(e) => Some((index, p.feature, e)),
+                }
             })
             .collect();
         drop(coords);
+        // The kept lines' places in the source vertices: `placed` without the failures, as
+        // the segments lose them below.
+        let mut kept_spans: Vec<(usize, usize)> = Vec::new();
+        if source_lonlat.is_some() {
+            kept_spans = placed.iter().map(|p| (p.start, p.len)).collect();
+            remove_at(&mut kept_spans, failures.iter().map(|f| f.0));
+        }
+        drop(placed);
         let mut failed = None;
-        let mut kept_spans = Vec::with_capacity(spans.len());
-        let segments: Vec<Segment> = built
-            .into_iter()
-            .enumerate()
-            .filter_map(|(k, segment)| match segment {
-                Ok(s) => {
-                    kept_spans.extend(spans.get(k).copied());
-                    Some(s)
-                }
-                Err(e) => {
-                    let (feature, e) = *e;
-                    let reason = match e {
-                        streetrank::Error::ZeroLength { .. } => "zero-length geometry",
-                        _ => "bad geometry",
-                    };
-                    if failed.is_none()
-                        && let Err(err) = self.fail_or_skip(
-                            feature,
-                            geometry_problem(
-                                reason,
-                                format!("after reprojection: {e}"),
-                                "drop or repair the feature in the source GIS",
-                            ),
-                        )
-                    {
-                        failed = Some(err);
-                    }
-                    None
-                }
-            })
-            .collect();
+        for (_, feature, e) in &failures {
+            let reason = match e {
+                streetrank::Error::ZeroLength { .. } => "zero-length geometry",
+                _ => "bad geometry",
+            };
+            if failed.is_none()
+                && let Err(err) = self.fail_or_skip(
+                    *feature,
+                    geometry_problem(
+                        reason,
+                        format!("after reprojection: {e}"),
+                        "drop or repair the feature in the source GIS",
+                    ),
+                )
+            {
+                failed = Some(err);
+            }
+        }
         if let Some(err) = failed {
             return Err(err);
         }
+        remove_at(&mut segments, failures.iter().map(|f| f.0));
         let network =
             StreetNetwork::new(segments, self.columns.property_names()).map_err(|source| {
                 Error::Model {
@@ -351,7 +455,7 @@ impl<'a> Builder<'a> {
     fn guard_ranges(&self, crs: &Crs, geographic: bool) -> Result<()> {
         let fix = "give the CRS the coordinates are really in with `--crs EPSG:NNNN` (or `crs = \"EPSG:NNNN\"` in the streets mapping)";
         if geographic {
-            let bad = self.pending.iter().find_map(|p| {
+            let bad = self.placed.iter().find_map(|p| {
                 self.coords[p.start..p.start + p.len]
                     .iter()
                     .find(|c| c.x.abs() > 180.0 || c.y.abs() > 90.0)
@@ -423,6 +527,23 @@ impl<'a> Builder<'a> {
     }
 }
 
+/// Removes the items at `indices` (increasing) and keeps the others in order.
+fn remove_at<T>(items: &mut Vec<T>, indices: impl Iterator<Item = usize>) {
+    let mut next = indices.peekable();
+    if next.peek().is_none() {
+        return;
+    }
+    let mut index = 0;
+    items.retain(|_| {
+        let keep = next.peek() != Some(&index);
+        if !keep {
+            next.next();
+        }
+        index += 1;
+        keep
+    });
+}
+
 /// A geographic or non-metre work CRS is refused.
 fn check_work_crs(crs: &Crs) -> Result<()> {
     let problem = if crs.is_geographic()? {
@@ -454,7 +575,6 @@ const MAX_COORDINATE: f64 = 1e9;
 
 /// Checks a feature's parts: one part of at least two finite, distinct points.
 fn single_line(parts: Vec<Vec<Coord<f64>>>) -> Result<Vec<Coord<f64>>, Problem> {
-    let fix = "drop or repair the feature in the source GIS (or load with on_error = skip)";
     let mut nonempty: Vec<Vec<Coord<f64>>> = parts.into_iter().filter(|p| !p.is_empty()).collect();
     if nonempty.len() > 1 {
         return Err(geometry_problem(
@@ -466,13 +586,22 @@ fn single_line(parts: Vec<Vec<Coord<f64>>>) -> Result<Vec<Coord<f64>>, Problem> 
             "split multi-part lines into single parts in the source GIS (\"multipart to singlepart\"), or load with on_error = skip",
         ));
     }
-    let Some(line) = nonempty.pop() else {
+    let line = nonempty.pop().unwrap_or_default();
+    check_line(&line)?;
+    Ok(line)
+}
+
+/// Checks one line: at least two finite, distinct points (an empty line is an
+/// empty geometry).
+fn check_line(line: &[Coord<f64>]) -> Result<(), Problem> {
+    let fix = "drop or repair the feature in the source GIS (or load with on_error = skip)";
+    if line.is_empty() {
         return Err(geometry_problem(
             "empty geometry",
             "the geometry is empty".into(),
             fix,
         ));
-    };
+    }
     if let Some((i, c)) = line
         .iter()
         .enumerate()
@@ -514,7 +643,7 @@ fn single_line(parts: Vec<Vec<Coord<f64>>>) -> Result<Vec<Coord<f64>>, Problem> 
             fix,
         ));
     }
-    Ok(line)
+    Ok(())
 }
 
 /// `[west, south, east, north]` of coordinates (all finite, non-empty).
@@ -588,6 +717,83 @@ mod tests {
                 }
                 (got, want) => panic!("{parts:?}: {got:?} vs {want:?}"),
             }
+        }
+    }
+
+    /// A value for every column.
+    struct Same(PropertyValue);
+    impl Row for Same {
+        fn value(&self, _: &str) -> PropertyValue {
+            self.0.clone()
+        }
+    }
+
+    /// Repeated ids are found whether the ids ascend, stop ascending, or are text.
+    #[test]
+    fn repeated_ids_table() {
+        let int = PropertyValue::Int;
+        let text = |s: &str| PropertyValue::Text(s.into());
+        // (ids in feature order, the (feature, first feature) of each repeat)
+        type Case = (Vec<PropertyValue>, Vec<(usize, usize)>);
+        let cases: Vec<Case> = vec![
+            (vec![int(1), int(5), int(9)], vec![]),
+            (vec![int(1), int(5), int(9), int(5)], vec![(4, 2)]),
+            (vec![int(3), int(2), int(3), int(2)], vec![(3, 1), (4, 2)]),
+            (
+                vec![int(1), int(2), text("a"), int(2), text("a")],
+                vec![(4, 2), (5, 3)],
+            ),
+            (vec![text("a"), int(1), int(2), int(1)], vec![(4, 2)]),
+            (vec![int(-5), int(-5)], vec![(2, 1)]),
+            (
+                vec![int(i64::MIN), int(i64::MAX), int(i64::MIN)],
+                vec![(3, 1)],
+            ),
+        ];
+        let opts = StreetsOptions {
+            on_error: crate::OnError::List,
+            ..StreetsOptions::default()
+        };
+        let columns = Columns {
+            id: Some("id".into()),
+            ..Columns::default()
+        };
+        for (ids, want) in cases {
+            let mut b = Builder::new(Path::new("x"), &opts, columns.clone(), LoadReport::new("x"));
+            for (i, id) in ids.iter().enumerate() {
+                let line = vec![vec![c(0.0, 0.0), c(1.0, i as f64)]];
+                b.push(i + 1, Ok(line), &Same(id.clone())).unwrap();
+            }
+            let got: Vec<String> = b
+                .report
+                .skip_examples
+                .get("duplicate id")
+                .cloned()
+                .unwrap_or_default();
+            assert_eq!(got.len(), want.len(), "{ids:?}: {got:?}");
+            for (g, (feature, first)) in got.iter().zip(&want) {
+                assert!(
+                    g.contains(&format!("record {feature},"))
+                        && g.contains(&format!("also appears at feature {first}")),
+                    "{ids:?}: {g}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn remove_at_table() {
+        let cases: [(&[usize], &[u8]); 5] = [
+            (&[], &[0, 1, 2, 3, 4]),
+            (&[0], &[1, 2, 3, 4]),
+            (&[4], &[0, 1, 2, 3]),
+            (&[1, 2, 4], &[0, 3]),
+            (&[0, 1, 2, 3, 4], &[]),
+        ];
+        for (indices, want) in cases {
+            let mut items: Vec<u8> = (0..5).collect();
+            remove_at(&mut items, indices.iter().copied());
+            assert_eq!(items, want, "{indices:?}");
         }
     }
 

@@ -171,7 +171,7 @@ pub(crate) type Problem = (&'static str, String, String, String);
 
 impl Columns {
     /// The segment id of a feature; the feature number when no id column.
-    pub(crate) fn id(&self, row: &dyn Row, feature: usize) -> Result<SourceId, Problem> {
+    pub(crate) fn id<R: Row + ?Sized>(&self, row: &R, feature: usize) -> Result<SourceId, Problem> {
         let Some(col) = &self.id else {
             return Ok(SourceId::Int(i64::try_from(feature).unwrap_or(i64::MAX)));
         };
@@ -201,7 +201,10 @@ impl Columns {
     }
 
     /// The typed attributes of a feature.
-    pub(crate) fn attributes(&self, row: &dyn Row) -> Result<SegmentAttributes, Problem> {
+    pub(crate) fn attributes<R: Row + ?Sized>(
+        &self,
+        row: &R,
+    ) -> Result<SegmentAttributes, Problem> {
         let width_m = number(row, self.width.as_deref())?.map(|w| w * self.width_factor);
         let lanes = match number(row, self.lanes.as_deref())? {
             None => None,
@@ -225,7 +228,7 @@ impl Columns {
     }
 
     /// The pass-through values, in `keep` order.
-    pub(crate) fn properties(&self, row: &dyn Row) -> Vec<PropertyValue> {
+    pub(crate) fn properties<R: Row + ?Sized>(&self, row: &R) -> Vec<PropertyValue> {
         self.keep.iter().map(|(_, col)| row.value(col)).collect()
     }
 
@@ -258,7 +261,7 @@ fn bad_value(col: &str, value: &str, wanted: &str) -> Problem {
     )
 }
 
-fn number(row: &dyn Row, col: Option<&str>) -> Result<Option<f64>, Problem> {
+fn number<R: Row + ?Sized>(row: &R, col: Option<&str>) -> Result<Option<f64>, Problem> {
     let Some(col) = col else { return Ok(None) };
     match row.value(col) {
         PropertyValue::Null => Ok(None),
@@ -279,7 +282,7 @@ fn number(row: &dyn Row, col: Option<&str>) -> Result<Option<f64>, Problem> {
     }
 }
 
-fn text(row: &dyn Row, col: Option<&str>) -> Option<String> {
+fn text<R: Row + ?Sized>(row: &R, col: Option<&str>) -> Option<String> {
     match row.value(col?) {
         PropertyValue::Null => None,
         PropertyValue::Text(s) => {
