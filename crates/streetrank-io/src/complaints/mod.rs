@@ -852,30 +852,96 @@ const POW10: [f64; 23] = [
 /// anything else.
 fn short_decimal(t: &str) -> Option<f64> {
     let b = t.as_bytes();
-    let (negative, b) = match b {
-        [b'-', rest @ ..] => (true, rest),
-        _ => (false, b),
+    let start = usize::from(b.first() == Some(&b'-'));
+    let (int_end, frac_start) = match b.get(start..)?.iter().position(|&c| c == b'.') {
+        Some(p) => (start + p, start + p + 1),
+        None => (b.len(), b.len()),
     };
-    let (mut mantissa, mut digits, mut fraction, mut dot) = (0u64, 0usize, 0usize, false);
-    for &c in b {
-        match c {
-            b'0'..=b'9' if digits < 15 => {
-                mantissa = mantissa * 10 + u64::from(c - b'0');
-                digits += 1;
-                fraction += usize::from(dot);
-            }
-            b'.' if !dot => dot = true,
-            _ => return None,
-        }
-    }
-    // At least one digit before and after a dot, as the common spelling has.
-    if digits == 0 || (dot && (fraction == 0 || fraction == digits)) {
+    let (ints, fracs) = (int_end - start, b.len() - frac_start);
+    // At least one digit before a dot and one after it; at most 15 in all.
+    if ints == 0 || (int_end < b.len() && fracs == 0) || ints + fracs > 15 {
         return None;
     }
-    #[allow(clippy::cast_precision_loss)] // below 10^15 < 2^53: exact
-    let v = mantissa as f64 / POW10[fraction];
-    Some(if negative { -v } else { v })
+    let mantissa =
+        digit_run(b, start, int_end)? * POW10_INT[fracs] + digit_run(b, frac_start, b.len())?;
+    // Below 10^15 < 2^53: exact, and a signed integer converts in one instruction.
+    #[allow(clippy::cast_precision_loss, clippy::cast_possible_wrap)]
+    let v = mantissa as i64 as f64 / POW10[fracs];
+    Some(if start == 1 { -v } else { v })
 }
+
+/// The value of the ASCII digits `b[start..end]` (at most 16; none is 0), eight at a time;
+/// `None` if a byte is not a digit.
+fn digit_run(b: &[u8], start: usize, end: usize) -> Option<u64> {
+    let n = end - start;
+    if n > 8 {
+        let high = eight_digits(word_ending(b, end - 8, n - 8))?;
+        return Some(high * 100_000_000 + eight_digits(word_ending(b, end, 8))?);
+    }
+    eight_digits(word_ending(b, end, n))
+}
+
+/// The `n` (at most 8) bytes of `b` that end at `end`, as the high bytes of a little-endian
+/// word whose other bytes are `'0'`: eight digits with leading zeros. One load when eight
+/// bytes end there, no copy through memory (which would stall the load that follows).
+fn word_ending(b: &[u8], end: usize, n: usize) -> u64 {
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    if n == 0 {
+        return ZEROS;
+    }
+    if let Some(bytes) = end.checked_sub(8).and_then(|s| b.get(s..end)) {
+        let mut w = [0; 8];
+        w.copy_from_slice(bytes);
+        let w = u64::from_le_bytes(w);
+        if n >= 8 {
+            return w;
+        }
+        let low = (1u64 << (8 * (8 - n))) - 1;
+        return (w & !low) | (ZEROS & low);
+    }
+    let mut w = ZEROS;
+    for &c in b.get(end.saturating_sub(n)..end).unwrap_or_default() {
+        w = (w >> 8) | (u64::from(c) << 56);
+    }
+    w
+}
+
+/// Eight ASCII digits read as one number, the first digit in the lowest byte (the SWAR
+/// method of simdjson and fast_float): three multiplications instead of eight dependent
+/// steps. `None` unless every byte is a digit.
+fn eight_digits(w: u64) -> Option<u64> {
+    const HIGH_NIBBLES: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    // Every byte 0x30..=0x39: its high nibble is 3, and adding 6 keeps it 3.
+    let nibbles =
+        (w & HIGH_NIBBLES) | ((w.wrapping_add(0x0606_0606_0606_0606) & HIGH_NIBBLES) >> 4);
+    if nibbles != 0x3333_3333_3333_3333 {
+        return None;
+    }
+    // Pairs, then fours, then all eight: each step puts the earlier group 10^k higher.
+    let v = (w & 0x0F0F_0F0F_0F0F_0F0F).wrapping_mul((10 << 8) + 1) >> 8;
+    let v = (v & 0x00FF_00FF_00FF_00FF).wrapping_mul((100 << 16) + 1) >> 16;
+    Some((v & 0x0000_FFFF_0000_FFFF).wrapping_mul((10_000 << 32) + 1) >> 32)
+}
+
+/// Exact powers of ten as integers, up to 10^15.
+const POW10_INT: [u64; 16] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+    1_000_000_000,
+    10_000_000_000,
+    100_000_000_000,
+    1_000_000_000_000,
+    10_000_000_000_000,
+    100_000_000_000_000,
+    1_000_000_000_000_000,
+];
 
 fn coordinate(
     path: &Path,
