@@ -106,7 +106,8 @@ pub(super) fn stream_in_blocks(
     let Ok(checker) = Checker::new(path, opts) else {
         return whole(on_batch);
     };
-    let mut s = Streamer::new(&checker);
+    let file_len = std::fs::metadata(path).map_or(0, |m| m.len());
+    let mut s = Streamer::new(&checker, file_len);
     let mut report = LoadReport::new(path);
     let (parsed, sha256) = {
         let mut sink = |drafts: Drafts, prepared: Prepared, cols: &Columns| {
@@ -277,6 +278,8 @@ pub(super) struct Prepared {
     flags: Vec<u8>,
     /// Records held back, in order.
     held: Vec<Pending>,
+    /// Bytes of the file the piece holds.
+    bytes: usize,
 }
 
 /// What the checks of one file need, shared by the threads that parse its pieces.
@@ -320,8 +323,8 @@ impl<'a> Checker<'a> {
     /// Checks and projects one piece's complaints (in place: each point becomes its
     /// projection into the work CRS, exchanged first if `swap_xy` asks), needing nothing from
     /// the other pieces, so the pieces are prepared in parallel. `ids` when the file has an id
-    /// column (the complaints' ids are then final).
-    pub(super) fn prepare(&self, batch: &mut [Complaint], ids: bool) -> Prepared {
+    /// column (the complaints' ids are then final); `bytes`: the piece's length in the file.
+    pub(super) fn prepare(&self, batch: &mut [Complaint], ids: bool, bytes: usize) -> Prepared {
         let mut keys = Vec::new();
         let mut long_ids = Vec::new();
         if ids {
@@ -440,6 +443,7 @@ impl<'a> Checker<'a> {
             long_ids,
             flags,
             held,
+            bytes,
         }
     }
 }
@@ -447,6 +451,8 @@ impl<'a> Checker<'a> {
 /// The state carried from piece to piece.
 struct Streamer<'c, 'a> {
     c: &'c Checker<'a>,
+    /// Length of the file in bytes.
+    file_len: u64,
     /// Accepted records so far.
     drafts: usize,
     /// (position among accepted records, record number) where the numbering jumps over
@@ -466,9 +472,11 @@ struct Streamer<'c, 'a> {
 }
 
 impl<'c, 'a> Streamer<'c, 'a> {
-    fn new(c: &'c Checker<'a>) -> Streamer<'c, 'a> {
+    /// `file_len`: the file's length in bytes (for reserving room).
+    fn new(c: &'c Checker<'a>, file_len: u64) -> Streamer<'c, 'a> {
         Streamer {
             c,
+            file_len,
             drafts: 0,
             jumps: Vec::new(),
             last_record: 0,
@@ -510,7 +518,22 @@ impl<'c, 'a> Streamer<'c, 'a> {
             long_ids,
             flags,
             held,
+            bytes,
         } = prepared;
+        if self.flags.capacity() == 0 && bytes > 0 {
+            // Room for the whole file's records at this piece's density, so the per-record
+            // vectors grow once rather than by doubling copies (and fresh pages each time).
+            #[allow(
+                clippy::cast_precision_loss,
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss
+            )]
+            let want = (flags.len() as f64 / bytes as f64 * self.file_len as f64 * 1.01) as usize;
+            self.flags.reserve_exact(want);
+            if cols.id.is_some() {
+                self.keys.reserve_exact(want);
+            }
+        }
         let base = self.drafts;
         for (k, &r) in records.iter().enumerate() {
             if r != self.last_record + 1 {
