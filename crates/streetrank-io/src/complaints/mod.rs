@@ -853,57 +853,64 @@ const POW10: [f64; 23] = [
 fn short_decimal(t: &str) -> Option<f64> {
     let b = t.as_bytes();
     let start = usize::from(b.first() == Some(&b'-'));
-    let (int_end, frac_start) = match b.get(start..)?.iter().position(|&c| c == b'.') {
-        Some(p) => (start + p, start + p + 1),
-        None => (b.len(), b.len()),
+    // The integer digits one by one (coordinates have a few), at most 15.
+    let (mut int, mut i) = (0u64, start);
+    while let Some(&c) = b.get(i) {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 || i - start == 15 {
+            break;
+        }
+        int = int * 10 + u64::from(d);
+        i += 1;
+    }
+    let ints = i - start;
+    let (mantissa, fracs) = match b.get(i) {
+        None => (int, 0),
+        Some(b'.') => {
+            let fracs = b.len() - i - 1;
+            if fracs == 0 || ints + fracs > 15 {
+                return None;
+            }
+            (int * POW10_INT[fracs] + fraction_digits(b, i + 1)?, fracs)
+        }
+        Some(_) => return None,
     };
-    let (ints, fracs) = (int_end - start, b.len() - frac_start);
-    // At least one digit before a dot and one after it; at most 15 in all.
-    if ints == 0 || (int_end < b.len() && fracs == 0) || ints + fracs > 15 {
+    // At least one digit before the dot.
+    if ints == 0 {
         return None;
     }
-    let mantissa =
-        digit_run(b, start, int_end)? * POW10_INT[fracs] + digit_run(b, frac_start, b.len())?;
     // Below 10^15 < 2^53: exact, and a signed integer converts in one instruction.
     #[allow(clippy::cast_precision_loss, clippy::cast_possible_wrap)]
     let v = mantissa as i64 as f64 / POW10[fracs];
     Some(if start == 1 { -v } else { v })
 }
 
-/// The value of the ASCII digits `b[start..end]` (at most 16; none is 0), eight at a time;
-/// `None` if a byte is not a digit.
-fn digit_run(b: &[u8], start: usize, end: usize) -> Option<u64> {
-    let n = end - start;
-    if n > 8 {
-        let high = eight_digits(word_ending(b, end - 8, n - 8))?;
-        return Some(high * 100_000_000 + eight_digits(word_ending(b, end, 8))?);
-    }
-    eight_digits(word_ending(b, end, n))
-}
-
-/// The `n` (at most 8) bytes of `b` that end at `end`, as the high bytes of a little-endian
-/// word whose other bytes are `'0'`: eight digits with leading zeros. One load when eight
-/// bytes end there, no copy through memory (which would stall the load that follows).
-fn word_ending(b: &[u8], end: usize, n: usize) -> u64 {
-    const ZEROS: u64 = 0x3030_3030_3030_3030;
-    if n == 0 {
-        return ZEROS;
-    }
-    if let Some(bytes) = end.checked_sub(8).and_then(|s| b.get(s..end)) {
+/// The value of the digits `b[from..]` (1 to 15 of them): up to eight in one word read from
+/// the end of the text (the common case: the text has eight bytes), else one by one. `None`
+/// if a byte is not a digit.
+fn fraction_digits(b: &[u8], from: usize) -> Option<u64> {
+    let n = b.len() - from;
+    if n <= 8
+        && let Some(bytes) = b.len().checked_sub(8).and_then(|s| b.get(s..))
+    {
         let mut w = [0; 8];
         w.copy_from_slice(bytes);
-        let w = u64::from_le_bytes(w);
-        if n >= 8 {
-            return w;
+        // The digits are the word's high `n` bytes; the bytes below them become '0's.
+        let low = u64::MAX
+            .checked_shr(8 * u32::try_from(n).ok()?)
+            .unwrap_or(0);
+        let w = (u64::from_le_bytes(w) & !low) | (0x3030_3030_3030_3030 & low);
+        return eight_digits(w);
+    }
+    let mut v = 0u64;
+    for &c in b.get(from..).unwrap_or_default() {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
         }
-        let low = (1u64 << (8 * (8 - n))) - 1;
-        return (w & !low) | (ZEROS & low);
+        v = v * 10 + u64::from(d);
     }
-    let mut w = ZEROS;
-    for &c in b.get(end.saturating_sub(n)..end).unwrap_or_default() {
-        w = (w >> 8) | (u64::from(c) << 56);
-    }
-    w
+    Some(v)
 }
 
 /// Eight ASCII digits read as one number, the first digit in the lowest byte (the SWAR
