@@ -16,6 +16,8 @@ pub(super) struct Cuts {
     pub pieces: Vec<usize>,
     /// The last record boundary in the buffer: where the records known to be whole end.
     pub last: Option<usize>,
+    /// The first `"` in the buffer: the text before it has no quotes.
+    pub first_quote: Option<usize>,
 }
 
 /// The record boundary just after a line terminator at `t`, as csv-core reads one: `\n`,
@@ -42,6 +44,7 @@ pub(super) fn cuts(data: &[u8], delimiter: u8, step: usize) -> Cuts {
         let mut search = from;
         let mut open = None;
         while let Some(q) = memchr::memchr(b'"', &data[search..]).map(|q| q + search) {
+            c.first_quote.get_or_insert(q);
             if q == 0 || matches!(data[q - 1], b'\n' | b'\r') || data[q - 1] == delimiter {
                 open = Some(q);
                 break;

@@ -900,3 +900,77 @@ fn quick_distinct_id_check_agrees_with_comparing_ids() {
     ];
     assert!(!stream::ids_all_distinct(&long));
 }
+
+/// Issue 4: the fraction's digits read as one word equal a digit loop, on every length, at
+/// every offset, and on bytes next to the digits ('/' and ':', the first non-digits around
+/// them, and 0xFF, which carries when 6 is added).
+#[test]
+fn fraction_digits_read_like_a_digit_loop() {
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let alphabet = b"0123456789/:.a\xff ";
+    for _ in 0..200_000 {
+        let len = usize::try_from(next() % 15 + 1).unwrap();
+        let run: Vec<u8> = (0..len)
+            .map(|_| {
+                // Mostly digits, so that whole runs are common.
+                let k = next() % 40;
+                alphabet[usize::try_from(if k < 30 { k % 10 } else { k - 24 }).unwrap()]
+            })
+            .collect();
+        let want = run
+            .iter()
+            .all(u8::is_ascii_digit)
+            .then(|| run.iter().fold(0u64, |v, d| v * 10 + u64::from(d - b'0')));
+        // The run after a prefix of any length, so both ways of reading it are taken.
+        let pad = usize::try_from(next() % 10).unwrap();
+        let mut text = vec![b'-'; pad];
+        text.extend_from_slice(&run);
+        let got = super::fraction_digits(&text, pad);
+        assert_eq!(got, want, "{:?}", String::from_utf8_lossy(&text));
+    }
+}
+
+/// Issue 4: on random strings of digits, dots and signs, the short-decimal path answers
+/// exactly the spelling `-?digits[.digits]` with at most 15 digits, and then what
+/// `str::parse` answers, bit for bit.
+#[test]
+fn short_decimals_answer_exactly_their_spelling() {
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let alphabet = b"0123456789012345678901234567890123456789.-+e";
+    let mut answered = 0;
+    for _ in 0..300_000 {
+        let len = usize::try_from(next() % 19).unwrap();
+        let t: String = (0..len)
+            .map(|_| char::from(alphabet[usize::try_from(next() % 44).unwrap()]))
+            .collect();
+        let body = t.strip_prefix('-').unwrap_or(&t);
+        let (int, frac) = match body.split_once('.') {
+            Some((i, f)) => (i, Some(f)),
+            None => (body, None),
+        };
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        let spelled =
+            digits(int) && frac.is_none_or(digits) && int.len() + frac.map_or(0, str::len) <= 15;
+        match short_decimal(&t) {
+            Some(v) => {
+                answered += 1;
+                assert!(spelled, "{t}");
+                assert_eq!(v.to_bits(), t.parse::<f64>().unwrap().to_bits(), "{t}");
+            }
+            None => assert!(!spelled, "{t}"),
+        }
+    }
+    assert!(answered > 10_000, "{answered}");
+}
