@@ -172,6 +172,15 @@ fn lines_kept(lines: &LonLatLines, order: &[usize]) -> Vec<Option<Geometry<f64>>
         .collect()
 }
 
+/// Whether `order` holds each of `0..n` exactly once.
+fn is_permutation(order: &[usize], n: usize) -> bool {
+    let mut seen = vec![false; n];
+    order.len() == n
+        && order
+            .iter()
+            .all(|&i| seen.get_mut(i).is_some_and(|s| !std::mem::replace(s, true)))
+}
+
 /// Where the ranking table's WGS84 lines come from.
 #[derive(Clone, Copy)]
 enum Lines<'a> {
@@ -295,43 +304,53 @@ fn ranking_table_with(
             message: format!("the ranking refers to segment {i} but the network has {n}"),
         }));
     }
+    let build_row = |i: usize| -> Vec<PropertyValue> {
+        let (seg, s) = (&net.segments[i], &ranking.scores[i]);
+        let mut row = Vec::with_capacity(columns.len());
+        row.extend([
+            count(s.rank),
+            id_cell_as(&seg.id, ids),
+            PropertyValue::Float(s.score),
+        ]);
+        for f in [&s.pressure, &s.condition, &s.usage, &s.equity] {
+            row.extend([
+                PropertyValue::Float(f.raw),
+                PropertyValue::Float(f.normalised),
+                PropertyValue::Float(f.contribution),
+            ]);
+        }
+        row.extend([
+            count(s.complaints),
+            count(s.complaints_kept),
+            PropertyValue::Bool(s.condition_missing),
+            PropertyValue::Float(seg.length_m),
+            opt_text(seg.attributes.road_class.as_ref()),
+            opt_text(seg.attributes.district.as_ref()),
+            PropertyValue::Text(ranking.settings_hash.clone()),
+        ]);
+        for (k, ty) in prop_types.iter().enumerate() {
+            row.push(as_type(
+                seg.properties.get(k).unwrap_or(&PropertyValue::Null),
+                *ty,
+            ));
+        }
+        row
+    };
     let build_rows = || -> Vec<Vec<PropertyValue>> {
-        ranking
-            .order
-            .par_iter()
-            .map(|&i| {
-                let (seg, s) = (&net.segments[i], &ranking.scores[i]);
-                let mut row = Vec::with_capacity(columns.len());
-                row.extend([
-                    count(s.rank),
-                    id_cell_as(&seg.id, ids),
-                    PropertyValue::Float(s.score),
-                ]);
-                for f in [&s.pressure, &s.condition, &s.usage, &s.equity] {
-                    row.extend([
-                        PropertyValue::Float(f.raw),
-                        PropertyValue::Float(f.normalised),
-                        PropertyValue::Float(f.contribution),
-                    ]);
-                }
-                row.extend([
-                    count(s.complaints),
-                    count(s.complaints_kept),
-                    PropertyValue::Bool(s.condition_missing),
-                    PropertyValue::Float(seg.length_m),
-                    opt_text(seg.attributes.road_class.as_ref()),
-                    opt_text(seg.attributes.district.as_ref()),
-                    PropertyValue::Text(ranking.settings_hash.clone()),
-                ]);
-                for (k, ty) in prop_types.iter().enumerate() {
-                    row.push(as_type(
-                        seg.properties.get(k).unwrap_or(&PropertyValue::Null),
-                        *ty,
-                    ));
-                }
-                row
-            })
-            .collect()
+        if is_permutation(&ranking.order, n) && ranking.scores.len() >= n {
+            // Built in segment order, where the segments' values (texts, properties) lie one
+            // after another in memory, then put in rank order: rank order visits the segments
+            // at random, and each text a row copies was a cache miss.
+            let mut by_segment: Vec<Vec<PropertyValue>> =
+                (0..n).into_par_iter().map(build_row).collect();
+            ranking
+                .order
+                .iter()
+                .map(|&i| std::mem::take(&mut by_segment[i]))
+                .collect()
+        } else {
+            ranking.order.par_iter().map(|&i| build_row(i)).collect()
+        }
     };
     // The lines first: their gathered coordinates are freed before the rows are built, so the
     // two are never in memory at once.
@@ -486,4 +505,19 @@ pub fn assignments_table(
         rows,
         geometries,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_permutation;
+
+    #[test]
+    fn permutations_are_told_from_other_orders() {
+        assert!(is_permutation(&[], 0));
+        assert!(is_permutation(&[2, 0, 1], 3));
+        assert!(!is_permutation(&[2, 0, 0], 3), "a repeat");
+        assert!(!is_permutation(&[2, 0], 3), "one missing");
+        assert!(!is_permutation(&[2, 0, 3], 3), "out of range");
+        assert!(!is_permutation(&[0, 1, 2, 0], 3), "too long");
+    }
 }
