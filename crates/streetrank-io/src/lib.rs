@@ -29,6 +29,8 @@ mod report;
 mod run;
 mod streets;
 mod tables;
+#[cfg(test)]
+mod testing;
 mod write;
 
 pub use complaints::{

@@ -312,13 +312,7 @@ mod tests {
     #[test]
     fn pieces_read_like_the_csv_crate() {
         let alphabet = b"ab,;\"\"\n\n\r \xEF\xBB\xBF";
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::testing::xorshift(0x2545_f491_4f6c_dd1du64);
         for round in 0..3000 {
             let len = usize::try_from(next() % 40).unwrap();
             let text: Vec<u8> = (0..len)

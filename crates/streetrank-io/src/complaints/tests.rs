@@ -607,18 +607,12 @@ fn read_env_csv() {
 /// The short-decimal path gives exactly what `str::parse` gives, and declines the rest.
 #[test]
 fn short_decimals_parse_like_std() {
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut next = crate::testing::xorshift(0x9e37_79b9_7f4a_7c15u64);
     for _ in 0..200_000 {
         let int = next() % 1_000;
         let places = usize::try_from(next() % 13).unwrap();
         let frac = next() % 10u64.pow(u32::try_from(places).unwrap());
-        let sign = if next() % 2 == 0 { "-" } else { "" };
+        let sign = if next().is_multiple_of(2) { "-" } else { "" };
         let t = if places == 0 {
             format!("{sign}{int}")
         } else {
@@ -906,13 +900,7 @@ fn quick_distinct_id_check_agrees_with_comparing_ids() {
 /// them, and 0xFF, which carries when 6 is added).
 #[test]
 fn fraction_digits_read_like_a_digit_loop() {
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut next = crate::testing::xorshift(0x2545_f491_4f6c_dd1du64);
     let alphabet = b"0123456789/:.a\xff ";
     for _ in 0..200_000 {
         let len = usize::try_from(next() % 15 + 1).unwrap();
@@ -941,13 +929,7 @@ fn fraction_digits_read_like_a_digit_loop() {
 /// `str::parse` answers, bit for bit.
 #[test]
 fn short_decimals_answer_exactly_their_spelling() {
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut next = crate::testing::xorshift(0x9e37_79b9_7f4a_7c15u64);
     let alphabet = b"0123456789012345678901234567890123456789.-+e";
     let mut answered = 0;
     for _ in 0..300_000 {

@@ -286,20 +286,10 @@ pub(crate) fn push_wkt_linestring(
     buf.push(b')');
 }
 
-/// A xorshift generator (the same sequence for the same seed), for the tests' value sweeps.
-#[cfg(test)]
-pub(crate) fn xorshift(mut s: u64) -> impl FnMut() -> u64 {
-    move || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        s
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::xorshift;
     use crate::write::table::round_coord;
     use geo_types::{LineString, Point};
     use wkt::ToWkt;

@@ -353,7 +353,7 @@ mod tests {
             let s = (v * p).round() / p;
             if s.is_finite() { s + 0.0 } else { v }
         };
-        let mut next = super::super::num::xorshift(0x005E_ED0F_C00D);
+        let mut next = crate::testing::xorshift(0x005E_ED0F_C00D);
         for _ in 0..1_000_000 {
             let d = u32::try_from(next() % 16).unwrap_or(7);
             #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
