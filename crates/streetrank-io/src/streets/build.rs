@@ -429,9 +429,10 @@ impl<'a> Builder<'a> {
                 }
             })?;
         self.report.loaded = network.segments.len();
+        // Whether they still pair up with the segments is checked where they are used
+        // (`LoadedStreets::lonlat_lines_in_step`).
         let lonlat_lines = source_lonlat
-            .and_then(|coords| LonLatLines::from_spans(coords, kept_spans.into_iter()))
-            .filter(|l| l.matches(network.segments.iter().map(|s| s.geometry.0.as_slice())));
+            .and_then(|coords| LonLatLines::from_spans(coords, kept_spans.into_iter()));
         Ok(LoadedStreets {
             network,
             source_crs,

@@ -149,15 +149,17 @@ pub(crate) fn commit_all(files: Vec<AtomicFile>) -> Result<()> {
     let finished: Vec<Result<(PathBuf, NamedTempFile)>> = std::thread::scope(|scope| {
         let mut files = files.into_iter();
         let first = files.next();
-        let others: Vec<_> = files.map(|f| scope.spawn(|| f.finish())).collect();
+        let others: Vec<_> = files
+            .map(|f| (f.path.clone(), scope.spawn(|| f.finish())))
+            .collect();
         first
             .map(AtomicFile::finish)
             .into_iter()
-            .chain(others.into_iter().map(|h| {
+            .chain(others.into_iter().map(|(path, h)| {
                 h.join().unwrap_or_else(|_| {
                     Err(Error::io(
-                        Path::new("(output)"),
-                        std::io::Error::other("a thread syncing an output file panicked"),
+                        &path,
+                        std::io::Error::other("the thread syncing this file panicked"),
                     ))
                 })
             }))
