@@ -47,12 +47,12 @@ pub(super) fn read(
     read_in_blocks(path, opts, report, BLOCK, PIECE, None)
 }
 
-/// What receives each piece's complaints, in file order, as soon as its block is read: the
-/// checker prepares each piece on the pool as it is parsed ([`Checker::prepare`]: checks and
-/// projection), then the function takes the pieces one by one, with the file's columns.
+/// What receives each block's complaints as soon as the block is read: the checker prepares
+/// each piece on the pool as it is parsed ([`Checker::prepare`]: checks and projection), then
+/// the function takes the block's pieces, in file order, with the file's columns.
 pub(super) type Sink<'s> = (
     &'s Checker<'s>,
-    &'s mut dyn FnMut(Drafts, Prepared, &Columns),
+    &'s mut dyn FnMut(Vec<(Drafts, Prepared)>, &Columns),
 );
 
 /// [`read`] with the block and piece sizes given (tests use tiny ones). With a `sink`, each
@@ -151,6 +151,8 @@ pub(super) fn read_in_blocks(
     };
     let mut first_block = true;
     let checker = sink.as_ref().map(|(checker, _)| *checker);
+    // The pieces of the block before, checked, for the sink.
+    let mut pending: Vec<(Drafts, Prepared)> = Vec::new();
     loop {
         let region = &buf[data_start..];
         let c = cuts(region, delimiter, piece);
@@ -180,44 +182,58 @@ pub(super) fn read_in_blocks(
             next.extend_from_slice(&region[cut..]);
         }
         let carry = next.len();
-        // Parse this block's pieces and hash its new bytes while the next block is read.
-        let ((outs, hash), more) = rayon::join(
-            || {
-                rayon::join(
+        let parse = |r: &std::ops::Range<usize>| {
+            // No second search for quotes where `cuts` found none.
+            let quotes = c.first_quote.is_some_and(|q| q < r.end);
+            let mut out = parse_piece(&region[r.clone()], quotes, &ctx);
+            let prepared = checker
+                .map(|checker| checker.prepare(&mut out.complaints, cols.id.is_some(), r.len()));
+            (out, prepared)
+        };
+        // Parse this block's pieces and hash its new bytes while the next block is read, on
+        // the pool; meanwhile this thread hands on the block before's complaints.
+        let mut work = None;
+        rayon::in_place_scope(|scope| {
+            scope.spawn(|_| {
+                work = Some(rayon::join(
                     || {
-                        ranges
-                            .par_iter()
-                            .map(|r| {
-                                // No second search for quotes where `cuts` found none.
-                                let quotes = c.first_quote.is_some_and(|q| q < r.end);
-                                let mut out = parse_piece(&region[r.clone()], quotes, &ctx);
-                                let prepared = checker.map(|checker| {
-                                    checker.prepare(&mut out.complaints, cols.id.is_some(), r.len())
-                                });
-                                (out, prepared)
-                            })
-                            .collect::<Vec<_>>()
+                        rayon::join(
+                            || ranges.par_iter().map(parse).collect::<Vec<_>>(),
+                            || hasher.write_all(&buf[hashed..]),
+                        )
                     },
-                    || hasher.write_all(&buf[hashed..]),
-                )
-            },
-            || {
-                if eof {
-                    Ok(true)
-                } else {
-                    fill(&mut file, &mut next, block)
-                }
-            },
-        );
+                    || {
+                        if eof {
+                            Ok(true)
+                        } else {
+                            fill(&mut file, &mut next, block)
+                        }
+                    },
+                ));
+            });
+            if let Some((_, take)) = sink.as_mut()
+                && !pending.is_empty()
+            {
+                take(std::mem::take(&mut pending), &cols);
+            }
+        });
+        let Some(((outs, hash), more)) = work else {
+            // The scope returns once its task has run (a panic in it is propagated).
+            return Err(Error::file(
+                path,
+                "the block was not parsed (internal error)",
+                "report this as a bug",
+            ));
+        };
         hash.map_err(|e| Error::io(path, e))?;
         let records_before = collector.records;
-        if let Some((_, take)) = sink.as_mut() {
-            // Each piece's complaints handed on as they are, in file order: no copy into a
-            // block-sized vector.
+        if sink.is_some() {
+            // Each piece's complaints handed on as they are, in file order (while the next
+            // block is parsed): no copy into a block-sized vector.
             for (out, prepared) in outs {
                 numbering.merge(out, &mut collector, &ctx, report)?;
                 if let Some(prepared) = prepared {
-                    take(std::mem::take(&mut collector.drafts), prepared, &cols);
+                    pending.push((std::mem::take(&mut collector.drafts), prepared));
                 }
             }
         } else {
@@ -243,6 +259,11 @@ pub(super) fn read_in_blocks(
             d.records.reserve(want.saturating_sub(d.records.len()));
         }
         if eof {
+            if let Some((_, take)) = sink.as_mut()
+                && !pending.is_empty()
+            {
+                take(pending, &cols);
+            }
             break;
         }
         eof = more.map_err(|e| read_failed(path, "a record", &e))?;

@@ -46,10 +46,12 @@ pub struct StreamedComplaints {
 /// time, in file order, instead of returning them.
 ///
 /// A CSV file is read in blocks of 8 MiB, parsed in pieces of 1 MiB on all threads, and each
-/// piece's complaints are handed on, in file order, as soon as they are checked and projected:
-/// memory holds two blocks of the file, one block's complaints, and per complaint of the file
-/// about 17 bytes (the key of its id for the repeated-id check, and one byte of flags). GeoJSON and Open311 files are read whole and
-/// handed on as one batch.
+/// piece's complaints are handed on, in file order, once they are checked and projected.
+/// `on_batch` runs on the calling thread while rayon's pool parses the next block, so the
+/// caller's work on a batch overlaps the reading. Memory holds two blocks of the file, two
+/// blocks' complaints, and per complaint of the file about 17 bytes (the key of its id for
+/// the repeated-id check, and one byte of flags). GeoJSON and Open311 files are read whole
+/// and handed on as one batch.
 ///
 /// The complaints handed on, minus [`StreamedComplaints::retracted`], are exactly those
 /// [`super::read_complaints`] returns, and the report, counts and digest are the same; so is
@@ -110,8 +112,14 @@ pub(super) fn stream_in_blocks(
     let mut s = Streamer::new(&checker, file_len);
     let mut report = LoadReport::new(path);
     let (parsed, sha256) = {
-        let mut sink = |drafts: Drafts, prepared: Prepared, cols: &Columns| {
-            s.take(drafts, prepared, cols, on_batch);
+        // On the calling thread, while the pool parses the next block.
+        let mut sink = |pieces: Vec<(Drafts, Prepared)>, cols: &Columns| {
+            for (drafts, prepared) in pieces {
+                let batch = s.take(drafts, prepared, cols);
+                if !batch.is_empty() {
+                    on_batch(batch);
+                }
+            }
         };
         read_in_blocks(
             path,
@@ -506,15 +514,9 @@ impl<'c, 'a> Streamer<'c, 'a> {
         }
     }
 
-    /// Takes one piece's complaints, checked and projected by [`Checker::prepare`], and hands
-    /// on those not held back.
-    fn take(
-        &mut self,
-        drafts: Drafts,
-        prepared: Prepared,
-        cols: &Columns,
-        on_batch: &mut dyn FnMut(Vec<Complaint>),
-    ) {
+    /// Takes one piece's complaints, checked and projected by [`Checker::prepare`], and
+    /// returns those not held back, to be handed on.
+    fn take(&mut self, drafts: Drafts, prepared: Prepared, cols: &Columns) -> Vec<Complaint> {
         let Drafts {
             complaints: mut batch,
             records,
@@ -611,9 +613,7 @@ impl<'c, 'a> Streamer<'c, 'a> {
         }
         self.flags.extend_from_slice(&flags);
         self.delivered += batch.len();
-        if !batch.is_empty() {
-            on_batch(batch);
-        }
+        batch
     }
 
     /// The checks that need the whole file, in the whole-file reader's order.

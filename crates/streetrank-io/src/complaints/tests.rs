@@ -835,7 +835,8 @@ fn streamed_reading_equals_whole_file_reading() {
     }
 }
 
-/// The streamed reader on the real cities' CSV complaints equals the whole-file reader.
+/// The streamed reader on the real cities' CSV complaints equals the whole-file reader, also
+/// when called from a pool's thread.
 #[test]
 fn streamed_reading_equals_whole_file_reading_on_real_data() {
     let data = data_dir();
@@ -861,6 +862,16 @@ fn streamed_reading_equals_whole_file_reading_on_real_data() {
             assert!(!want.starts_with("error"), "{file}: {want}");
             for block in [csv::BLOCK, 1 << 16] {
                 assert_eq!(streamed(&p, &o, block, 1 << 14), want, "{file}");
+            }
+            // Called from one of a pool's threads, the batches are handed on while that
+            // pool parses the next block, or after it (one thread): the same result.
+            for threads in [1, 2] {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                let got = pool.install(|| streamed(&p, &o, 1 << 16, 1 << 14));
+                assert_eq!(got, want, "{file}, {threads} thread(s) of a pool");
             }
         }
     }
