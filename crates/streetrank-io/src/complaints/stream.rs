@@ -219,13 +219,21 @@ impl IdKey {
 }
 
 /// Whether the keys are certainly all distinct: no long ids (their keys are places, not
-/// texts) and no two keys equal once sorted. Sorting the 16-byte keys themselves is several
-/// times faster than sorting positions by key, which finding the repeats needs.
+/// texts), and keys that strictly ascend in file order (ids as an export sorted by id gives
+/// them: one pass) or no two keys equal once sorted. Sorting the 16-byte keys themselves is
+/// several times faster than sorting positions by key, which finding the repeats needs.
 fn all_distinct(keys: &[IdKey]) -> bool {
-    if keys.iter().any(|k| k.tag() == TAG_LONG) {
+    if keys.par_iter().any(|k| k.tag() == TAG_LONG) {
         return false;
     }
-    sorted_distinct(keys.par_iter().map(|k| k.0).collect())
+    keys.par_windows(2).all(|w| w[0].0 < w[1].0)
+        || sorted_distinct(keys.par_iter().map(|k| k.0).collect())
+}
+
+/// Whether the keys are all distinct: they strictly ascend (one pass), or no two are equal once
+/// sorted.
+fn keys_distinct(keys: Vec<u128>) -> bool {
+    keys.par_windows(2).all(|w| w[0] < w[1]) || sorted_distinct(keys)
 }
 
 /// Whether the complaints' ids are certainly all distinct (as [`SourceId`]s): each an
@@ -239,7 +247,7 @@ pub(super) fn ids_all_distinct(complaints: &[Complaint]) -> bool {
             id => Some(IdKey::new(id, &mut Vec::new()).0),
         })
         .collect();
-    keys.is_some_and(sorted_distinct)
+    keys.is_some_and(keys_distinct)
 }
 
 fn sorted_distinct(mut keys: Vec<u128>) -> bool {
@@ -830,5 +838,46 @@ mod tests {
             IdKey::new(&SourceId::Text("SR-2".into()), &mut Vec::new()),
         );
         assert!(a.0 < b.0);
+    }
+
+    /// Issue 4: the checks for repeated keys, with their one-pass answer for keys that ascend,
+    /// say "all distinct" exactly when no two keys are equal: ascending, descending, shuffled,
+    /// with repeats next to each other or apart, and with a long id (always the exact check).
+    #[test]
+    fn distinct_checks_agree_with_comparing_every_pair() {
+        let mut next = crate::testing::xorshift(0x9e37_79b9_7f4a_7c15u64);
+        for round in 0..3000 {
+            let len = usize::try_from(next() % 12).unwrap_or(0);
+            let mut ids: Vec<i64> = (0..len)
+                .map(|_| i64::try_from(next() % 16).unwrap_or(0))
+                .collect();
+            match round % 3 {
+                0 => ids.sort_unstable(),
+                1 => ids.sort_unstable_by(|a, b| b.cmp(a)),
+                _ => {}
+            }
+            let want = (0..ids.len()).all(|i| (0..i).all(|j| ids[i] != ids[j]));
+            let keys: Vec<IdKey> = ids
+                .iter()
+                .map(|&i| {
+                    let id = if round % 2 == 0 {
+                        SourceId::Int(i)
+                    } else {
+                        SourceId::Text(format!("SR-{i:03}"))
+                    };
+                    IdKey::new(&id, &mut Vec::new())
+                })
+                .collect();
+            assert_eq!(all_distinct(&keys), want, "{ids:?}");
+            assert_eq!(
+                keys_distinct(keys.iter().map(|k| k.0).collect()),
+                want,
+                "{ids:?}"
+            );
+            let mut long_ids = Vec::new();
+            let mut with_long = keys.clone();
+            with_long.push(IdKey::new(&SourceId::Text("x".repeat(20)), &mut long_ids));
+            assert!(!all_distinct(&with_long));
+        }
     }
 }
