@@ -1112,3 +1112,111 @@ fn extend_parts_in_batches_equals_pushing_one_by_one() {
     assert!(e.contains(&format!("position {}", n + 1)), "{e}");
     assert_eq!(format!("{batched:?}"), before);
 }
+
+/// Issue 4: the ranking order from compact keys equals sorting with the comparator it
+/// replaced (score by `total_cmp`, highest first, then id, then position), with many ties,
+/// signed zeros, NaN and infinities, integer and text ids.
+#[test]
+fn rank_order_equals_the_comparator_sort() {
+    let mut rng = SplitMix64(41);
+    let values = [
+        0.0,
+        -0.0,
+        1.5,
+        -1.5,
+        96.7,
+        f64::NAN,
+        -f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::MIN_POSITIVE,
+        5e-324,
+    ];
+    for round in 0..300 {
+        let n = rng.below(60) as usize;
+        let segments: Vec<Segment> = (0..n)
+            .map(|i| {
+                let id = rng.below(8) as i64;
+                if round % 2 == 0 {
+                    seg(id, 10.0, i as f64)
+                } else {
+                    seg(format!("s{id}"), 10.0, i as f64)
+                }
+            })
+            .collect();
+        let scores: Vec<SegmentScore> = (0..n)
+            .map(|i| {
+                let score = if rng.below(3) == 0 {
+                    values[rng.below(values.len() as u64) as usize]
+                } else {
+                    (rng.below(5) as f64) * 0.5
+                };
+                SegmentScore {
+                    segment: i,
+                    score,
+                    ..one_segment(&[], &ScoreConfig::default()).scores[0].clone()
+                }
+            })
+            .collect();
+        let mut want: Vec<usize> = (0..n).collect();
+        want.sort_by(|&a, &b| {
+            scores[b]
+                .score
+                .total_cmp(&scores[a].score)
+                .then_with(|| segments[a].id.cmp(&segments[b].id))
+                .then(a.cmp(&b))
+        });
+        assert_eq!(rank_order(&scores, &segments), want, "round {round}");
+    }
+}
+
+/// Issue 4: the weight lookup without allocation finds what looking up `lookup_key` finds:
+/// case, surrounding spaces, non-ASCII letters (which lowercase beyond ASCII), a name longer
+/// than the stack buffer, and an empty table.
+#[test]
+fn weight_lookup_equals_lookup_key() {
+    let long = "X".repeat(70);
+    let table = lookup_table(&BTreeMap::from([
+        ("Major".to_owned(), 1.0),
+        ("d2".to_owned(), 0.5),
+        ("ÉST".to_owned(), 0.25),
+        (long.clone(), 0.125),
+    ]));
+    let names = [
+        "major", "MAJOR", " Major ", "D2", "d2\t", "d3", "", " ", "Ést", "éST", "EST", &long, "xX",
+    ];
+    for name in names {
+        assert_eq!(
+            lookup(&table, name),
+            table.get(&lookup_key(name)).copied(),
+            "{name:?}"
+        );
+    }
+    assert_eq!(lookup(&BTreeMap::new(), "major"), None);
+}
+
+/// Issue 4: the 95th percentile by selection equals the nearest-rank value of a full sort.
+#[test]
+fn p95_by_selection_equals_sorting() {
+    let mut rng = SplitMix64(7);
+    for _ in 0..300 {
+        let n = rng.below(50) as usize;
+        let tallies: Vec<PressureTally> = (0..n)
+            .map(|_| PressureTally {
+                raw: if rng.below(4) == 0 {
+                    0.0
+                } else {
+                    (rng.below(6) as f64) * rng.unit()
+                },
+                ..PressureTally::default()
+            })
+            .collect();
+        let mut positive: Vec<f64> = tallies.iter().map(|t| t.raw).filter(|&r| r > 0.0).collect();
+        positive.sort_by(f64::total_cmp);
+        let want = match positive.len() {
+            0 => 0.0,
+            k => positive[(95 * k).div_ceil(100).max(1) - 1],
+        };
+        assert_eq!(p95(&tallies).to_bits(), want.to_bits());
+    }
+}
