@@ -7,6 +7,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use geo_types::{Coord, LineString, Point};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
@@ -453,6 +454,14 @@ impl StreetNetwork {
         segments: Vec<Segment>,
         property_names: Vec<String>,
     ) -> Result<StreetNetwork, Error> {
+        // Ids that strictly ascend (as most street files give them) are distinct: one pass,
+        // in parallel, instead of a hash map of every id (~100 ms on a million segments).
+        if segments.par_windows(2).all(|w| w[0].id < w[1].id) {
+            return Ok(StreetNetwork {
+                segments,
+                property_names,
+            });
+        }
         let mut seen = std::collections::HashMap::with_capacity(segments.len());
         for (i, s) in segments.iter().enumerate() {
             if let Some(first) = seen.insert(&s.id, i) {
@@ -480,6 +489,37 @@ impl StreetNetwork {
 mod tests {
     use super::*;
     use geo_types::line_string;
+
+    /// Issue 4: ascending ids take the one-pass check; repeats are refused, naming both
+    /// positions, whether the ids ascend around them or not.
+    #[test]
+    fn network_refuses_repeated_ids_ascending_or_not() {
+        let seg = |id: i64| {
+            Segment::new(
+                SourceId::Int(id),
+                line_string![(x: 0.0, y: 0.0), (x: 1.0, y: 0.0)],
+            )
+            .unwrap()
+        };
+        let ids = |v: &[i64]| v.iter().map(|&i| seg(i)).collect::<Vec<_>>();
+        assert!(StreetNetwork::new(ids(&[1, 2, 3, 10]), vec![]).is_ok());
+        assert!(StreetNetwork::new(ids(&[3, 1, 2]), vec![]).is_ok());
+        assert!(StreetNetwork::new(ids(&[]), vec![]).is_ok());
+        for (v, first, second) in [
+            (vec![1, 2, 2, 3], 1, 2),
+            (vec![5, 1, 5], 0, 2),
+            (vec![1, 2, 3, 1], 0, 3),
+        ] {
+            match StreetNetwork::new(ids(&v), vec![]) {
+                Err(Error::DuplicateSegmentId {
+                    first: f,
+                    second: s,
+                    ..
+                }) => assert_eq!((f, s), (first, second), "{v:?}"),
+                other => panic!("{v:?}: {other:?}"),
+            }
+        }
+    }
 
     #[test]
     fn segment_validation_table() {
