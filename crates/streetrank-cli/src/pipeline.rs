@@ -267,17 +267,30 @@ struct Gather<'i> {
 }
 
 impl Gather<'_> {
-    fn add(&mut self, batch: &[Complaint]) {
+    /// Takes a batch's points and times (one pass), then drops the batch on the pool, off the
+    /// reading thread.
+    fn add(&mut self, batch: Vec<Complaint>) {
         let base = self.points.len();
+        let before = self.latest.as_ref().map(|(t, _, _)| *t);
+        // The first complaint of the batch with its latest time, when later than `before`.
+        let mut latest: Option<(streetrank::Timestamp, usize)> = None;
+        self.points.reserve(batch.len());
+        self.created.reserve(batch.len());
         for (i, c) in batch.iter().enumerate() {
+            self.points.push(c.point);
+            self.created.push(c.created);
             if let Some(t) = c.created
-                && self.latest.as_ref().is_none_or(|(l, _, _)| t > *l)
+                && latest.map_or(before.is_none_or(|b| t > b), |(l, _)| t > l)
             {
-                self.latest = Some((t, base + i, c.id.clone()));
+                latest = Some((t, i));
             }
         }
-        self.points.extend(batch.iter().map(|c| c.point));
-        self.created.extend(batch.iter().map(|c| c.created));
+        if let Some((t, i)) = latest
+            && let Some(c) = batch.get(i)
+        {
+            self.latest = Some((t, base + i, c.id.clone()));
+        }
+        rayon::spawn(move || drop(batch));
         if self.points.len() >= SNAP_BATCH {
             self.flush();
         }
@@ -353,7 +366,7 @@ pub fn score_streamed(
     let read = phases.run(
         "read and snap complaints",
         "reading and snapping complaints",
-        || streetrank_io::stream_complaints(path, &opts, &mut |batch| gather.add(&batch)),
+        || streetrank_io::stream_complaints(path, &opts, &mut |batch| gather.add(batch)),
     )?;
     phases.run("snap", "snapping complaints", || gather.flush());
     if let Some(e) = gather.error {

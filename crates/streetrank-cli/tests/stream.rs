@@ -116,3 +116,54 @@ fn dc_streamed_equals_whole() {
         &data("washington-dc/original/dc-maps/maps/pothole-last-30-days.geojson"),
     ]));
 }
+
+/// Issue 4: the default `as_of` (the latest creation time, named by the first complaint with
+/// it) is the same streamed and whole when that time recurs in rows far apart (in different
+/// pieces of the file) and when every row is later than the one before.
+#[test]
+fn latest_complaint_is_the_same_streamed_and_whole() {
+    let c = fixtures().join("city");
+    let original = std::fs::read_to_string(c.join("complaints.csv")).unwrap();
+    let mut lines = original.lines();
+    let header = lines.next().unwrap();
+    let rows: Vec<&str> = lines.collect();
+    let tmp = tempfile::tempdir().unwrap();
+    // Without `as_of`, so the run takes the latest complaint's time.
+    let config = std::fs::read_to_string(c.join("config.toml"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("as_of"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let config_path = tmp.path().join("config.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let recurring = |i: usize| format!("2026-01-0{}T00:00:00Z", i % 3 + 1);
+    let ascending = |i: usize| {
+        format!("2025-01-01T00:00:{:02}Z", i % 60).replace(
+            "2025-01-01",
+            &format!("2025-{:02}-{:02}", i / 60 / 28 % 12 + 1, i / 60 % 28 + 1),
+        )
+    };
+    for (name, time) in [
+        ("recurring", &recurring as &dyn Fn(usize) -> String),
+        ("ascending", &ascending),
+    ] {
+        let mut text = format!("{header}\n");
+        for (i, row) in rows.iter().enumerate() {
+            let mut cells: Vec<String> = row.split(',').map(str::to_owned).collect();
+            cells[1] = time(i);
+            text.push_str(&cells.join(","));
+            text.push('\n');
+        }
+        let path = tmp.path().join(format!("complaints_{name}.csv"));
+        std::fs::write(&path, text).unwrap();
+        same(&args(&[
+            &"--streets",
+            &c.join("streets.geojson"),
+            &"--complaints",
+            &path,
+            &"--config",
+            &config_path,
+        ]));
+    }
+}
