@@ -153,6 +153,11 @@ pub(super) fn read_in_blocks(
     let checker = sink.as_ref().map(|(checker, _)| *checker);
     // The pieces of the block before, checked, for the sink.
     let mut pending: Vec<(Drafts, Prepared)> = Vec::new();
+    // Called from outside the pool, this thread hands a block's complaints on while the pool
+    // parses the next one. Called from one of the pool's threads, that thread is one of the
+    // parsers, and the block is handed on at once, between blocks (overlapping then measured
+    // 16 % slower on 2 threads: criterion's streamed reader, which runs inside a pool).
+    let overlap = rayon::current_thread_index().is_none();
     loop {
         let region = &buf[data_start..];
         let c = cuts(region, delimiter, piece);
@@ -235,6 +240,9 @@ pub(super) fn read_in_blocks(
                 if let Some(prepared) = prepared {
                     pending.push((std::mem::take(&mut collector.drafts), prepared));
                 }
+            }
+            if !overlap && let Some((_, take)) = sink.as_mut() {
+                take(std::mem::take(&mut pending), &cols);
             }
         } else {
             // The block's complaints in one allocation: appending piece by piece would grow

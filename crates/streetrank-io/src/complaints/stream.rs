@@ -47,11 +47,12 @@ pub struct StreamedComplaints {
 ///
 /// A CSV file is read in blocks of 8 MiB, parsed in pieces of 1 MiB on all threads, and each
 /// piece's complaints are handed on, in file order, once they are checked and projected.
-/// `on_batch` runs on the calling thread while rayon's pool parses the next block, so the
-/// caller's work on a batch overlaps the reading. Memory holds two blocks of the file, two
-/// blocks' complaints, and per complaint of the file about 17 bytes (the key of its id for
-/// the repeated-id check, and one byte of flags). GeoJSON and Open311 files are read whole
-/// and handed on as one batch.
+/// Called from outside rayon's pool (as from `main`), `on_batch` runs on the calling thread
+/// while the pool parses the next block, so the caller's work on a batch overlaps the
+/// reading; called from one of the pool's threads, between blocks. Memory holds two blocks
+/// of the file, two blocks' complaints, and per complaint of the file about 17 bytes (the key
+/// of its id for the repeated-id check, and one byte of flags). GeoJSON and Open311 files are
+/// read whole and handed on as one batch.
 ///
 /// The complaints handed on, minus [`StreamedComplaints::retracted`], are exactly those
 /// [`super::read_complaints`] returns, and the report, counts and digest are the same; so is

@@ -863,8 +863,8 @@ fn streamed_reading_equals_whole_file_reading_on_real_data() {
             for block in [csv::BLOCK, 1 << 16] {
                 assert_eq!(streamed(&p, &o, block, 1 << 14), want, "{file}");
             }
-            // Called from one of a pool's threads, the batches are handed on while that
-            // pool parses the next block, or after it (one thread): the same result.
+            // Called from one of a pool's threads, the batches are handed on between blocks
+            // (not while the next is parsed): the same result.
             for threads in [1, 2] {
                 let pool = rayon::ThreadPoolBuilder::new()
                     .num_threads(threads)
