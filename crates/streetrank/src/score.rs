@@ -692,9 +692,14 @@ fn rank_order(scores: &[SegmentScore], segments: &[Segment]) -> Vec<usize> {
     while start < keyed.len() {
         let k = keyed[start].0;
         let end = start + keyed[start..].partition_point(|&(kk, _)| kk == k);
-        if end - start > 1 {
-            // Positions ascend within the run; ids usually do too, which the sort finds at once.
-            order[start..end].sort_by(|&a, &b| segments[a].id.cmp(&segments[b].id).then(a.cmp(&b)));
+        let by_id = |&a: &usize, &b: &usize| segments[a].id.cmp(&segments[b].id).then(a.cmp(&b));
+        // Positions ascend within the run; ids usually do too, which the sort finds at once.
+        // A long run (segments with the same score, such as all those without complaints or
+        // attributes) is sorted on all threads.
+        match end - start {
+            0 | 1 => {}
+            len if len < 1 << 14 => order[start..end].sort_by(by_id),
+            _ => order[start..end].par_sort_by(by_id),
         }
         start = end;
     }

@@ -1168,6 +1168,28 @@ fn rank_order_equals_the_comparator_sort() {
         });
         assert_eq!(rank_order(&scores, &segments), want, "round {round}");
     }
+    // Runs of equal scores long enough to be sorted on all threads, ids not ascending.
+    let n = 40_000;
+    let template = one_segment(&[], &ScoreConfig::default()).scores[0].clone();
+    let segments: Vec<Segment> = (0..n)
+        .map(|i| seg((i * 7919 % n) as i64, 10.0, i as f64))
+        .collect();
+    let scores: Vec<SegmentScore> = (0..n)
+        .map(|i| SegmentScore {
+            segment: i,
+            score: (i % 2) as f64,
+            ..template.clone()
+        })
+        .collect();
+    let mut want: Vec<usize> = (0..n).collect();
+    want.sort_by(|&a, &b| {
+        scores[b]
+            .score
+            .total_cmp(&scores[a].score)
+            .then_with(|| segments[a].id.cmp(&segments[b].id))
+            .then(a.cmp(&b))
+    });
+    assert_eq!(rank_order(&scores, &segments), want);
 }
 
 /// Issue 4: the weight lookup without allocation finds what looking up `lookup_key` finds:
