@@ -2,6 +2,7 @@
 
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::OnceLock;
 
 use anyhow::{Context, bail};
 use geo_types::Point;
@@ -253,9 +254,10 @@ pub struct StreamedRun {
 /// while it runs (about 180 bytes each).
 const SNAP_BATCH: usize = 1 << 20;
 
-/// Snaps and gathers streamed complaints, [`SNAP_BATCH`] at a time.
+/// Snaps and gathers streamed complaints, [`SNAP_BATCH`] at a time (more while the index is
+/// still being built: its cell is empty until then).
 struct Gather<'i> {
-    index: &'i StreetIndex,
+    index: &'i OnceLock<StreetIndex>,
     opts: &'i SnapOptions,
     input: ScoreInput,
     snap: SnapTally,
@@ -291,20 +293,24 @@ impl Gather<'_> {
             self.latest = Some((t, base + i, c.id.clone()));
         }
         rayon::spawn(move || drop(batch));
-        if self.points.len() >= SNAP_BATCH {
+        if self.points.len() >= SNAP_BATCH && self.index.get().is_some() {
             self.flush();
         }
     }
 
+    /// Snaps the pending points; a no-op until the index is built.
     fn flush(&mut self) {
         if self.error.is_some() {
             self.points.clear();
             self.created.clear();
         }
+        let Some(index) = self.index.get() else {
+            return;
+        };
         if self.points.is_empty() {
             return;
         }
-        let briefs = self.index.snap_all_map(&self.points, self.opts, Brief::of);
+        let briefs = index.snap_all_map(&self.points, self.opts, Brief::of);
         self.snap.add(&briefs, |b| *b);
         let segments: Vec<Option<usize>> = briefs.par_iter().map(Brief::segment).collect();
         drop(briefs);
@@ -342,11 +348,7 @@ pub fn score_streamed(
     };
     let on_error = input.on_error();
     let mut streets = load_streets(input, &cfg, on_error, phases)?;
-    let index = phases.run("index", "indexing streets", || {
-        let index = StreetIndex::new(&streets.network.segments);
-        index.prepare_grid(&snap_opts);
-        index
-    });
+    let index = OnceLock::new();
     let opts = ComplaintsOptions {
         mapping: cfg.complaints.clone(),
         on_error,
@@ -363,10 +365,22 @@ pub fn score_streamed(
         latest: None,
         error: None,
     };
+    // The index is built on the pool while this thread starts reading: the first snap waits
+    // for it (points gather meanwhile), the reading does not.
+    let segments = &streets.network.segments;
     let read = phases.run(
-        "read and snap complaints",
-        "reading and snapping complaints",
-        || streetrank_io::stream_complaints(path, &opts, &mut |batch| gather.add(batch)),
+        "index, read and snap complaints",
+        "indexing streets, reading and snapping complaints",
+        || {
+            rayon::in_place_scope(|scope| {
+                scope.spawn(|_| {
+                    let built = StreetIndex::new(segments);
+                    built.prepare_grid(&snap_opts);
+                    let _ = index.set(built);
+                });
+                streetrank_io::stream_complaints(path, &opts, &mut |batch| gather.add(batch))
+            })
+        },
     )?;
     phases.run("snap", "snapping complaints", || gather.flush());
     if let Some(e) = gather.error {
