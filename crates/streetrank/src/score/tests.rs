@@ -1158,15 +1158,11 @@ fn rank_order_equals_the_comparator_sort() {
                 }
             })
             .collect();
-        let mut want: Vec<usize> = (0..n).collect();
-        want.sort_by(|&a, &b| {
-            scores[b]
-                .score
-                .total_cmp(&scores[a].score)
-                .then_with(|| segments[a].id.cmp(&segments[b].id))
-                .then(a.cmp(&b))
-        });
-        assert_eq!(rank_order(&scores, &segments), want, "round {round}");
+        assert_eq!(
+            rank_order(&scores, &segments),
+            comparator_order(&scores, &segments),
+            "round {round}"
+        );
     }
     // Runs of equal scores long enough to be sorted on all threads, ids not ascending.
     let n = 40_000;
@@ -1181,15 +1177,23 @@ fn rank_order_equals_the_comparator_sort() {
             ..template.clone()
         })
         .collect();
-    let mut want: Vec<usize> = (0..n).collect();
-    want.sort_by(|&a, &b| {
+    assert_eq!(
+        rank_order(&scores, &segments),
+        comparator_order(&scores, &segments)
+    );
+}
+
+/// The ranking order as the comparator `rank_order` replaced sorts it.
+fn comparator_order(scores: &[SegmentScore], segments: &[Segment]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| {
         scores[b]
             .score
             .total_cmp(&scores[a].score)
             .then_with(|| segments[a].id.cmp(&segments[b].id))
             .then(a.cmp(&b))
     });
-    assert_eq!(rank_order(&scores, &segments), want);
+    order
 }
 
 /// Issue 4: the weight lookup without allocation finds what looking up `lookup_key` finds:
