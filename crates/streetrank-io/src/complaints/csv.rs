@@ -234,7 +234,7 @@ pub(super) fn read_in_blocks(
         let records_before = collector.records;
         if sink.is_some() {
             // Each piece's complaints handed on as they are, in file order (while the next
-            // block is parsed): no copy into a block-sized vector.
+            // block is parsed, or at once: see `overlap`): no copy into a block-sized vector.
             for (out, prepared) in outs {
                 numbering.merge(out, &mut collector, &ctx, report)?;
                 if let Some(prepared) = prepared {
