@@ -1,5 +1,6 @@
-//! Writing the ranking: building the table and writing it as CSV (with WKT) and GeoJSON,
-//! one thread beside all threads, on a seeded synthetic city.
+//! Writing the ranking: building the table and writing it as CSV (with WKT) and GeoJSON, and
+//! the CLI's way, each row built as it is written (`*_as_built`: reprojecting the lines, building
+//! and writing), one thread beside all threads, on a seeded synthetic city.
 //!
 //! `cargo bench -p streetrank-benches --bench write`.
 
@@ -8,7 +9,9 @@ use std::hint::black_box;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_main};
 use geo_types::Point;
 use streetrank::{Ranking, ScoreConfig, SnapOptions, StreetIndex, StreetNetwork};
-use streetrank_io::{Crs, Destination, Format, WriteOptions, ranking_table, write_table};
+use streetrank_io::{
+    Crs, Destination, Format, RankingTable, WriteOptions, ranking_table, write_table,
+};
 use streetrank_synth::{CRS_EPSG, CityOptions, complaints, generate_city};
 
 fn inputs(segments: usize, n: usize) -> (StreetNetwork, Ranking) {
@@ -61,6 +64,14 @@ fn bench_write(c: &mut Criterion) {
                     b.iter(|| {
                         pool.install(|| {
                             write_table(black_box(&table), &dest, format, &WriteOptions::default())
+                        })
+                    });
+                });
+                g.bench_with_input(id(&format!("{name}_as_built")), &(), |b, ()| {
+                    b.iter(|| {
+                        pool.install(|| {
+                            let rows = RankingTable::new(black_box(&network), &ranking, &crs)?;
+                            write_table(&rows, &dest, format, &WriteOptions::default())
                         })
                     });
                 });

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use streetrank_io::{Destination, Format, WriteOptions};
+use streetrank_io::{Destination, Format, RankingTable, WriteOptions};
 
 use crate::args::{DemoArgs, Global, InputArgs};
 use crate::outputs::{Privacy, Sources, warn_personal};
@@ -50,15 +50,8 @@ pub fn run(args: &DemoArgs, global: &Global) -> anyhow::Result<ExitCode> {
         warn_personal(&run.loaded, &cfg, internal);
         let opts = WriteOptions::default();
         let sources = Sources::new(&run.loaded, &cfg, Some(&run.ranking.settings_hash));
-        let mut ranking = streetrank_io::ranking_table_for(&run.loaded.streets, &run.ranking)?;
-        let suppressed = if internal {
-            None
-        } else {
-            Some(streetrank_io::suppress_small_counts(
-                &mut ranking,
-                privacy.min_count,
-            )?)
-        };
+        let mut ranking = RankingTable::for_streets(&run.loaded.streets, &run.ranking)?;
+        let suppressed = (!internal).then(|| ranking.suppress_small_counts(privacy.min_count));
         for (name, format) in [
             ("ranking.geojson", Format::GeoJson),
             ("ranking.csv", Format::Csv),

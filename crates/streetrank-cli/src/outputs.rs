@@ -6,8 +6,7 @@ use std::path::Path;
 use serde_json::Value;
 use streetrank::{PropertyValue, SourceId};
 use streetrank_io::{
-    ColumnRole, Destination, FeatureTable, Manifest, ManifestInput, PersonalColumn, Profile,
-    RunConfig,
+    ColumnRole, Destination, Manifest, ManifestInput, PersonalColumn, Profile, RunConfig, Table,
 };
 
 use crate::pipeline::Loaded;
@@ -231,7 +230,7 @@ impl Sources {
         &self,
         command: &str,
         dest: &Destination,
-        table: &FeatureTable,
+        table: &dyn Table,
         loaded: &Loaded,
         privacy: Privacy,
         suppressed: Option<usize>,
@@ -243,7 +242,7 @@ impl Sources {
         let mut m = self
             .manifest(command, path, privacy)
             .with_table(table, |name| self.segment_source(name, props));
-        // As `ranking_table_for` / `plan_table_for` take the lines.
+        // As `RankingTable::for_streets` / `plan_table_for` take the lines.
         m.geometry = Some(if loaded.streets.lonlat_lines_in_step().is_some() {
             format!(
                 "{}: the segment's line as the file gives it (WGS84)",
@@ -276,7 +275,7 @@ impl Sources {
         &self,
         command: &str,
         dest: &Destination,
-        table: &FeatureTable,
+        table: &dyn Table,
         loaded: &Loaded,
         privacy: Privacy,
     ) -> anyhow::Result<()> {

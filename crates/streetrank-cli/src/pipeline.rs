@@ -12,7 +12,7 @@ use streetrank::{
 };
 use streetrank_io::{
     ComplaintsOptions, Destination, Format, LoadedComplaints, LoadedStreets, OnError, Profile,
-    Ratings, RunConfig, StreetsOptions, WriteOptions,
+    RankingTable, Ratings, RunConfig, StreetsOptions, WriteOptions,
 };
 
 use crate::args::{FormatArg, Global, InputArgs, ScoreArgs, SnapArgs, ValidateArgs};
@@ -450,15 +450,12 @@ pub fn score_command(args: &ScoreArgs, global: &Global) -> anyhow::Result<ExitCo
     let write_opts = WriteOptions::default();
     let sources = Sources::new(&loaded, &cfg, Some(&ranking.settings_hash));
     phases.run("write", "writing outputs", || -> anyhow::Result<()> {
-        let mut table = streetrank_io::ranking_table_for(&loaded.streets, &ranking)?;
-        let suppressed = if privacy.publish() {
-            Some(streetrank_io::suppress_small_counts(
-                &mut table,
-                privacy.min_count,
-            )?)
-        } else {
-            None
-        };
+        // Each row is built as it is written: a million-segment ranking never holds its cells
+        // in memory at once.
+        let mut table = RankingTable::for_streets(&loaded.streets, &ranking)?;
+        let suppressed = privacy
+            .publish()
+            .then(|| table.suppress_small_counts(privacy.min_count));
         streetrank_io::write_table(&table, &dest, format, &write_opts)?;
         sources.write_segment_manifest("score", &dest, &table, &loaded, privacy, suppressed)?;
         if let Some(path) = &args.assignments {

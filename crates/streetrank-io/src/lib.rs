@@ -58,9 +58,11 @@ pub use ratings::{Aggregate, Ratings, RatingsMapping, apply_ratings, read_rating
 pub use report::{LoadReport, OnError, SKIP_EXAMPLES, thousands};
 pub use run::{input_digest, merge_complaints, run_config_digest};
 pub use streets::{LoadedStreets, StreetMapping, StreetsOptions, read_streets};
-pub use tables::{assignments_table, ranking_table, ranking_table_for, unmatched_reason_text};
+pub use tables::{
+    RankingTable, assignments_table, ranking_table, ranking_table_for, unmatched_reason_text,
+};
 pub use write::{
-    Column, ColumnType, CsvGeometry, Destination, FeatureTable, Format, Manifest, ManifestColumn,
-    ManifestInput, WriteOptions, WriteReport, write_csv, write_file_atomically, write_geojson,
-    write_shapefile, write_table,
+    Column, ColumnType, CsvGeometry, Destination, FeatureTable, Format, GeometryRef, Manifest,
+    ManifestColumn, ManifestInput, Table, WriteOptions, WriteReport, write_csv,
+    write_file_atomically, write_geojson, write_shapefile, write_table,
 };

@@ -4,7 +4,7 @@
 use rayon::prelude::*;
 use streetrank::{PropertyValue, Ranking};
 
-use crate::{Error, FeatureTable, Result};
+use crate::{Column, Error, FeatureTable, Result};
 
 /// The default `k`: per-segment complaint counts from 1 to `k - 1` are suppressed under
 /// [`Profile::Publish`].
@@ -203,13 +203,7 @@ pub fn suppress_small_counts(table: &mut FeatureTable, min_count: usize) -> Resu
             "pass a ranking table (streetrank_io::ranking_table)",
         ));
     };
-    let cols: Vec<usize> = table
-        .columns
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| SUPPRESSED_COLUMNS.contains(&c.name.as_str()))
-        .map(|(k, _)| k)
-        .collect();
+    let cols = suppressed_positions(&table.columns);
     // Row by row on the pool: each row's cells are independent of every other row's.
     let suppressed = table
         .rows
@@ -231,6 +225,16 @@ pub fn suppress_small_counts(table: &mut FeatureTable, min_count: usize) -> Resu
         })
         .count();
     Ok(suppressed)
+}
+
+/// The positions of the [`SUPPRESSED_COLUMNS`] among `columns`.
+pub(crate) fn suppressed_positions(columns: &[Column]) -> Vec<usize> {
+    columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| SUPPRESSED_COLUMNS.contains(&c.name.as_str()))
+        .map(|(k, _)| k)
+        .collect()
 }
 
 /// Which input a column comes from, for [`looks_personal`].

@@ -1,15 +1,16 @@
 //! Rankings and assignments as feature tables, with geometry in WGS84: the one definition of
 //! the output columns, shared by the CLI and the Python package.
 
-use geo_types::{Coord, Geometry, LineString, Point};
+use geo_types::{Coord, Geometry, Point};
 use rayon::prelude::*;
 use streetrank::{
     Complaint, PropertyValue, Ranking, SnapOutcome, SourceId, StreetNetwork, UnmatchedReason,
 };
 
+use crate::privacy::suppressed_positions;
 use crate::{
-    Column, ColumnType, Crs, Error, FeatureTable, LoadedStreets, LonLatLines, Result,
-    transform_parallel,
+    Column, ColumnType, Crs, Error, FeatureTable, GeometryRef, LoadedStreets, LonLatLines, Result,
+    Table, is_small_count, transform_parallel,
 };
 
 /// A short stable phrase for why a complaint matched no street (`"no street within 30 m"`).
@@ -67,10 +68,6 @@ fn opt_f64(v: Option<f64>) -> PropertyValue {
     v.map_or(PropertyValue::Null, PropertyValue::Float)
 }
 
-fn opt_text(v: Option<&String>) -> PropertyValue {
-    v.map_or(PropertyValue::Null, |s| PropertyValue::Text(s.clone()))
-}
-
 /// The column type of a pass-through property, from its values.
 fn property_type<'a>(values: impl Iterator<Item = &'a PropertyValue>) -> ColumnType {
     let mut ty: Option<ColumnType> = None;
@@ -106,22 +103,22 @@ fn as_type(v: &PropertyValue, ty: ColumnType) -> PropertyValue {
     }
 }
 
-/// Lines gathered or built by one parallel task in [`lines_wgs84`].
+/// Lines gathered by one parallel task in [`lines_wgs84`].
 const LINES_PER_TASK: usize = 2048;
 
 /// The lines of `net.segments[i]` for each `i` in `order`, in that order, reprojected from
-/// `work_crs` to WGS84 in parallel. `order` must hold valid segment positions.
+/// `work_crs` to WGS84: all their coordinates in one array, and where each line starts (line
+/// `k` is `coords[starts[k]..starts[k + 1]]`). `order` must hold valid segment positions.
 ///
-/// The coordinates are gathered into one array (in parallel, each task copying its lines into
-/// its own stretch), transformed by [`transform_parallel`] as one batch (so an error names the
-/// same coordinate whatever the thread count), then cut into lines in parallel.
+/// The coordinates are gathered in parallel (each task copying its lines into its own
+/// stretch) and transformed by [`transform_parallel`] as one batch, so an error names the same
+/// coordinate whatever the thread count.
 fn lines_wgs84(
     net: &StreetNetwork,
     order: &[usize],
     work_crs: &Crs,
-) -> Result<Vec<Option<Geometry<f64>>>> {
+) -> Result<(Vec<Coord<f64>>, Vec<usize>)> {
     let line = |i: usize| net.segments[i].geometry.0.as_slice();
-    // starts[k]..starts[k + 1] is the stretch of the k-th line of `order`.
     let mut starts = Vec::with_capacity(order.len() + 1);
     let mut total = 0;
     for &i in order {
@@ -147,90 +144,155 @@ fn lines_wgs84(
         }
     });
     transform_parallel(work_crs, &Crs::wgs84(), &mut coords)?;
-    Ok(starts
-        .par_windows(2)
-        .with_min_len(LINES_PER_TASK / 4)
-        .map(|w| {
-            Some(Geometry::LineString(LineString::new(
-                coords[w[0]..w[1]].to_vec(),
-            )))
-        })
-        .collect())
-}
-
-/// The lines of `lines` for each `i` in `order`, in that order, in parallel. `order` must hold
-/// valid line positions.
-fn lines_kept(lines: &LonLatLines, order: &[usize]) -> Vec<Option<Geometry<f64>>> {
-    order
-        .par_iter()
-        .with_min_len(LINES_PER_TASK / 4)
-        .map(|&i| {
-            lines
-                .line(i)
-                .map(|l| Geometry::LineString(LineString::new(l.to_vec())))
-        })
-        .collect()
-}
-
-/// Whether `order` holds each of `0..n` exactly once.
-fn is_permutation(order: &[usize], n: usize) -> bool {
-    let mut seen = vec![false; n];
-    order.len() == n
-        && order
-            .iter()
-            .all(|&i| seen.get_mut(i).is_some_and(|s| !std::mem::replace(s, true)))
+    Ok((coords, starts))
 }
 
 /// Where the ranking table's WGS84 lines come from.
-#[derive(Clone, Copy)]
-enum Lines<'a> {
-    /// The network's lines, reprojected from this working CRS.
-    Reproject(&'a Crs),
+enum RankLines<'a> {
+    /// The network's lines reprojected, in rank order: row `r`'s line is
+    /// `coords[starts[r]..starts[r + 1]]`.
+    Reprojected {
+        coords: Vec<Coord<f64>>,
+        starts: Vec<usize>,
+    },
     /// The source's own lines, one per segment.
     Kept(&'a LonLatLines),
 }
 
-/// [`ranking_table`] for streets read from a file: the lines are the file's own WGS84
-/// coordinates when it was in WGS84 ([`LoadedStreets::lonlat_lines`], while they still pair up
-/// with the segments), else the network's lines reprojected from the working CRS.
+/// The ranked-segments table, each row built only when a writer asks for it: one row per
+/// segment in rank order, every factor's raw value, normalised value and contribution, the
+/// segment's attributes, its pass-through properties and the settings hash, with each segment's
+/// line in WGS84.
 ///
-/// # Errors
-///
-/// As [`ranking_table`].
-pub fn ranking_table_for(streets: &LoadedStreets, ranking: &Ranking) -> Result<FeatureTable> {
-    let lines = match streets.lonlat_lines_in_step() {
-        Some(kept) => Lines::Kept(kept),
-        None => Lines::Reproject(&streets.work_crs),
-    };
-    ranking_table_with(&streets.network, ranking, lines)
-}
-
-/// The ranked-segments table: one row per segment in rank order, every factor's raw value,
-/// normalised value and contribution, the segment's attributes, its pass-through properties and
-/// the settings hash. Geometry is each segment's line reprojected from `work_crs` to WGS84
-/// ([`ranking_table_for`] takes a WGS84 file's own lines instead).
+/// It is a [`Table`]: hand it to [`crate::write_table`] as it is, and the rows are formatted
+/// as they are built, so a million-segment ranking never holds its cells in memory at once.
+/// [`RankingTable::to_feature_table`] builds them all ([`ranking_table`] is that table).
 ///
 /// This is a publishable table: it carries no complaint field and no complaint location, only
-/// counts per segment.
-///
-/// # Errors
-///
-/// [`Error::Core`] when the ranking was not made for this network; [`Error::Crs`] when
-/// reprojection fails.
-pub fn ranking_table(
-    net: &StreetNetwork,
-    ranking: &Ranking,
-    work_crs: &Crs,
-) -> Result<FeatureTable> {
-    ranking_table_with(net, ranking, Lines::Reproject(work_crs))
+/// counts per segment; under the `publish` profile apply
+/// [`RankingTable::suppress_small_counts`].
+pub struct RankingTable<'a> {
+    net: &'a StreetNetwork,
+    ranking: &'a Ranking,
+    columns: Vec<Column>,
+    /// The type of the `segment_id` column.
+    ids: ColumnType,
+    /// The type of each pass-through property column.
+    prop_types: Vec<ColumnType>,
+    lines: RankLines<'a>,
+    /// Under `publish`: `k` and the positions of the [`SUPPRESSED_COLUMNS`](crate::SUPPRESSED_COLUMNS).
+    suppress: Option<(usize, Vec<usize>)>,
 }
 
-fn ranking_table_with(
-    net: &StreetNetwork,
-    ranking: &Ranking,
-    lines: Lines,
-) -> Result<FeatureTable> {
-    let ids = id_type(net.segments.iter().map(|s| &s.id));
+impl<'a> RankingTable<'a> {
+    /// The ranking of `net` with each segment's line reprojected from `work_crs` to WGS84.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Core`] when the ranking was not made for this network; [`Error::Crs`] when
+    /// reprojection fails.
+    pub fn new(
+        net: &'a StreetNetwork,
+        ranking: &'a Ranking,
+        work_crs: &Crs,
+    ) -> Result<RankingTable<'a>> {
+        check_ranking(net, ranking)?;
+        let (coords, starts) = lines_wgs84(net, &ranking.order, work_crs)?;
+        Ok(RankingTable::with_lines(
+            net,
+            ranking,
+            RankLines::Reprojected { coords, starts },
+        ))
+    }
+
+    /// The ranking of streets read from a file: the lines are the file's own WGS84 coordinates
+    /// when it was in WGS84 ([`LoadedStreets::lonlat_lines`], while they still pair up with
+    /// the segments), else the network's lines reprojected from the working CRS.
+    ///
+    /// # Errors
+    ///
+    /// As [`RankingTable::new`].
+    pub fn for_streets(
+        streets: &'a LoadedStreets,
+        ranking: &'a Ranking,
+    ) -> Result<RankingTable<'a>> {
+        match streets.lonlat_lines_in_step() {
+            Some(kept) => {
+                check_ranking(&streets.network, ranking)?;
+                Ok(RankingTable::with_lines(
+                    &streets.network,
+                    ranking,
+                    RankLines::Kept(kept),
+                ))
+            }
+            None => RankingTable::new(&streets.network, ranking, &streets.work_crs),
+        }
+    }
+
+    fn with_lines(
+        net: &'a StreetNetwork,
+        ranking: &'a Ranking,
+        lines: RankLines<'a>,
+    ) -> RankingTable<'a> {
+        let ids = id_type(net.segments.iter().map(|s| &s.id));
+        let prop_types: Vec<ColumnType> = (0..net.property_names.len())
+            .map(|k| {
+                property_type(
+                    net.segments
+                        .iter()
+                        .map(|s| s.properties.get(k).unwrap_or(&PropertyValue::Null)),
+                )
+            })
+            .collect();
+        RankingTable {
+            columns: ranking_columns(net, ids, &prop_types),
+            net,
+            ranking,
+            ids,
+            prop_types,
+            lines,
+            suppress: None,
+        }
+    }
+
+    /// Applies the publish rule ([`crate::suppress_small_counts`]) as rows are built: in every
+    /// row of a segment with 1 to `min_count - 1` complaints, the [`SUPPRESSED_COLUMNS`](crate::SUPPRESSED_COLUMNS) are
+    /// empty. Returns the number of rows suppressed.
+    pub fn suppress_small_counts(&mut self, min_count: usize) -> usize {
+        self.suppress = Some((min_count, suppressed_positions(&self.columns)));
+        let scores = &self.ranking.scores;
+        self.ranking
+            .order
+            .par_iter()
+            .filter(|&&i| is_small_count(scores[i].complaints, min_count))
+            .count()
+    }
+
+    /// Every row built: the table as a [`FeatureTable`].
+    #[must_use]
+    pub fn to_feature_table(&self) -> FeatureTable {
+        FeatureTable::from_table(self)
+    }
+}
+
+/// Checks that `ranking` was made for `net`: its order names segments that exist and have a
+/// score.
+fn check_ranking(net: &StreetNetwork, ranking: &Ranking) -> Result<()> {
+    let n = net.segments.len();
+    match ranking
+        .order
+        .iter()
+        .find(|&&i| i >= n || i >= ranking.scores.len())
+    {
+        Some(&i) => Err(Error::Core(streetrank::Error::MismatchedInput {
+            message: format!("the ranking refers to segment {i} but the network has {n}"),
+        })),
+        None => Ok(()),
+    }
+}
+
+/// The ranking table's columns, in output order.
+fn ranking_columns(net: &StreetNetwork, ids: ColumnType, prop_types: &[ColumnType]) -> Vec<Column> {
     let mut columns = vec![
         col("rank", ColumnType::Int, "1 = repair first"),
         col("segment_id", ids, "the street file's own segment id"),
@@ -282,88 +344,174 @@ fn ranking_table_with(
             "SHA-256 of the configuration and input files",
         ),
     ]);
-    let prop_types: Vec<ColumnType> = (0..net.property_names.len())
-        .map(|k| {
-            property_type(
-                net.segments
-                    .iter()
-                    .map(|s| s.properties.get(k).unwrap_or(&PropertyValue::Null)),
-            )
-        })
-        .collect();
-    for (name, ty) in net.property_names.iter().zip(&prop_types) {
+    for (name, ty) in net.property_names.iter().zip(prop_types) {
         columns.push(col(name, *ty, "passed through from the street file"));
     }
-    let n = net.segments.len();
-    if let Some(&i) = ranking
-        .order
-        .iter()
-        .find(|&&i| i >= n || i >= ranking.scores.len())
-    {
-        return Err(Error::Core(streetrank::Error::MismatchedInput {
-            message: format!("the ranking refers to segment {i} but the network has {n}"),
-        }));
+    columns
+}
+
+/// Fills a row's cells in column order, reusing the text buffers a scratch row already holds
+/// (a row of a million-row table is built without allocating).
+struct Cells<'s> {
+    row: &'s mut [PropertyValue],
+    at: usize,
+}
+
+impl Cells<'_> {
+    fn value(&mut self, v: PropertyValue) {
+        self.row[self.at] = v;
+        self.at += 1;
     }
-    let build_row = |i: usize| -> Vec<PropertyValue> {
-        let (seg, s) = (&net.segments[i], &ranking.scores[i]);
-        let mut row = Vec::with_capacity(columns.len());
-        row.extend([
-            count(s.rank),
-            id_cell_as(&seg.id, ids),
-            PropertyValue::Float(s.score),
-        ]);
-        for f in [&s.pressure, &s.condition, &s.usage, &s.equity] {
-            row.extend([
-                PropertyValue::Float(f.raw),
-                PropertyValue::Float(f.normalised),
-                PropertyValue::Float(f.contribution),
-            ]);
-        }
-        row.extend([
-            count(s.complaints),
-            count(s.complaints_kept),
-            PropertyValue::Bool(s.condition_missing),
-            PropertyValue::Float(seg.length_m),
-            opt_text(seg.attributes.road_class.as_ref()),
-            opt_text(seg.attributes.district.as_ref()),
-            PropertyValue::Text(ranking.settings_hash.clone()),
-        ]);
-        for (k, ty) in prop_types.iter().enumerate() {
-            row.push(as_type(
-                seg.properties.get(k).unwrap_or(&PropertyValue::Null),
-                *ty,
-            ));
-        }
-        row
-    };
-    let build_rows = || -> Vec<Vec<PropertyValue>> {
-        if is_permutation(&ranking.order, n) && ranking.scores.len() >= n {
-            // Built in segment order, where the segments' values (texts, properties) lie one
-            // after another in memory, then put in rank order: rank order visits the segments
-            // at random, and each text a row copies was a cache miss.
-            let mut by_segment: Vec<Vec<PropertyValue>> =
-                (0..n).into_par_iter().map(build_row).collect();
-            ranking
-                .order
-                .iter()
-                .map(|&i| std::mem::take(&mut by_segment[i]))
-                .collect()
+
+    /// A text cell, written by `write` into the cell's old text buffer when it has one.
+    fn text_with(&mut self, write: impl FnOnce(&mut String)) {
+        let cell = &mut self.row[self.at];
+        if let PropertyValue::Text(t) = cell {
+            t.clear();
+            write(t);
         } else {
-            ranking.order.par_iter().map(|&i| build_row(i)).collect()
+            let mut t = String::new();
+            write(&mut t);
+            *cell = PropertyValue::Text(t);
         }
-    };
-    // The lines first: their gathered coordinates are freed before the rows are built, so the
-    // two are never in memory at once.
-    let geometries = match lines {
-        Lines::Reproject(work_crs) => lines_wgs84(net, &ranking.order, work_crs)?,
-        Lines::Kept(kept) => lines_kept(kept, &ranking.order),
-    };
-    let rows = build_rows();
-    Ok(FeatureTable {
-        columns,
-        rows,
-        geometries,
-    })
+        self.at += 1;
+    }
+
+    fn text(&mut self, s: &str) {
+        self.text_with(|t| t.push_str(s));
+    }
+
+    /// A value's `Display` text as a text cell.
+    fn display(&mut self, v: &dyn std::fmt::Display) {
+        use std::fmt::Write as _;
+        // Writing to a String cannot fail.
+        self.text_with(|t| {
+            let _ = write!(t, "{v}");
+        });
+    }
+
+    fn opt_text(&mut self, s: Option<&String>) {
+        match s {
+            Some(s) => self.text(s),
+            None => self.value(PropertyValue::Null),
+        }
+    }
+
+    /// `count` of a count.
+    fn count(&mut self, n: usize) {
+        self.value(count(n));
+    }
+
+    /// An id as [`id_cell_as`] gives it.
+    fn id(&mut self, id: &SourceId, ty: ColumnType) {
+        match (id, ty) {
+            (SourceId::Int(i), ColumnType::Int) => self.value(PropertyValue::Int(*i)),
+            (SourceId::Text(s), _) => self.text(s),
+            (id, _) => self.display(id),
+        }
+    }
+
+    /// A pass-through value as [`as_type`] gives it.
+    fn property(&mut self, v: &PropertyValue, ty: ColumnType) {
+        match (v, ty) {
+            (PropertyValue::Text(s), _) => self.text(s),
+            (PropertyValue::Null, _) => self.value(PropertyValue::Null),
+            (v, ColumnType::Text) => self.display(v),
+            (v, ty) => self.value(as_type(v, ty)),
+        }
+    }
+}
+
+impl Table for RankingTable<'_> {
+    fn columns(&self) -> &[Column] {
+        &self.columns
+    }
+
+    fn len(&self) -> usize {
+        self.ranking.order.len()
+    }
+
+    fn row<'s>(&'s self, r: usize, scratch: &'s mut Vec<PropertyValue>) -> &'s [PropertyValue] {
+        let i = self.ranking.order[r];
+        let (seg, s) = (&self.net.segments[i], &self.ranking.scores[i]);
+        scratch.resize(self.columns.len(), PropertyValue::Null);
+        let mut c = Cells {
+            row: scratch.as_mut_slice(),
+            at: 0,
+        };
+        c.count(s.rank);
+        c.id(&seg.id, self.ids);
+        c.value(PropertyValue::Float(s.score));
+        for f in [&s.pressure, &s.condition, &s.usage, &s.equity] {
+            c.value(PropertyValue::Float(f.raw));
+            c.value(PropertyValue::Float(f.normalised));
+            c.value(PropertyValue::Float(f.contribution));
+        }
+        c.count(s.complaints);
+        c.count(s.complaints_kept);
+        c.value(PropertyValue::Bool(s.condition_missing));
+        c.value(PropertyValue::Float(seg.length_m));
+        c.opt_text(seg.attributes.road_class.as_ref());
+        c.opt_text(seg.attributes.district.as_ref());
+        c.text(&self.ranking.settings_hash);
+        for (k, ty) in self.prop_types.iter().enumerate() {
+            c.property(seg.properties.get(k).unwrap_or(&PropertyValue::Null), *ty);
+        }
+        if let Some((min_count, cols)) = &self.suppress
+            && is_small_count(s.complaints, *min_count)
+        {
+            for &k in cols {
+                scratch[k] = PropertyValue::Null;
+            }
+        }
+        scratch
+    }
+
+    fn has_geometry(&self) -> bool {
+        !self.ranking.order.is_empty()
+    }
+
+    fn geometry(&self, r: usize) -> Option<GeometryRef<'_>> {
+        match &self.lines {
+            RankLines::Reprojected { coords, starts } => {
+                let line = coords.get(*starts.get(r)?..*starts.get(r + 1)?)?;
+                Some(GeometryRef::Line(line))
+            }
+            RankLines::Kept(kept) => kept
+                .line(*self.ranking.order.get(r)?)
+                .map(GeometryRef::Line),
+        }
+    }
+}
+
+/// [`ranking_table`] for streets read from a file, built whole ([`RankingTable::for_streets`]
+/// builds each row only when it is written).
+///
+/// # Errors
+///
+/// As [`ranking_table`].
+pub fn ranking_table_for(streets: &LoadedStreets, ranking: &Ranking) -> Result<FeatureTable> {
+    Ok(RankingTable::for_streets(streets, ranking)?.to_feature_table())
+}
+
+/// The ranked-segments table, built whole: one row per segment in rank order, every factor's
+/// raw value, normalised value and contribution, the segment's attributes, its pass-through
+/// properties and the settings hash. Geometry is each segment's line reprojected from
+/// `work_crs` to WGS84 ([`ranking_table_for`] takes a WGS84 file's own lines instead).
+///
+/// This is a publishable table: it carries no complaint field and no complaint location, only
+/// counts per segment.
+///
+/// # Errors
+///
+/// [`Error::Core`] when the ranking was not made for this network; [`Error::Crs`] when
+/// reprojection fails.
+pub fn ranking_table(
+    net: &StreetNetwork,
+    ranking: &Ranking,
+    work_crs: &Crs,
+) -> Result<FeatureTable> {
+    Ok(RankingTable::new(net, ranking, work_crs)?.to_feature_table())
 }
 
 /// The per-complaint table: one row per complaint, in input order, with where it snapped.
@@ -508,16 +656,179 @@ pub fn assignments_table(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
-    use super::is_permutation;
+    use super::*;
+    use geo_types::{LineString, Point};
+    use streetrank::{Complaint, ScoreConfig, Segment, SegmentAttributes, score};
+
+    /// Eight segments along the x axis (UTM 18N metres, near Syracuse) with text and integer
+    /// ids, attributes and properties of mixed types, and 0 to 7 complaints each.
+    fn scored() -> (StreetNetwork, Ranking) {
+        let segments: Vec<Segment> = (0..8_i64)
+            .map(|k| {
+                let x = 400_000.0 + 200.0 * k as f64;
+                let id = if k % 3 == 0 {
+                    SourceId::Text(format!("S-{k}"))
+                } else {
+                    SourceId::Int(k)
+                };
+                let name = if k == 5 {
+                    PropertyValue::Null
+                } else {
+                    PropertyValue::Text(format!("Street {k}"))
+                };
+                // An integer column with one float: written as floats. A column of a number and
+                // texts: written as texts.
+                let lanes = if k == 2 {
+                    PropertyValue::Float(1.5)
+                } else {
+                    PropertyValue::Int(k)
+                };
+                let mixed = if k == 4 {
+                    PropertyValue::Float(0.25)
+                } else {
+                    PropertyValue::Text(format!("m{k}"))
+                };
+                Segment::new(
+                    id,
+                    LineString::from(vec![(x, 4_760_000.0), (x + 150.0, 4_760_010.0)]),
+                )
+                .unwrap()
+                .with_attributes(SegmentAttributes {
+                    road_class: (k != 1).then(|| ["local", "arterial"][(k % 2) as usize].into()),
+                    district: Some(format!("D{}", k % 3)),
+                    condition: (k != 6).then_some(10.0 * k as f64),
+                    ..Default::default()
+                })
+                .with_properties(vec![name, lanes, mixed])
+            })
+            .collect();
+        let net = StreetNetwork::new(segments, vec!["NAME".into(), "LANES".into(), "MIX".into()])
+            .unwrap();
+        let mut complaints = Vec::new();
+        let mut assigned = Vec::new();
+        for seg in 0..8_usize {
+            for j in 0..seg {
+                let x = 400_000.0 + 200.0 * seg as f64 + 20.0 * j as f64;
+                complaints.push(
+                    Complaint::new(
+                        SourceId::Int(complaints.len() as i64),
+                        Point::new(x, 4_760_001.0),
+                    )
+                    .unwrap(),
+                );
+                assigned.push(Some(seg));
+            }
+        }
+        let ranking = score(&net, &complaints, &assigned, &ScoreConfig::default(), &[]).unwrap();
+        (net, ranking)
+    }
+
+    /// Cells compared as their debug text: a NaN cell (the equity of a network without
+    /// districts' scores) equals itself.
+    fn shown<T: std::fmt::Debug + ?Sized>(cells: &T) -> String {
+        format!("{cells:?}")
+    }
+
+    fn utm18() -> Crs {
+        Crs::parse("EPSG:32618").unwrap()
+    }
 
     #[test]
-    fn permutations_are_told_from_other_orders() {
-        assert!(is_permutation(&[], 0));
-        assert!(is_permutation(&[2, 0, 1], 3));
-        assert!(!is_permutation(&[2, 0, 0], 3), "a repeat");
-        assert!(!is_permutation(&[2, 0], 3), "one missing");
-        assert!(!is_permutation(&[2, 0, 3], 3), "out of range");
-        assert!(!is_permutation(&[0, 1, 2, 0], 3), "too long");
+    fn rows_are_the_same_whatever_the_scratch_held_before() {
+        let (net, ranking) = scored();
+        let table = RankingTable::new(&net, &ranking, &utm18()).unwrap();
+        let fresh: Vec<Vec<PropertyValue>> = (0..table.len())
+            .map(|r| table.row(r, &mut Vec::new()).to_vec())
+            .collect();
+        // One scratch reused across rows in another order: every text buffer is reused.
+        let mut scratch = Vec::new();
+        for r in (0..table.len()).rev().chain(0..table.len()) {
+            assert_eq!(
+                shown(table.row(r, &mut scratch)),
+                shown(&fresh[r]),
+                "row {r}"
+            );
+        }
+        let names: Vec<&str> = table.columns().iter().map(|c| c.name.as_str()).collect();
+        let at = |name: &str| names.iter().position(|n| *n == name).unwrap();
+        let row_of = |seg: usize| &fresh[ranking.order.iter().position(|&i| i == seg).unwrap()];
+        assert_eq!(table.columns()[at("segment_id")].ty, ColumnType::Text);
+        assert_eq!(
+            row_of(0)[at("segment_id")],
+            PropertyValue::Text("S-0".into())
+        );
+        assert_eq!(row_of(1)[at("segment_id")], PropertyValue::Text("1".into()));
+        assert_eq!(row_of(1)[at("road_class")], PropertyValue::Null);
+        assert_eq!(
+            row_of(2)[at("road_class")],
+            PropertyValue::Text("local".into())
+        );
+        assert_eq!(row_of(5)[at("NAME")], PropertyValue::Null);
+        assert_eq!(table.columns()[at("LANES")].ty, ColumnType::Float);
+        assert_eq!(row_of(3)[at("LANES")], PropertyValue::Float(3.0));
+        assert_eq!(table.columns()[at("MIX")].ty, ColumnType::Text);
+        assert_eq!(row_of(4)[at("MIX")], PropertyValue::Text("0.25".into()));
+        assert_eq!(
+            row_of(7)[at("settings_hash")],
+            PropertyValue::Text(ranking.settings_hash.clone())
+        );
+        for (r, row) in fresh.iter().enumerate() {
+            assert_eq!(row[at("rank")], PropertyValue::Int(r as i64 + 1));
+        }
+    }
+
+    #[test]
+    fn suppression_as_rows_are_built_matches_the_built_table_suppressed() {
+        let (net, ranking) = scored();
+        for k in [0, 1, 2, 4, 100] {
+            let mut whole = RankingTable::new(&net, &ranking, &utm18())
+                .unwrap()
+                .to_feature_table();
+            let want = crate::suppress_small_counts(&mut whole, k).unwrap();
+            let mut table = RankingTable::new(&net, &ranking, &utm18()).unwrap();
+            assert_eq!(table.suppress_small_counts(k), want, "k = {k}");
+            assert_eq!(
+                shown(&table.to_feature_table().rows),
+                shown(&whole.rows),
+                "k = {k}"
+            );
+        }
+        let mut table = RankingTable::new(&net, &ranking, &utm18()).unwrap();
+        assert_eq!(
+            table.suppress_small_counts(4),
+            3,
+            "segments with 1, 2 and 3 complaints"
+        );
+    }
+
+    #[test]
+    fn lines_are_given_by_their_coordinates_in_rank_order() {
+        let (net, ranking) = scored();
+        let table = RankingTable::new(&net, &ranking, &utm18()).unwrap();
+        let whole = table.to_feature_table();
+        assert_eq!(whole.geometries.len(), net.segments.len());
+        for (r, &i) in ranking.order.iter().enumerate() {
+            let Some(GeometryRef::Line(line)) = table.geometry(r) else {
+                panic!("row {r}: not a line");
+            };
+            let mut want = net.segments[i].geometry.0.clone();
+            transform_parallel(&utm18(), &Crs::wgs84(), &mut want).unwrap();
+            assert_eq!(line, want.as_slice(), "row {r}");
+            assert_eq!(
+                whole.geometries[r],
+                Some(Geometry::LineString(LineString::new(want)))
+            );
+        }
+        assert_eq!(table.geometry(net.segments.len()), None);
+    }
+
+    #[test]
+    fn a_ranking_of_another_network_is_refused() {
+        let (net, mut ranking) = scored();
+        ranking.order.push(8);
+        let e = RankingTable::new(&net, &ranking, &utm18()).err().unwrap();
+        assert!(e.to_string().contains("refers to segment 8"), "{e}");
     }
 }

@@ -4,12 +4,14 @@ use std::io::Write;
 use std::path::Path;
 
 use geo::MapCoords;
-use geo_types::Geometry;
+use geo_types::{Coord, Geometry};
 use streetrank::PropertyValue;
 use wkt::ToWkt;
 
 use super::num::{push_f64, push_i64, push_wkt_linestring, push_wkt_point};
-use super::table::{FeatureTable, check_finite, round_coord, write_rows_parallel};
+use super::table::{
+    GeometryRef, Table, check_finite, check_row, check_shape, round_coord, write_rows_parallel,
+};
 use super::{CsvGeometry, STREAM, WriteOptions};
 use crate::{Error, Result};
 
@@ -54,23 +56,23 @@ const WKT_COLUMN: &str = "wkt";
 /// assert_eq!(String::from_utf8(out).unwrap(), "name,score\n\"Erie Blvd, E\",\n");
 /// # Ok::<(), streetrank_io::Error>(())
 /// ```
-pub fn write_csv(table: &FeatureTable, w: impl Write, opts: &WriteOptions) -> Result<()> {
+pub fn write_csv(table: &dyn Table, w: impl Write, opts: &WriteOptions) -> Result<()> {
     let mut w = w;
     write_to(table, &mut w, opts, Path::new(STREAM))
 }
 
 /// Writes the CSV to `out`; errors name `path`.
 pub(crate) fn write_to<W: Write>(
-    table: &FeatureTable,
+    table: &dyn Table,
     out: &mut W,
     opts: &WriteOptions,
     path: &Path,
 ) -> Result<()> {
-    table.check_shape(path)?;
+    check_shape(table, path)?;
     let with_wkt = opts.csv_geometry == CsvGeometry::Wkt && table.has_geometry();
     if with_wkt
         && table
-            .columns
+            .columns()
             .iter()
             .any(|c| c.name.eq_ignore_ascii_case(WKT_COLUMN))
     {
@@ -80,13 +82,13 @@ pub(crate) fn write_to<W: Write>(
             "rename that column, or turn the WKT geometry column off",
         ));
     }
-    if table.columns.is_empty() && !with_wkt {
+    if table.columns().is_empty() && !with_wkt {
         // Nothing to write: a CSV record cannot have zero fields.
         return Ok(());
     }
     let io = |e: csv::Error| Error::io(path, e.into());
     let mut header = builder().from_writer(&mut *out);
-    let mut record: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
+    let mut record: Vec<&str> = table.columns().iter().map(|c| c.name.as_str()).collect();
     if with_wkt {
         record.push(WKT_COLUMN);
     }
@@ -94,14 +96,15 @@ pub(crate) fn write_to<W: Write>(
     header.flush().map_err(|e| Error::io(path, e))?;
     drop(header);
     let decimals = opts.coordinate_decimals;
-    write_rows_parallel(table.rows.len(), out, path, |rows| {
+    write_rows_parallel(table.len(), out, path, |rows| {
         // Each record is written straight into the chunk's bytes, as the `csv` crate (with
         // `builder()`'s dialect) writes it: fields joined by `,`, a field quoted only when it
         // holds `,`, `"`, `\r` or `\n` (quotes doubled), an empty record written as `""`.
         // Number, boolean and null cells never need quotes.
         let mut buf = Vec::with_capacity(rows.len() * 256);
+        let mut scratch = Vec::new();
         for i in rows {
-            let row = table.check_row(path, i)?;
+            let row = check_row(table, path, i, &mut scratch)?;
             let start = buf.len();
             for (k, v) in row.iter().enumerate() {
                 if k > 0 {
@@ -160,7 +163,7 @@ fn push_field(buf: &mut Vec<u8>, field: &[u8]) {
 
 /// Appends `g` as a CSV field of WKT ([`wkt`]): written in place after an opening quote that
 /// stays when the text needs quoting (a line's commas) and is taken out when it does not.
-fn wkt_field(buf: &mut Vec<u8>, g: &Geometry<f64>, decimals: u32) -> std::io::Result<()> {
+fn wkt_field(buf: &mut Vec<u8>, g: GeometryRef<'_>, decimals: u32) -> std::io::Result<()> {
     let q = buf.len();
     buf.push(b'"');
     wkt(buf, g, decimals)?;
@@ -200,14 +203,28 @@ fn cell(buf: &mut Vec<u8>, v: &PropertyValue) {
 /// Appends `g` as WKT with coordinates rounded to `decimals`, the text of
 /// `g.map_coords(round).wkt_string()`; points and lines without allocating, through the fast
 /// number text of the `num` module.
-fn wkt(buf: &mut Vec<u8>, g: &Geometry<f64>, decimals: u32) -> std::io::Result<()> {
+fn wkt(buf: &mut Vec<u8>, g: GeometryRef<'_>, decimals: u32) -> std::io::Result<()> {
+    let line = |buf: &mut Vec<u8>, coords: &[Coord<f64>]| {
+        push_wkt_linestring(
+            buf,
+            coords.iter().map(|&c| round_coord(c, decimals)),
+            decimals,
+        );
+    };
+    let g = match g {
+        GeometryRef::Line(coords) => {
+            line(buf, coords);
+            return Ok(());
+        }
+        GeometryRef::Geometry(g) => g,
+    };
     match g {
         Geometry::Point(p) => {
             push_wkt_point(buf, round_coord(p.0, decimals), decimals);
             Ok(())
         }
         Geometry::LineString(l) => {
-            push_wkt_linestring(buf, l.0.iter().map(|&c| round_coord(c, decimals)), decimals);
+            line(buf, &l.0);
             Ok(())
         }
         other => other
@@ -219,6 +236,7 @@ fn wkt(buf: &mut Vec<u8>, g: &Geometry<f64>, decimals: u32) -> std::io::Result<(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::write::FeatureTable;
     use crate::write::{Column, ColumnType};
     use PropertyValue::{Bool, Float, Int, Null, Text};
     use geo_types::{Geometry, Point, line_string};
@@ -380,9 +398,15 @@ mod tests {
         for d in [0, 3, 7, 16] {
             for g in &geometries {
                 let mut buf = Vec::new();
-                wkt(&mut buf, g, d).unwrap();
+                wkt(&mut buf, GeometryRef::Geometry(g), d).unwrap();
                 let want = g.map_coords(|c| round_coord(c, d)).wkt_string();
                 assert_eq!(String::from_utf8(buf).unwrap(), want, "{g:?} to {d}");
+                if let Geometry::LineString(l) = g {
+                    // A line given by its coordinates alone is written the same.
+                    let mut buf = Vec::new();
+                    wkt(&mut buf, GeometryRef::Line(&l.0), d).unwrap();
+                    assert_eq!(String::from_utf8(buf).unwrap(), want, "{g:?} to {d}");
+                }
             }
         }
         for v in [

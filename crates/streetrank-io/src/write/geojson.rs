@@ -7,7 +7,9 @@ use geo_types::{Coord, Geometry, LineString, Polygon};
 use streetrank::PropertyValue;
 
 use super::num::push_rounded;
-use super::table::{FeatureTable, check_finite, round_coord, write_rows_parallel};
+use super::table::{
+    GeometryRef, Table, check_finite, check_row, check_shape, round_coord, write_rows_parallel,
+};
 use super::{ColumnType, STREAM, WriteOptions};
 use crate::{Error, Result};
 
@@ -44,7 +46,7 @@ use crate::{Error, Result};
 /// assert!(text.contains(r#""score":0.5"#));
 /// # Ok::<(), streetrank_io::Error>(())
 /// ```
-pub fn write_geojson(table: &FeatureTable, w: impl Write, opts: &WriteOptions) -> Result<()> {
+pub fn write_geojson(table: &dyn Table, w: impl Write, opts: &WriteOptions) -> Result<()> {
     let path = Path::new(STREAM);
     let mut out = BufWriter::new(w);
     write_to(table, &mut out, opts, path)?;
@@ -53,19 +55,21 @@ pub fn write_geojson(table: &FeatureTable, w: impl Write, opts: &WriteOptions) -
 
 /// Writes the collection to `out`; errors name `path`.
 pub(crate) fn write_to<W: Write>(
-    table: &FeatureTable,
+    table: &dyn Table,
     out: &mut W,
     opts: &WriteOptions,
     path: &Path,
 ) -> Result<()> {
-    table.check_shape(path)?;
+    check_shape(table, path)?;
     let io = |e: std::io::Error| Error::io(path, e);
     out.write_all(br#"{"type":"FeatureCollection","features":["#)
         .map_err(io)?;
-    write_rows_parallel(table.rows.len(), out, path, |rows| {
+    let columns = table.columns();
+    write_rows_parallel(table.len(), out, path, |rows| {
         let mut buf = Vec::with_capacity(rows.len() * 512);
+        let mut scratch = Vec::new();
         for i in rows {
-            let row = table.check_row(path, i)?;
+            let row = check_row(table, path, i, &mut scratch)?;
             if i > 0 {
                 buf.push(b',');
             }
@@ -73,12 +77,12 @@ pub(crate) fn write_to<W: Write>(
             match table.geometry(i) {
                 Some(g) => {
                     check_finite(path, i + 1, g)?;
-                    write_geometry(&mut buf, g, opts.coordinate_decimals);
+                    write_geometry_ref(&mut buf, g, opts.coordinate_decimals);
                 }
                 None => buf.extend_from_slice(b"null"),
             }
             buf.extend_from_slice(b",\"properties\":{");
-            for (j, (cell, col)) in row.iter().zip(&table.columns).enumerate() {
+            for (j, (cell, col)) in row.iter().zip(columns).enumerate() {
                 if j > 0 {
                     buf.push(b',');
                 }
@@ -167,6 +171,18 @@ fn typed(buf: &mut Vec<u8>, ty: &str) {
     buf.extend_from_slice(b"\",\"coordinates\":");
 }
 
+/// Appends an RFC 7946 geometry object for a row's geometry.
+fn write_geometry_ref(buf: &mut Vec<u8>, g: GeometryRef<'_>, d: u32) {
+    match g {
+        GeometryRef::Geometry(g) => write_geometry(buf, g, d),
+        GeometryRef::Line(coords) => {
+            typed(buf, "LineString");
+            json_coords(buf, coords.iter(), d);
+            buf.push(b'}');
+        }
+    }
+}
+
 /// Appends an RFC 7946 geometry object.
 fn write_geometry(buf: &mut Vec<u8>, g: &Geometry<f64>, d: u32) {
     match g {
@@ -231,6 +247,7 @@ fn write_geometry(buf: &mut Vec<u8>, g: &Geometry<f64>, d: u32) {
 mod tests {
     use super::*;
     use crate::write::Column;
+    use crate::write::FeatureTable;
     use geo_types::{Point, line_string, point, polygon};
     use serde_json::{Value, json};
 

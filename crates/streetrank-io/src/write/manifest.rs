@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::atomic::write_file_atomically;
-use super::table::{ColumnType, FeatureTable};
+use super::table::{ColumnType, Table};
 use crate::{Error, Profile, Result};
 
 /// One output column in a [`Manifest`].
@@ -114,12 +114,12 @@ impl Manifest {
     #[must_use]
     pub fn with_table(
         mut self,
-        table: &FeatureTable,
+        table: &dyn Table,
         mut source: impl FnMut(&str) -> String,
     ) -> Manifest {
-        self.rows = Some(table.rows.len());
+        self.rows = Some(table.len());
         self.columns = table
-            .columns
+            .columns()
             .iter()
             .map(|c| ManifestColumn {
                 name: c.name.clone(),
@@ -168,7 +168,7 @@ impl Manifest {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::Column;
+    use crate::{Column, FeatureTable};
 
     #[test]
     fn manifest_lists_every_column_with_its_source() {

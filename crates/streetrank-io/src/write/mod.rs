@@ -1,7 +1,8 @@
 //! Writers for a generic feature table: GeoJSON, CSV (with a WKT column) and ESRI Shapefile.
 //!
-//! The CLI turns rankings and assignments into a [`FeatureTable`] and hands it
-//! to [`write_table`]. Every file is written to a temporary file in the
+//! Every writer takes a [`Table`]: a [`FeatureTable`] holding its rows, or a table that builds
+//! each row as it is written (the CLI's ranking, [`crate::RankingTable`]); [`write_table`]
+//! picks the writer. Every file is written to a temporary file in the
 //! destination's directory and renamed into place only after it was written,
 //! flushed and synced completely: a failure never leaves a partial file, and a
 //! file already at the destination stays intact until the rename.
@@ -22,7 +23,7 @@ pub use self::csv::write_csv;
 pub use self::geojson::write_geojson;
 pub use self::manifest::{Manifest, ManifestColumn, ManifestInput};
 pub use self::shapefile::write_shapefile;
-pub use self::table::{Column, ColumnType, FeatureTable};
+pub use self::table::{Column, ColumnType, FeatureTable, GeometryRef, Table};
 
 use crate::{Error, Result};
 
@@ -217,7 +218,7 @@ pub struct WriteReport {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn write_table(
-    table: &FeatureTable,
+    table: &dyn Table,
     dest: &Destination,
     format: Format,
     opts: &WriteOptions,
@@ -235,7 +236,7 @@ pub fn write_table(
             write_stream(table, &mut out, format, opts, path)?;
             out.flush().map_err(|e| Error::io(path, e))?;
             Ok(WriteReport {
-                rows: table.rows.len(),
+                rows: table.len(),
                 ..WriteReport::default()
             })
         }
@@ -248,7 +249,7 @@ pub fn write_table(
             file.commit()?;
             Ok(WriteReport {
                 files: vec![path.clone()],
-                rows: table.rows.len(),
+                rows: table.len(),
                 ..WriteReport::default()
             })
         }
@@ -257,7 +258,7 @@ pub fn write_table(
 
 /// Writes a streamable format (GeoJSON or CSV) to `out`.
 fn write_stream<W: Write>(
-    table: &FeatureTable,
+    table: &dyn Table,
     out: &mut W,
     format: Format,
     opts: &WriteOptions,

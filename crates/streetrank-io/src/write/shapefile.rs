@@ -15,7 +15,10 @@ use shapefile::dbase::{self, FieldName, FieldWriter, TableWriterBuilder, Writabl
 use streetrank::PropertyValue;
 
 use super::atomic::{AtomicFile, commit_all, write_all};
-use super::table::{FeatureTable, check_finite, finite_f64, round_coord, write_rows_parallel};
+use super::table::{
+    FeatureTable, GeometryRef, Table, check_finite, check_row, check_shape, finite_f64,
+    round_coord, write_rows_parallel,
+};
 use super::{ColumnType, WriteOptions, WriteReport};
 use crate::{Error, Result};
 
@@ -89,11 +92,7 @@ const PRJ_WGS84: &str = r#"GEOGCS["GCS_WGS_1984",DATUM["D_WGS_1984",SPHEROID["WG
 /// assert!(dir.path().join("assigned.dbf").exists());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn write_shapefile(
-    table: &FeatureTable,
-    path: &Path,
-    opts: &WriteOptions,
-) -> Result<WriteReport> {
+pub fn write_shapefile(table: &dyn Table, path: &Path, opts: &WriteOptions) -> Result<WriteReport> {
     let is_shp = path
         .extension()
         .and_then(|e| e.to_str())
@@ -105,7 +104,17 @@ pub fn write_shapefile(
             "give the .shp path; the .shx, .dbf, .prj and .cpg are written beside it",
         ));
     }
-    table.check_shape(path)?;
+    check_shape(table, path)?;
+    // The field widths and types need whole columns: a table that builds its rows on demand
+    // is built once here.
+    let built;
+    let table = match table.as_feature_table() {
+        Some(t) => t,
+        None => {
+            built = FeatureTable::from_table(table);
+            &built
+        }
+    };
     let shapes = shapes(table, path, opts.coordinate_decimals)?;
     let mut report = WriteReport {
         rows: table.rows.len(),
@@ -206,7 +215,7 @@ fn shapes(table: &FeatureTable, path: &Path, decimals: u32) -> Result<Vec<Shape>
         .map(|i| match table.geometry(i) {
             None => Ok(Shape::Null),
             Some(g) => {
-                check_finite(path, i + 1, g)?;
+                check_finite(path, i + 1, GeometryRef::Geometry(g))?;
                 to_shape(g, path, i + 1, decimals)
             }
         })
@@ -715,11 +724,12 @@ fn write_dbf(
         let mut out = Vec::with_capacity(header_len + rows.len() * 256);
         {
             let mut writer = builder()?.build_with_dest(Cursor::new(&mut out));
+            let mut scratch = Vec::new();
             for i in rows {
                 let cells = if table.columns.is_empty() {
                     &[][..]
                 } else {
-                    table.check_row(&table_path, i)?
+                    check_row(table, &table_path, i, &mut scratch)?
                 };
                 let row = DbfRow {
                     index: i,

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::ops::Range;
 use std::path::Path;
 
-use geo_types::{Coord, Geometry};
+use geo_types::{Coord, Geometry, LineString};
 use rayon::prelude::*;
 use streetrank::PropertyValue;
 
@@ -93,85 +93,210 @@ impl FeatureTable {
         self.geometries.get(i).and_then(Option::as_ref)
     }
 
-    /// Checks what can be checked before writing starts: unique, non-empty
-    /// column names and one geometry per row. Rows are checked one by one as
-    /// they are written ([`FeatureTable::check_row`]).
-    pub(crate) fn check_shape(&self, path: &Path) -> Result<()> {
-        let mut seen = HashSet::with_capacity(self.columns.len());
-        for c in &self.columns {
-            if c.name.is_empty() {
-                return Err(Error::file(
-                    path,
-                    "a column has an empty name",
-                    "give every column a name",
-                ));
-            }
-            if !seen.insert(c.name.as_str()) {
-                return Err(Error::file(
-                    path,
-                    format!("column `{}` appears twice", c.name),
-                    "give every column a unique name",
-                ));
-            }
+    /// Every row and geometry of `table`, built once into a `FeatureTable` (a line given as
+    /// [`GeometryRef::Line`] becomes a `LineString`).
+    #[must_use]
+    pub fn from_table(table: &dyn Table) -> FeatureTable {
+        if let Some(t) = table.as_feature_table() {
+            return t.clone();
         }
-        if self.has_geometry() && self.geometries.len() != self.rows.len() {
-            return Err(Error::file(
-                path,
-                format!(
-                    "{} geometries for {} rows",
-                    self.geometries.len(),
-                    self.rows.len()
-                ),
-                "give one geometry (or None) per row, or no geometries at all",
-            ));
+        let n = table.len();
+        let rows = (0..n)
+            .into_par_iter()
+            .map_init(Vec::new, |scratch, i| table.row(i, scratch).to_vec())
+            .collect();
+        let geometries = if table.has_geometry() {
+            (0..n)
+                .into_par_iter()
+                .map(|i| table.geometry(i).map(GeometryRef::to_geometry))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        FeatureTable {
+            columns: table.columns().to_vec(),
+            rows,
+            geometries,
         }
-        Ok(())
+    }
+}
+
+/// One row's geometry as the writers take it: a geometry, or a line given by its coordinates
+/// alone (a table can then keep all its lines in one array instead of one allocation each).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum GeometryRef<'a> {
+    /// A geometry of any type.
+    Geometry(&'a Geometry<f64>),
+    /// A line string, written exactly as a [`Geometry::LineString`] of these coordinates.
+    Line(&'a [Coord<f64>]),
+}
+
+impl GeometryRef<'_> {
+    /// The geometry, built (for a line) or cloned.
+    #[must_use]
+    pub fn to_geometry(self) -> Geometry<f64> {
+        match self {
+            GeometryRef::Geometry(g) => g.clone(),
+            GeometryRef::Line(coords) => Geometry::LineString(LineString::new(coords.to_vec())),
+        }
+    }
+}
+
+/// What every writer takes: typed columns, rows of cells and, optionally, one geometry per row.
+///
+/// [`FeatureTable`] holds its rows; another table may build each row only when a writer asks for
+/// it, so that a large output never holds all its cells in memory at once (the CLI's ranking is
+/// written so). Writers ask for rows from several threads at once, each with its own scratch.
+///
+/// # Units
+///
+/// Geometries are longitude/latitude in degrees on WGS 84 (EPSG:4326), x = longitude.
+pub trait Table: Sync {
+    /// The columns, in output order.
+    fn columns(&self) -> &[Column];
+
+    /// The number of rows.
+    fn len(&self) -> usize;
+
+    /// Whether the table has no rows.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
-    /// Checks row `i` (0-based): its cell count and that every cell fits its column type.
-    pub(crate) fn check_row(&self, path: &Path, i: usize) -> Result<&[PropertyValue]> {
-        let Some(row) = self.rows.get(i) else {
-            return Err(Error::record(
-                path,
-                i + 1,
-                None,
-                "no such row",
-                "this is a bug in the caller",
-            ));
-        };
-        if row.len() != self.columns.len() {
-            return Err(Error::record(
-                path,
-                i + 1,
-                None,
-                format!("{} cells for {} columns", row.len(), self.columns.len()),
-                "give every row exactly one cell per column",
-            ));
-        }
-        for (cell, col) in row.iter().zip(&self.columns) {
-            let ok = matches!(
-                (col.ty, cell),
-                (_, PropertyValue::Null)
-                    | (ColumnType::Text, _)
-                    | (ColumnType::Int, PropertyValue::Int(_))
-                    | (
-                        ColumnType::Float,
-                        PropertyValue::Float(_) | PropertyValue::Int(_)
-                    )
-                    | (ColumnType::Bool, PropertyValue::Bool(_))
-            );
-            if !ok {
-                return Err(Error::record(
-                    path,
-                    i + 1,
-                    Some(&col.name),
-                    format!("value {cell:?} in a {:?} column", col.ty),
-                    "give a value of the column's type, or Null",
-                ));
-            }
-        }
-        Ok(row)
+    /// The cells of row `i` (`i < len()`), one per column: the table's own, or built into
+    /// `scratch` (whose earlier contents the table may reuse or discard).
+    fn row<'a>(&'a self, i: usize, scratch: &'a mut Vec<PropertyValue>) -> &'a [PropertyValue];
+
+    /// Whether the table carries geometry. When it does not, [`Table::geometry`] is `None`
+    /// for every row and no geometry is written.
+    fn has_geometry(&self) -> bool;
+
+    /// The geometry of row `i`, `None` when the table or the row has none.
+    fn geometry(&self, i: usize) -> Option<GeometryRef<'_>>;
+
+    /// The table itself when it is a [`FeatureTable`] (writers that need whole columns at
+    /// once, like the Shapefile writer, use it as it is instead of building a copy).
+    fn as_feature_table(&self) -> Option<&FeatureTable> {
+        None
     }
+}
+
+impl Table for FeatureTable {
+    fn columns(&self) -> &[Column] {
+        &self.columns
+    }
+
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn row<'a>(&'a self, i: usize, _scratch: &'a mut Vec<PropertyValue>) -> &'a [PropertyValue] {
+        self.rows.get(i).map_or(&[], Vec::as_slice)
+    }
+
+    fn has_geometry(&self) -> bool {
+        FeatureTable::has_geometry(self)
+    }
+
+    fn geometry(&self, i: usize) -> Option<GeometryRef<'_>> {
+        FeatureTable::geometry(self, i).map(GeometryRef::Geometry)
+    }
+
+    fn as_feature_table(&self) -> Option<&FeatureTable> {
+        Some(self)
+    }
+}
+
+/// Checks what can be checked before writing starts: unique, non-empty column names and, for
+/// a [`FeatureTable`], one geometry per row. Rows are checked one by one as they are written
+/// ([`check_row`]).
+pub(crate) fn check_shape(table: &dyn Table, path: &Path) -> Result<()> {
+    let columns = table.columns();
+    let mut seen = HashSet::with_capacity(columns.len());
+    for c in columns {
+        if c.name.is_empty() {
+            return Err(Error::file(
+                path,
+                "a column has an empty name",
+                "give every column a name",
+            ));
+        }
+        if !seen.insert(c.name.as_str()) {
+            return Err(Error::file(
+                path,
+                format!("column `{}` appears twice", c.name),
+                "give every column a unique name",
+            ));
+        }
+    }
+    if let Some(t) = table.as_feature_table()
+        && t.has_geometry()
+        && t.geometries.len() != t.rows.len()
+    {
+        return Err(Error::file(
+            path,
+            format!(
+                "{} geometries for {} rows",
+                t.geometries.len(),
+                t.rows.len()
+            ),
+            "give one geometry (or None) per row, or no geometries at all",
+        ));
+    }
+    Ok(())
+}
+
+/// Row `i` (0-based) of `table`, checked: its cell count and that every cell fits its column
+/// type.
+pub(crate) fn check_row<'a>(
+    table: &'a dyn Table,
+    path: &Path,
+    i: usize,
+    scratch: &'a mut Vec<PropertyValue>,
+) -> Result<&'a [PropertyValue]> {
+    if i >= table.len() {
+        return Err(Error::record(
+            path,
+            i + 1,
+            None,
+            "no such row",
+            "this is a bug in the caller",
+        ));
+    }
+    let columns = table.columns();
+    let row = table.row(i, scratch);
+    if row.len() != columns.len() {
+        return Err(Error::record(
+            path,
+            i + 1,
+            None,
+            format!("{} cells for {} columns", row.len(), columns.len()),
+            "give every row exactly one cell per column",
+        ));
+    }
+    for (cell, col) in row.iter().zip(columns) {
+        let ok = matches!(
+            (col.ty, cell),
+            (_, PropertyValue::Null)
+                | (ColumnType::Text, _)
+                | (ColumnType::Int, PropertyValue::Int(_))
+                | (
+                    ColumnType::Float,
+                    PropertyValue::Float(_) | PropertyValue::Int(_)
+                )
+                | (ColumnType::Bool, PropertyValue::Bool(_))
+        );
+        if !ok {
+            return Err(Error::record(
+                path,
+                i + 1,
+                Some(&col.name),
+                format!("value {cell:?} in a {:?} column", col.ty),
+                "give a value of the column's type, or Null",
+            ));
+        }
+    }
+    Ok(row)
 }
 
 /// Rows formatted by one parallel task.
@@ -234,9 +359,14 @@ pub(crate) fn write_rows_parallel<W: Write>(
 }
 
 /// Checks that every coordinate of `g` is finite.
-pub(crate) fn check_finite(path: &Path, record: usize, g: &Geometry<f64>) -> Result<()> {
+pub(crate) fn check_finite(path: &Path, record: usize, g: GeometryRef<'_>) -> Result<()> {
     use geo::CoordsIter;
-    if g.coords_iter().all(|c| c.x.is_finite() && c.y.is_finite()) {
+    let finite = |c: Coord<f64>| c.x.is_finite() && c.y.is_finite();
+    let ok = match g {
+        GeometryRef::Geometry(g) => g.coords_iter().all(finite),
+        GeometryRef::Line(coords) => coords.iter().all(|&c| finite(c)),
+    };
+    if ok {
         Ok(())
     } else {
         Err(Error::record(
@@ -322,7 +452,7 @@ mod tests {
         ];
         for (row, want) in cases {
             let t = table(vec![row.clone()]);
-            match (t.check_row(Path::new("x"), 0), want) {
+            match (check_row(&t, Path::new("x"), 0, &mut Vec::new()), want) {
                 (Ok(_), None) => {}
                 (Err(e), Some(msg)) => assert!(e.to_string().contains(msg), "{e} for {row:?}"),
                 (r, w) => panic!("{row:?}: got {r:?}, wanted {w:?}"),
@@ -333,16 +463,16 @@ mod tests {
     #[test]
     fn check_shape_table() {
         let mut t = table(vec![vec![PropertyValue::Null; 4]]);
-        assert!(t.check_shape(Path::new("x")).is_ok());
+        assert!(check_shape(&t, Path::new("x")).is_ok());
         t.geometries = vec![None, None];
-        let e = t.check_shape(Path::new("x")).unwrap_err().to_string();
+        let e = check_shape(&t, Path::new("x")).unwrap_err().to_string();
         assert!(e.contains("2 geometries for 1 rows"), "{e}");
         t.geometries.clear();
         t.columns[1].name = "i".into();
-        let e = t.check_shape(Path::new("x")).unwrap_err().to_string();
+        let e = check_shape(&t, Path::new("x")).unwrap_err().to_string();
         assert!(e.contains("`i` appears twice"), "{e}");
         t.columns[1].name = String::new();
-        assert!(t.check_shape(Path::new("x")).is_err());
+        assert!(check_shape(&t, Path::new("x")).is_err());
     }
 
     #[test]
