@@ -432,8 +432,17 @@ impl Table for RankingTable<'_> {
     }
 
     fn row<'s>(&'s self, r: usize, scratch: &'s mut Vec<PropertyValue>) -> &'s [PropertyValue] {
-        let i = self.ranking.order[r];
-        let (seg, s) = (&self.net.segments[i], &self.ranking.scores[i]);
+        // Every position in `order` has a segment and a score (checked when the table was
+        // made); a row past the end has no cells.
+        let Some((seg, s)) = self
+            .ranking
+            .order
+            .get(r)
+            .and_then(|&i| Some((self.net.segments.get(i)?, self.ranking.scores.get(i)?)))
+        else {
+            scratch.clear();
+            return scratch;
+        };
         scratch.resize(self.columns.len(), PropertyValue::Null);
         let mut c = Cells {
             row: scratch.as_mut_slice(),
@@ -822,6 +831,7 @@ mod tests {
             );
         }
         assert_eq!(table.geometry(net.segments.len()), None);
+        assert!(table.row(net.segments.len(), &mut Vec::new()).is_empty());
     }
 
     #[test]
