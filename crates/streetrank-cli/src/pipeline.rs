@@ -450,8 +450,8 @@ pub fn score_command(args: &ScoreArgs, global: &Global) -> anyhow::Result<ExitCo
     let write_opts = WriteOptions::default();
     let sources = Sources::new(&loaded, &cfg, Some(&ranking.settings_hash));
     phases.run("write", "writing outputs", || -> anyhow::Result<()> {
-        // Each row is built as it is written: a million-segment ranking never holds its cells
-        // in memory at once.
+        // Each row is built as it is written (CSV, GeoJSON): a million-segment ranking never
+        // holds its cells in memory at once. The Shapefile writer builds the whole table.
         let mut table = RankingTable::for_streets(&loaded.streets, &ranking)?;
         let suppressed = privacy
             .publish()

@@ -164,9 +164,11 @@ enum RankLines<'a> {
 /// segment's attributes, its pass-through properties and the settings hash, with each segment's
 /// line in WGS84.
 ///
-/// It is a [`Table`]: hand it to [`crate::write_table`] as it is, and the rows are formatted
-/// as they are built, so a million-segment ranking never holds its cells in memory at once.
-/// [`RankingTable::to_feature_table`] builds them all ([`ranking_table`] is that table).
+/// It is a [`Table`]: hand it to [`crate::write_table`] as it is, and the CSV and GeoJSON
+/// writers format the rows as they are built, so a million-segment ranking never holds its
+/// cells in memory at once (the Shapefile writer, which needs whole columns, builds the whole
+/// table first). [`RankingTable::into_feature_table`] builds them all ([`ranking_table`] is
+/// that table).
 ///
 /// This is a publishable table: it carries no complaint field and no complaint location, only
 /// counts per segment; under the `publish` profile apply
@@ -264,15 +266,119 @@ impl<'a> RankingTable<'a> {
         self.ranking
             .order
             .par_iter()
-            .filter(|&&i| is_small_count(scores[i].complaints, min_count))
+            .filter(|&&i| {
+                scores
+                    .get(i)
+                    .is_some_and(|s| is_small_count(s.complaints, min_count))
+            })
             .count()
     }
 
-    /// Every row built: the table as a [`FeatureTable`].
+    /// Every row built: the table as a [`FeatureTable`] ([`Table::to_feature_table`]; the
+    /// lines stay in this table too).
     #[must_use]
     pub fn to_feature_table(&self) -> FeatureTable {
-        FeatureTable::from_table(self)
+        Table::to_feature_table(self)
     }
+
+    /// Every row built: the table as a [`FeatureTable`]. The lines are cut first and the
+    /// coordinates they were cut from freed before the rows are built, so the two are never
+    /// in memory at once.
+    #[must_use]
+    pub fn into_feature_table(mut self) -> FeatureTable {
+        let geometries = self.whole_lines();
+        self.lines = RankLines::Reprojected {
+            coords: Vec::new(),
+            starts: Vec::new(),
+        };
+        FeatureTable {
+            rows: self.whole_rows(),
+            columns: self.columns,
+            geometries,
+        }
+    }
+
+    /// Every row's line, in rank order.
+    fn whole_lines(&self) -> Vec<Option<Geometry<f64>>> {
+        (0..self.len())
+            .into_par_iter()
+            .with_min_len(LINES_PER_TASK / 4)
+            .map(|r| self.geometry(r).map(GeometryRef::to_geometry))
+            .collect()
+    }
+
+    /// Every row, in rank order. Built in segment order, where the segments' values (texts,
+    /// properties) lie one after another in memory, then put in rank order: rank order visits
+    /// the segments at random, and each text a row copies would be a cache miss.
+    fn whole_rows(&self) -> Vec<Vec<PropertyValue>> {
+        let order = &self.ranking.order;
+        let build = |i: usize| {
+            let mut row = Vec::new();
+            self.fill_segment(i, &mut row);
+            row
+        };
+        let n = self.net.segments.len();
+        if !is_permutation(order, n) {
+            return order.par_iter().map(|&i| build(i)).collect();
+        }
+        let mut by_segment: Vec<Vec<PropertyValue>> = (0..n).into_par_iter().map(build).collect();
+        order
+            .iter()
+            .map(|&i| std::mem::take(&mut by_segment[i]))
+            .collect()
+    }
+
+    /// Fills `row` with the cells of segment `i`'s row (no cells when the network or the
+    /// ranking has no segment `i`, which [`check_ranking`] rules out for the positions of
+    /// `order`).
+    fn fill_segment(&self, i: usize, row: &mut Vec<PropertyValue>) {
+        let (Some(seg), Some(s)) = (self.net.segments.get(i), self.ranking.scores.get(i)) else {
+            row.clear();
+            return;
+        };
+        row.resize(self.columns.len(), PropertyValue::Null);
+        let mut c = Cells {
+            row: row.as_mut_slice(),
+            at: 0,
+        };
+        c.count(s.rank);
+        c.id(&seg.id, self.ids);
+        c.value(PropertyValue::Float(s.score));
+        for f in [&s.pressure, &s.condition, &s.usage, &s.equity] {
+            c.value(PropertyValue::Float(f.raw));
+            c.value(PropertyValue::Float(f.normalised));
+            c.value(PropertyValue::Float(f.contribution));
+        }
+        c.count(s.complaints);
+        c.count(s.complaints_kept);
+        c.value(PropertyValue::Bool(s.condition_missing));
+        c.value(PropertyValue::Float(seg.length_m));
+        c.opt_text(seg.attributes.road_class.as_ref());
+        c.opt_text(seg.attributes.district.as_ref());
+        c.text(&self.ranking.settings_hash);
+        for (k, ty) in self.prop_types.iter().enumerate() {
+            c.property(seg.properties.get(k).unwrap_or(&PropertyValue::Null), *ty);
+        }
+        debug_assert_eq!(c.at, self.columns.len(), "one cell per column");
+        if let Some((min_count, cols)) = &self.suppress
+            && is_small_count(s.complaints, *min_count)
+        {
+            for &k in cols {
+                if let Some(cell) = row.get_mut(k) {
+                    *cell = PropertyValue::Null;
+                }
+            }
+        }
+    }
+}
+
+/// Whether `order` holds each of `0..n` exactly once.
+fn is_permutation(order: &[usize], n: usize) -> bool {
+    let mut seen = vec![false; n];
+    order.len() == n
+        && order
+            .iter()
+            .all(|&i| seen.get_mut(i).is_some_and(|s| !std::mem::replace(s, true)))
 }
 
 /// Checks that `ranking` was made for `net`: its order names segments that exist and have a
@@ -359,13 +465,18 @@ struct Cells<'s> {
 
 impl Cells<'_> {
     fn value(&mut self, v: PropertyValue) {
-        self.row[self.at] = v;
+        if let Some(cell) = self.row.get_mut(self.at) {
+            *cell = v;
+        }
         self.at += 1;
     }
 
     /// A text cell, written by `write` into the cell's old text buffer when it has one.
     fn text_with(&mut self, write: impl FnOnce(&mut String)) {
-        let cell = &mut self.row[self.at];
+        let Some(cell) = self.row.get_mut(self.at) else {
+            self.at += 1;
+            return;
+        };
         if let PropertyValue::Text(t) = cell {
             t.clear();
             write(t);
@@ -432,48 +543,20 @@ impl Table for RankingTable<'_> {
     }
 
     fn row<'s>(&'s self, r: usize, scratch: &'s mut Vec<PropertyValue>) -> &'s [PropertyValue] {
-        // Every position in `order` has a segment and a score (checked when the table was
-        // made); a row past the end has no cells.
-        let Some((seg, s)) = self
-            .ranking
-            .order
-            .get(r)
-            .and_then(|&i| Some((self.net.segments.get(i)?, self.ranking.scores.get(i)?)))
-        else {
-            scratch.clear();
-            return scratch;
-        };
-        scratch.resize(self.columns.len(), PropertyValue::Null);
-        let mut c = Cells {
-            row: scratch.as_mut_slice(),
-            at: 0,
-        };
-        c.count(s.rank);
-        c.id(&seg.id, self.ids);
-        c.value(PropertyValue::Float(s.score));
-        for f in [&s.pressure, &s.condition, &s.usage, &s.equity] {
-            c.value(PropertyValue::Float(f.raw));
-            c.value(PropertyValue::Float(f.normalised));
-            c.value(PropertyValue::Float(f.contribution));
-        }
-        c.count(s.complaints);
-        c.count(s.complaints_kept);
-        c.value(PropertyValue::Bool(s.condition_missing));
-        c.value(PropertyValue::Float(seg.length_m));
-        c.opt_text(seg.attributes.road_class.as_ref());
-        c.opt_text(seg.attributes.district.as_ref());
-        c.text(&self.ranking.settings_hash);
-        for (k, ty) in self.prop_types.iter().enumerate() {
-            c.property(seg.properties.get(k).unwrap_or(&PropertyValue::Null), *ty);
-        }
-        if let Some((min_count, cols)) = &self.suppress
-            && is_small_count(s.complaints, *min_count)
-        {
-            for &k in cols {
-                scratch[k] = PropertyValue::Null;
-            }
+        match self.ranking.order.get(r) {
+            Some(&i) => self.fill_segment(i, scratch),
+            // A row past the end has no cells.
+            None => scratch.clear(),
         }
         scratch
+    }
+
+    fn to_feature_table(&self) -> FeatureTable {
+        FeatureTable {
+            columns: self.columns.clone(),
+            geometries: self.whole_lines(),
+            rows: self.whole_rows(),
+        }
     }
 
     fn has_geometry(&self) -> bool {
@@ -500,7 +583,7 @@ impl Table for RankingTable<'_> {
 ///
 /// As [`ranking_table`].
 pub fn ranking_table_for(streets: &LoadedStreets, ranking: &Ranking) -> Result<FeatureTable> {
-    Ok(RankingTable::for_streets(streets, ranking)?.to_feature_table())
+    Ok(RankingTable::for_streets(streets, ranking)?.into_feature_table())
 }
 
 /// The ranked-segments table, built whole: one row per segment in rank order, every factor's
@@ -520,7 +603,7 @@ pub fn ranking_table(
     ranking: &Ranking,
     work_crs: &Crs,
 ) -> Result<FeatureTable> {
-    Ok(RankingTable::new(net, ranking, work_crs)?.to_feature_table())
+    Ok(RankingTable::new(net, ranking, work_crs)?.into_feature_table())
 }
 
 /// The per-complaint table: one row per complaint, in input order, with where it snapped.
@@ -674,10 +757,15 @@ mod tests {
     /// Eight segments along the x axis (UTM 18N metres, near Syracuse) with text and integer
     /// ids, attributes and properties of mixed types, and 0 to 7 complaints each.
     fn scored() -> (StreetNetwork, Ranking) {
+        scored_with(true)
+    }
+
+    /// [`scored`], with some text ids (`text_ids`) or integer ids only.
+    fn scored_with(text_ids: bool) -> (StreetNetwork, Ranking) {
         let segments: Vec<Segment> = (0..8_i64)
             .map(|k| {
                 let x = 400_000.0 + 200.0 * k as f64;
-                let id = if k % 3 == 0 {
+                let id = if text_ids && k % 3 == 0 {
                     SourceId::Text(format!("S-{k}"))
                 } else {
                     SourceId::Int(k)
@@ -744,47 +832,154 @@ mod tests {
         Crs::parse("EPSG:32618").unwrap()
     }
 
-    #[test]
-    fn rows_are_the_same_whatever_the_scratch_held_before() {
-        let (net, ranking) = scored();
-        let table = RankingTable::new(&net, &ranking, &utm18()).unwrap();
-        let fresh: Vec<Vec<PropertyValue>> = (0..table.len())
-            .map(|r| table.row(r, &mut Vec::new()).to_vec())
-            .collect();
-        // One scratch reused across rows in another order: every text buffer is reused.
-        let mut scratch = Vec::new();
-        for r in (0..table.len()).rev().chain(0..table.len()) {
-            assert_eq!(
-                shown(table.row(r, &mut scratch)),
-                shown(&fresh[r]),
-                "row {r}"
-            );
+    /// A row as the table was built before rows were built on demand (`build_row` of
+    /// `ranking_table`, tree 2e2ae70): the reference the rows are checked against.
+    fn reference_row(
+        net: &StreetNetwork,
+        ranking: &Ranking,
+        i: usize,
+        ids: ColumnType,
+        prop_types: &[ColumnType],
+    ) -> Vec<PropertyValue> {
+        let text =
+            |v: Option<&String>| v.map_or(PropertyValue::Null, |s| PropertyValue::Text(s.clone()));
+        let (seg, s) = (&net.segments[i], &ranking.scores[i]);
+        let mut row = vec![
+            count(s.rank),
+            id_cell_as(&seg.id, ids),
+            PropertyValue::Float(s.score),
+        ];
+        for f in [&s.pressure, &s.condition, &s.usage, &s.equity] {
+            row.extend([
+                PropertyValue::Float(f.raw),
+                PropertyValue::Float(f.normalised),
+                PropertyValue::Float(f.contribution),
+            ]);
         }
-        let names: Vec<&str> = table.columns().iter().map(|c| c.name.as_str()).collect();
-        let at = |name: &str| names.iter().position(|n| *n == name).unwrap();
-        let row_of = |seg: usize| &fresh[ranking.order.iter().position(|&i| i == seg).unwrap()];
-        assert_eq!(table.columns()[at("segment_id")].ty, ColumnType::Text);
-        assert_eq!(
-            row_of(0)[at("segment_id")],
-            PropertyValue::Text("S-0".into())
-        );
-        assert_eq!(row_of(1)[at("segment_id")], PropertyValue::Text("1".into()));
-        assert_eq!(row_of(1)[at("road_class")], PropertyValue::Null);
-        assert_eq!(
-            row_of(2)[at("road_class")],
-            PropertyValue::Text("local".into())
-        );
-        assert_eq!(row_of(5)[at("NAME")], PropertyValue::Null);
-        assert_eq!(table.columns()[at("LANES")].ty, ColumnType::Float);
-        assert_eq!(row_of(3)[at("LANES")], PropertyValue::Float(3.0));
-        assert_eq!(table.columns()[at("MIX")].ty, ColumnType::Text);
-        assert_eq!(row_of(4)[at("MIX")], PropertyValue::Text("0.25".into()));
-        assert_eq!(
-            row_of(7)[at("settings_hash")],
-            PropertyValue::Text(ranking.settings_hash.clone())
-        );
-        for (r, row) in fresh.iter().enumerate() {
-            assert_eq!(row[at("rank")], PropertyValue::Int(r as i64 + 1));
+        row.extend([
+            count(s.complaints),
+            count(s.complaints_kept),
+            PropertyValue::Bool(s.condition_missing),
+            PropertyValue::Float(seg.length_m),
+            text(seg.attributes.road_class.as_ref()),
+            text(seg.attributes.district.as_ref()),
+            PropertyValue::Text(ranking.settings_hash.clone()),
+        ]);
+        for (k, ty) in prop_types.iter().enumerate() {
+            row.push(as_type(
+                seg.properties.get(k).unwrap_or(&PropertyValue::Null),
+                *ty,
+            ));
+        }
+        row
+    }
+
+    #[test]
+    fn rows_are_the_reference_rows_whatever_the_scratch_held_before() {
+        for text_ids in [true, false] {
+            let (net, ranking) = scored_with(text_ids);
+            let n = net.segments.len();
+            assert_ne!(
+                ranking.order,
+                (0..n).collect::<Vec<_>>(),
+                "rank order is not segment order"
+            );
+            let table = RankingTable::new(&net, &ranking, &utm18()).unwrap();
+            let ncols = table.columns().len();
+            let want: Vec<String> = ranking
+                .order
+                .iter()
+                .map(|&i| {
+                    shown(&reference_row(
+                        &net,
+                        &ranking,
+                        i,
+                        table.ids,
+                        &table.prop_types,
+                    ))
+                })
+                .collect();
+            // Scratch rows holding stale texts, too many cells or too few; and one reused
+            // across rows in another order.
+            for (r, want) in want.iter().enumerate() {
+                for mut scratch in [
+                    Vec::new(),
+                    vec![PropertyValue::Text("stale".into()); ncols + 5],
+                    vec![PropertyValue::Int(0); 2],
+                ] {
+                    assert_eq!(&shown(table.row(r, &mut scratch)), want, "row {r}");
+                }
+            }
+            let mut scratch = Vec::new();
+            for r in (0..n).rev().chain(0..n) {
+                assert_eq!(shown(table.row(r, &mut scratch)), want[r], "row {r}");
+            }
+            let whole = table.to_feature_table();
+            assert_eq!(whole.rows.iter().map(shown).collect::<Vec<_>>(), want);
+            let ty = |name: &str| table.columns().iter().find(|c| c.name == name).unwrap().ty;
+            let id_type = if text_ids {
+                ColumnType::Text
+            } else {
+                ColumnType::Int
+            };
+            assert_eq!(ty("segment_id"), id_type);
+            assert_eq!(ty("LANES"), ColumnType::Float);
+            assert_eq!(ty("MIX"), ColumnType::Text);
+        }
+    }
+
+    /// Every file `write` writes for `table` into a new directory, by name.
+    fn written(table: &dyn Table, format: crate::Format, threads: usize) -> Vec<(String, Vec<u8>)> {
+        let dir = tempfile::tempdir().unwrap();
+        let ext = match format {
+            crate::Format::Csv => "csv",
+            crate::Format::GeoJson => "geojson",
+            crate::Format::Shapefile => "shp",
+        };
+        let dest = crate::Destination::Path(dir.path().join(format!("ranking.{ext}")));
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| crate::write_table(table, &dest, format, &crate::WriteOptions::default()))
+            .unwrap();
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).unwrap(),
+                )
+            })
+            .collect();
+        files.sort();
+        files
+    }
+
+    #[test]
+    fn rows_built_as_written_write_the_bytes_of_the_whole_table() {
+        let (net, ranking) = scored();
+        for k in [None, Some(4)] {
+            let mut table = RankingTable::new(&net, &ranking, &utm18()).unwrap();
+            let mut whole = RankingTable::new(&net, &ranking, &utm18())
+                .unwrap()
+                .into_feature_table();
+            if let Some(k) = k {
+                table.suppress_small_counts(k);
+                crate::suppress_small_counts(&mut whole, k).unwrap();
+            }
+            for format in [
+                crate::Format::Csv,
+                crate::Format::GeoJson,
+                crate::Format::Shapefile,
+            ] {
+                let want = written(&whole, format, 1);
+                assert!(want.iter().all(|(_, bytes)| !bytes.is_empty()));
+                for threads in [1, 3] {
+                    assert_eq!(written(&table, format, threads), want, "{format:?} k {k:?}");
+                }
+            }
         }
     }
 
@@ -831,6 +1026,13 @@ mod tests {
             );
         }
         assert_eq!(table.geometry(net.segments.len()), None);
+        assert_eq!(
+            RankingTable::new(&net, &ranking, &utm18())
+                .unwrap()
+                .into_feature_table()
+                .geometries,
+            whole.geometries
+        );
         assert!(table.row(net.segments.len(), &mut Vec::new()).is_empty());
     }
 
@@ -840,5 +1042,15 @@ mod tests {
         ranking.order.push(8);
         let e = RankingTable::new(&net, &ranking, &utm18()).err().unwrap();
         assert!(e.to_string().contains("refers to segment 8"), "{e}");
+    }
+
+    #[test]
+    fn permutations_are_told_from_other_orders() {
+        assert!(is_permutation(&[], 0));
+        assert!(is_permutation(&[2, 0, 1], 3));
+        assert!(!is_permutation(&[2, 0, 0], 3), "a repeat");
+        assert!(!is_permutation(&[2, 0], 3), "one missing");
+        assert!(!is_permutation(&[2, 0, 3], 3), "out of range");
+        assert!(!is_permutation(&[0, 1, 2, 0], 3), "too long");
     }
 }

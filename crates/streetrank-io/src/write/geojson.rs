@@ -300,6 +300,40 @@ mod tests {
     }
 
     #[test]
+    fn a_line_given_by_its_coordinates_is_written_as_its_line_string() {
+        for coords in [
+            vec![],
+            vec![Coord {
+                x: -76.123_456_789,
+                y: 43.0,
+            }],
+            vec![
+                Coord { x: 1.0, y: 2.0 },
+                Coord {
+                    x: -0.000_000_04,
+                    y: 1e300,
+                },
+            ],
+        ] {
+            for d in [0, 7, 16] {
+                let mut want = Vec::new();
+                write_geometry(
+                    &mut want,
+                    &Geometry::LineString(LineString::new(coords.clone())),
+                    d,
+                );
+                let mut got = Vec::new();
+                write_geometry_ref(&mut got, GeometryRef::Line(&coords), d);
+                assert_eq!(
+                    String::from_utf8(got),
+                    String::from_utf8(want),
+                    "{coords:?} to {d}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn round_trip_types_escaping_and_nulls() {
         let v = parse(&small(), &WriteOptions::default());
         assert_eq!(v["type"], "FeatureCollection");

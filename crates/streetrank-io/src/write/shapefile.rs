@@ -63,7 +63,9 @@ const PRJ_WGS84: &str = r#"GEOGCS["GCS_WGS_1984",DATUM["D_WGS_1984",SPHEROID["WG
 /// A `.qix`, `.sbn` or `.sbx` spatial index left by a Shapefile this one
 /// replaces is removed (it would describe the old shapes), with a warning.
 ///
-/// Coordinates are rounded to [`WriteOptions::coordinate_decimals`].
+/// Coordinates are rounded to [`WriteOptions::coordinate_decimals`]. The field widths and types
+/// need whole columns: a table that builds its rows on demand (not a [`FeatureTable`]) is built
+/// whole first ([`Table::to_feature_table`]).
 ///
 /// # Errors
 ///
@@ -111,7 +113,7 @@ pub fn write_shapefile(table: &dyn Table, path: &Path, opts: &WriteOptions) -> R
     let table = match table.as_feature_table() {
         Some(t) => t,
         None => {
-            built = FeatureTable::from_table(table);
+            built = table.to_feature_table();
             &built
         }
     };

@@ -1,4 +1,5 @@
-//! The generic feature table every writer takes: typed columns, rows of cells, optional geometry.
+//! What every writer takes: the [`Table`] trait (typed columns, rows of cells, optional geometry)
+//! and [`FeatureTable`], the table that holds its rows.
 
 use std::collections::HashSet;
 use std::io::Write;
@@ -25,7 +26,7 @@ pub enum ColumnType {
     Bool,
 }
 
-/// One column of a [`FeatureTable`].
+/// One column of a [`Table`].
 #[derive(Debug, Clone)]
 pub struct Column {
     /// The column name as written to GeoJSON properties and the CSV header.
@@ -94,30 +95,32 @@ impl FeatureTable {
     }
 
     /// Every row and geometry of `table`, built once into a `FeatureTable` (a line given as
-    /// [`GeometryRef::Line`] becomes a `LineString`).
+    /// [`GeometryRef::Line`] becomes a `LineString`): [`Table::to_feature_table`].
     #[must_use]
     pub fn from_table(table: &dyn Table) -> FeatureTable {
-        if let Some(t) = table.as_feature_table() {
-            return t.clone();
-        }
-        let n = table.len();
-        let rows = (0..n)
+        table.to_feature_table()
+    }
+}
+
+/// [`Table::to_feature_table`] for any table: its rows in parallel, in row order.
+fn build_whole<T: Table + ?Sized>(table: &T) -> FeatureTable {
+    let n = table.len();
+    let rows = (0..n)
+        .into_par_iter()
+        .map(|i| table.row(i, &mut Vec::new()).to_vec())
+        .collect();
+    let geometries = if table.has_geometry() {
+        (0..n)
             .into_par_iter()
-            .map_init(Vec::new, |scratch, i| table.row(i, scratch).to_vec())
-            .collect();
-        let geometries = if table.has_geometry() {
-            (0..n)
-                .into_par_iter()
-                .map(|i| table.geometry(i).map(GeometryRef::to_geometry))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        FeatureTable {
-            columns: table.columns().to_vec(),
-            rows,
-            geometries,
-        }
+            .map(|i| table.geometry(i).map(GeometryRef::to_geometry))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    FeatureTable {
+        columns: table.columns().to_vec(),
+        rows,
+        geometries,
     }
 }
 
@@ -179,6 +182,13 @@ pub trait Table: Sync {
     fn as_feature_table(&self) -> Option<&FeatureTable> {
         None
     }
+
+    /// Every row and geometry built once into a [`FeatureTable`] (a line given as
+    /// [`GeometryRef::Line`] becomes a `LineString`). The Shapefile writer calls it for a
+    /// table that is not a `FeatureTable`.
+    fn to_feature_table(&self) -> FeatureTable {
+        build_whole(self)
+    }
 }
 
 impl Table for FeatureTable {
@@ -204,6 +214,10 @@ impl Table for FeatureTable {
 
     fn as_feature_table(&self) -> Option<&FeatureTable> {
         Some(self)
+    }
+
+    fn to_feature_table(&self) -> FeatureTable {
+        self.clone()
     }
 }
 
