@@ -173,6 +173,30 @@ enum RankLines<'a> {
 /// This is a publishable table: it carries no complaint field and no complaint location, only
 /// counts per segment; under the `publish` profile apply
 /// [`RankingTable::suppress_small_counts`].
+///
+/// # Examples
+///
+/// ```
+/// use geo_types::line_string;
+/// use streetrank::{score, ScoreConfig, Segment, SourceId, StreetNetwork};
+/// use streetrank_io::{Crs, Destination, Format, RankingTable, Table, WriteOptions, write_table};
+///
+/// // One street in UTM zone 18N metres, scored without complaints.
+/// let line = line_string![(x: 400_000.0, y: 4_760_000.0), (x: 400_120.0, y: 4_760_000.0)];
+/// let net = StreetNetwork::new(vec![Segment::new(SourceId::from(7), line)?], vec![])?;
+/// let ranking = score(&net, &[], &[], &ScoreConfig::default(), &[])?;
+///
+/// let mut table = RankingTable::new(&net, &ranking, &Crs::epsg(32618))?;
+/// assert_eq!(table.suppress_small_counts(5), 0, "no segment has 1 to 4 complaints");
+/// let dir = tempfile::tempdir()?;
+/// let dest = Destination::Path(dir.path().join("ranking.csv"));
+/// let report = write_table(&table, &dest, Format::Csv, &WriteOptions::default())?;
+/// assert_eq!((report.rows, table.len()), (1, 1));
+/// let text = std::fs::read_to_string(dir.path().join("ranking.csv"))?;
+/// assert!(text.starts_with("rank,segment_id,score,"));
+/// assert!(text.lines().nth(1).is_some_and(|row| row.starts_with("1,7,")));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct RankingTable<'a> {
     net: &'a StreetNetwork,
     ranking: &'a Ranking,
