@@ -168,7 +168,7 @@ enum RankLines<'a> {
 /// writers format the rows as they are built, so a million-segment ranking never holds its
 /// cells in memory at once (the Shapefile writer, which needs whole columns, builds the whole
 /// table first). [`RankingTable::into_feature_table`] builds them all ([`ranking_table`] is
-/// that table).
+/// that table); so does [`Table::to_feature_table`], keeping the lines in this table too.
 ///
 /// This is a publishable table: it carries no complaint field and no complaint location, only
 /// counts per segment; under the `publish` profile apply
@@ -296,13 +296,6 @@ impl<'a> RankingTable<'a> {
                     .is_some_and(|s| is_small_count(s.complaints, min_count))
             })
             .count()
-    }
-
-    /// Every row built: the table as a [`FeatureTable`] ([`Table::to_feature_table`]; the
-    /// lines stay in this table too).
-    #[must_use]
-    pub fn to_feature_table(&self) -> FeatureTable {
-        Table::to_feature_table(self)
     }
 
     /// Every row built: the table as a [`FeatureTable`]. The lines are cut first and the

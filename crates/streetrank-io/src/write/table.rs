@@ -93,13 +93,6 @@ impl FeatureTable {
     pub fn geometry(&self, i: usize) -> Option<&Geometry<f64>> {
         self.geometries.get(i).and_then(Option::as_ref)
     }
-
-    /// Every row and geometry of `table`, built once into a `FeatureTable` (a line given as
-    /// [`GeometryRef::Line`] becomes a `LineString`): [`Table::to_feature_table`].
-    #[must_use]
-    pub fn from_table(table: &dyn Table) -> FeatureTable {
-        table.to_feature_table()
-    }
 }
 
 /// [`Table::to_feature_table`] for any table: its rows in parallel, in row order.
@@ -472,6 +465,87 @@ mod tests {
                 (r, w) => panic!("{row:?}: got {r:?}, wanted {w:?}"),
             }
         }
+    }
+
+    /// A table of `n` rows built on demand, with only the required methods: row `i` is
+    /// `[i, "r{i}"]` and its line runs from `(i, 0)` to `(i, 1)`.
+    struct OnDemand {
+        columns: Vec<Column>,
+        coords: Vec<Coord<f64>>,
+    }
+
+    impl Table for OnDemand {
+        fn columns(&self) -> &[Column] {
+            &self.columns
+        }
+        fn len(&self) -> usize {
+            self.coords.len() / 2
+        }
+        fn row<'a>(&'a self, i: usize, scratch: &'a mut Vec<PropertyValue>) -> &'a [PropertyValue] {
+            scratch.clear();
+            scratch.extend([
+                PropertyValue::Int(i as i64),
+                PropertyValue::Text(format!("r{i}")),
+            ]);
+            scratch
+        }
+        fn has_geometry(&self) -> bool {
+            true
+        }
+        fn geometry(&self, i: usize) -> Option<GeometryRef<'_>> {
+            self.coords.get(2 * i..2 * i + 2).map(GeometryRef::Line)
+        }
+    }
+
+    #[test]
+    fn a_table_built_on_demand_builds_whole_into_its_rows_and_lines() {
+        let n = 5000;
+        let table = OnDemand {
+            columns: vec![
+                Column::new("i", ColumnType::Int, ""),
+                Column::new("t", ColumnType::Text, ""),
+            ],
+            coords: (0..n)
+                .flat_map(|i| {
+                    [
+                        Coord {
+                            x: i as f64,
+                            y: 0.0,
+                        },
+                        Coord {
+                            x: i as f64,
+                            y: 1.0,
+                        },
+                    ]
+                })
+                .collect(),
+        };
+        let whole = table.to_feature_table();
+        assert_eq!(whole.columns.len(), 2);
+        assert_eq!(whole.rows.len(), n);
+        assert_eq!(whole.geometries.len(), n);
+        for (i, (row, g)) in whole.rows.iter().zip(&whole.geometries).enumerate() {
+            assert_eq!(
+                row,
+                &[
+                    PropertyValue::Int(i as i64),
+                    PropertyValue::Text(format!("r{i}"))
+                ]
+            );
+            let line = LineString::new(vec![
+                Coord {
+                    x: i as f64,
+                    y: 0.0,
+                },
+                Coord {
+                    x: i as f64,
+                    y: 1.0,
+                },
+            ]);
+            assert_eq!(g, &Some(Geometry::LineString(line)));
+        }
+        assert!(table.as_feature_table().is_none());
+        assert!(whole.as_feature_table().is_some());
     }
 
     #[test]
