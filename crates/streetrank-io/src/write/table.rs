@@ -497,6 +497,12 @@ mod tests {
         }
     }
 
+    /// Row `i`'s line in [`OnDemand`].
+    fn line_of(i: usize) -> [Coord<f64>; 2] {
+        let x = i as f64;
+        [Coord { x, y: 0.0 }, Coord { x, y: 1.0 }]
+    }
+
     #[test]
     fn a_table_built_on_demand_builds_whole_into_its_rows_and_lines() {
         let n = 5000;
@@ -505,20 +511,7 @@ mod tests {
                 Column::new("i", ColumnType::Int, ""),
                 Column::new("t", ColumnType::Text, ""),
             ],
-            coords: (0..n)
-                .flat_map(|i| {
-                    [
-                        Coord {
-                            x: i as f64,
-                            y: 0.0,
-                        },
-                        Coord {
-                            x: i as f64,
-                            y: 1.0,
-                        },
-                    ]
-                })
-                .collect(),
+            coords: (0..n).flat_map(line_of).collect(),
         };
         let whole = table.to_feature_table();
         assert_eq!(whole.columns.len(), 2);
@@ -532,16 +525,7 @@ mod tests {
                     PropertyValue::Text(format!("r{i}"))
                 ]
             );
-            let line = LineString::new(vec![
-                Coord {
-                    x: i as f64,
-                    y: 0.0,
-                },
-                Coord {
-                    x: i as f64,
-                    y: 1.0,
-                },
-            ]);
+            let line = LineString::new(line_of(i).to_vec());
             assert_eq!(g, &Some(Geometry::LineString(line)));
         }
         assert!(table.as_feature_table().is_none());
