@@ -140,6 +140,10 @@ pub struct LoadedComplaints {
 /// longitude/latitude), checked against the streets' extent for swapped axes
 /// ([`detect_axis_swap`]) and projected into [`ComplaintsOptions::work_crs`].
 ///
+/// A CSV file is read as [`stream_complaints`] reads it (blocks of 8 MiB parsed in pieces
+/// of 1 MiB on all threads, each piece checked and projected as it is parsed), its batches
+/// gathered into one vector; GeoJSON and Open311 files are parsed whole, then checked.
+///
 /// # Errors
 ///
 /// - [`Error::Io`] when the file cannot be read;
@@ -163,6 +167,17 @@ pub struct LoadedComplaints {
 /// # Ok::<(), streetrank_io::Error>(())
 /// ```
 pub fn read_complaints(path: &Path, opts: &ComplaintsOptions) -> Result<LoadedComplaints> {
+    match sniff_format(path)? {
+        Format::Csv => stream::gather(path, opts, csv::BLOCK, csv::PIECE),
+        Format::GeoJson | Format::Open311 => read_parsed(path, opts),
+    }
+}
+
+/// [`read_complaints`] by parsing the whole file first and then checking and projecting all
+/// its complaints at once: the reader of GeoJSON and Open311 files, and of a CSV file whose
+/// CRS the streamed reader cannot set up (its error is then reported where this reader meets
+/// it). Tests and crates/streetrank-fuzz hold the streamed reader to it on CSV files.
+pub(crate) fn read_parsed(path: &Path, opts: &ComplaintsOptions) -> Result<LoadedComplaints> {
     let mut report = LoadReport::new(path);
     let (parsed, sha256) = match sniff_format(path)? {
         Format::Csv => {
@@ -1100,7 +1115,7 @@ pub(crate) fn stream_csv_in_blocks(
     block: usize,
     piece: usize,
 ) -> Result<StreamedComplaints> {
-    stream::stream_in_blocks(path, opts, on_batch, block, piece)
+    stream::stream_in_blocks(path, opts, &mut |batch, _| on_batch(batch), block, piece)
 }
 
 /// Swap check, projection, far-away count and the near-the-streets check: the part common to

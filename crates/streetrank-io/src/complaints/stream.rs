@@ -79,22 +79,69 @@ pub fn stream_complaints(
     opts: &ComplaintsOptions,
     on_batch: &mut dyn FnMut(Vec<Complaint>),
 ) -> Result<StreamedComplaints> {
-    stream_in_blocks(path, opts, on_batch, BLOCK, PIECE)
+    stream_in_blocks(path, opts, &mut |batch, _| on_batch(batch), BLOCK, PIECE)
 }
 
-/// [`stream_complaints`] with the block and piece sizes given (tests use tiny ones).
+/// [`super::read_complaints`] for a CSV file: the streamed reader's batches gathered into one
+/// vector, the retracted complaints dropped. Each piece is checked and projected on the pool
+/// as it is parsed, while it is in cache, instead of in passes over the whole file afterwards.
+/// `block` and `piece`: as [`stream_in_blocks`].
+pub(super) fn gather(
+    path: &Path,
+    opts: &ComplaintsOptions,
+    block: usize,
+    piece: usize,
+) -> Result<LoadedComplaints> {
+    let mut all: Vec<Complaint> = Vec::new();
+    let streamed = stream_in_blocks(
+        path,
+        opts,
+        &mut |batch, expected| {
+            if all.capacity() == 0 {
+                // Room for the whole file at once: growing by doubling would copy the
+                // complaints again and touch twice the fresh memory.
+                all.reserve_exact(expected.max(batch.len()));
+            }
+            all.extend(batch);
+        },
+        block,
+        piece,
+    )?;
+    let StreamedComplaints {
+        mut file,
+        delivered,
+        retracted,
+    } = streamed;
+    debug_assert_eq!(delivered, all.len());
+    if !retracted.is_empty() {
+        let mut position = 0;
+        let mut next = retracted.iter().peekable();
+        all.retain(|_| {
+            let drop = next.next_if_eq(&&position).is_some();
+            position += 1;
+            !drop
+        });
+    }
+    debug_assert_eq!(file.report.loaded, all.len());
+    file.complaints = all;
+    Ok(file)
+}
+
+/// [`stream_complaints`] with the block and piece sizes given (tests use tiny ones);
+/// `on_batch` is also given the number of complaints the file is expected to hold (an
+/// estimate from the first piece's density; exact for a file read whole).
 pub(super) fn stream_in_blocks(
     path: &Path,
     opts: &ComplaintsOptions,
-    on_batch: &mut dyn FnMut(Vec<Complaint>),
+    on_batch: &mut dyn FnMut(Vec<Complaint>, usize),
     block: usize,
     piece: usize,
 ) -> Result<StreamedComplaints> {
-    let whole = |on_batch: &mut dyn FnMut(Vec<Complaint>)| {
-        let mut file = super::read_complaints(path, opts)?;
+    let whole = |on_batch: &mut dyn FnMut(Vec<Complaint>, usize)| {
+        let mut file = super::read_parsed(path, opts)?;
         let complaints = std::mem::take(&mut file.complaints);
         let delivered = complaints.len();
-        on_batch(complaints);
+        on_batch(complaints, delivered);
         Ok(StreamedComplaints {
             file,
             delivered,
@@ -118,7 +165,7 @@ pub(super) fn stream_in_blocks(
             for (drafts, prepared) in pieces {
                 let batch = s.take(drafts, prepared, cols);
                 if !batch.is_empty() {
-                    on_batch(batch);
+                    on_batch(batch, s.expected);
                 }
             }
         };
@@ -476,6 +523,9 @@ struct Streamer<'c, 'a> {
     c: &'c Checker<'a>,
     /// Length of the file in bytes.
     file_len: u64,
+    /// Records the file is expected to hold, estimated from the first piece's density (0
+    /// before it).
+    expected: usize,
     /// Accepted records so far.
     drafts: usize,
     /// (position among accepted records, record number) where the numbering jumps over
@@ -498,6 +548,7 @@ impl<'c, 'a> Streamer<'c, 'a> {
     /// `file_len`: the file's length in bytes (for reserving room).
     fn new(c: &'c Checker<'a>, file_len: u64) -> Streamer<'c, 'a> {
         Streamer {
+            expected: 0,
             c,
             file_len,
             drafts: 0,
@@ -546,6 +597,7 @@ impl<'c, 'a> Streamer<'c, 'a> {
                 clippy::cast_sign_loss
             )]
             let want = (flags.len() as f64 / bytes as f64 * self.file_len as f64 * 1.01) as usize;
+            self.expected = want;
             self.flags.reserve_exact(want);
             if cols.id.is_some() {
                 self.keys.reserve_exact(want);

@@ -733,24 +733,15 @@ fn outcome(r: Result<(Vec<Complaint>, LoadedComplaints)>) -> String {
     }
 }
 
-/// The streamed reader's complaints, minus the retracted ones.
+/// The streamed reader's complaints, minus the retracted ones (what [`read_complaints`] gives
+/// for a CSV file).
 fn streamed(p: &Path, o: &ComplaintsOptions, block: usize, piece: usize) -> String {
-    let mut all = Vec::new();
-    let r = stream::stream_in_blocks(p, o, &mut |batch| all.extend(batch), block, piece).map(|s| {
-        assert_eq!(s.delivered, all.len());
-        let mut k = 0;
-        all.retain(|_| {
-            k += 1;
-            s.retracted.binary_search(&(k - 1)).is_err()
-        });
-        assert_eq!(s.file.report.loaded, all.len());
-        (all, s.file)
-    });
-    outcome(r)
+    outcome(stream::gather(p, o, block, piece).map(|mut l| (std::mem::take(&mut l.complaints), l)))
 }
 
+/// The reader that parses the whole file before checking it, the reference for the streamed one.
 fn whole(p: &Path, o: &ComplaintsOptions) -> String {
-    outcome(read_complaints(p, o).map(|mut l| (std::mem::take(&mut l.complaints), l)))
+    outcome(read_parsed(p, o).map(|mut l| (std::mem::take(&mut l.complaints), l)))
 }
 
 /// Issue 6 (bounded memory): the streamed reader hands on exactly the complaints the
