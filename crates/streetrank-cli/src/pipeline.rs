@@ -11,8 +11,8 @@ use streetrank::{
     Complaint, InputDigest, Ranking, ScoreConfig, ScoreInput, SnapOptions, SnapOutcome, StreetIndex,
 };
 use streetrank_io::{
-    ComplaintsOptions, Destination, Format, LoadedComplaints, LoadedStreets, OnError, Profile,
-    RankingTable, Ratings, RunConfig, StreetsOptions, WriteOptions,
+    AssignmentsTable, ComplaintsOptions, Destination, Format, LoadedComplaints, LoadedStreets,
+    OnError, Profile, RankingTable, Ratings, RunConfig, StreetsOptions, WriteOptions,
 };
 
 use crate::args::{FormatArg, Global, InputArgs, ScoreArgs, SnapArgs, ValidateArgs};
@@ -499,12 +499,13 @@ fn exit_without_freeing<T>(value: T) {
     std::mem::forget(value);
 }
 
-/// The per-complaint table (internal: carries complaint locations).
-pub fn assignments(
-    loaded: &Loaded,
-    outcomes: &[SnapOutcome],
-) -> anyhow::Result<streetrank_io::FeatureTable> {
-    Ok(streetrank_io::assignments_table(
+/// The per-complaint table (internal: carries complaint locations), each row built as it is
+/// written.
+pub fn assignments<'a>(
+    loaded: &'a Loaded,
+    outcomes: &'a [SnapOutcome],
+) -> anyhow::Result<AssignmentsTable<'a>> {
+    Ok(AssignmentsTable::new(
         &loaded.streets.network,
         &loaded.complaints,
         &loaded.complaint_properties,

@@ -39,28 +39,12 @@ fn col(name: &str, ty: ColumnType, description: &str) -> Column {
     }
 }
 
-/// Ids as a typed cell: integer ids stay integers.
-fn id_cell(id: &SourceId) -> PropertyValue {
-    match id {
-        SourceId::Int(i) => PropertyValue::Int(*i),
-        SourceId::Text(s) => PropertyValue::Text(s.clone()),
-    }
-}
-
 /// The column type for a set of ids: integer only if every id is one.
 fn id_type<'a>(mut ids: impl Iterator<Item = &'a SourceId>) -> ColumnType {
     if ids.all(|id| matches!(id, SourceId::Int(_))) {
         ColumnType::Int
     } else {
         ColumnType::Text
-    }
-}
-
-/// Text ids everywhere when the column is text, so a column never mixes types.
-fn id_cell_as(id: &SourceId, ty: ColumnType) -> PropertyValue {
-    match ty {
-        ColumnType::Int => id_cell(id),
-        _ => PropertyValue::Text(id.to_string()),
     }
 }
 
@@ -530,7 +514,8 @@ impl Cells<'_> {
         self.value(count(n));
     }
 
-    /// An id as [`id_cell_as`] gives it.
+    /// An id in a column of type `ty` (see [`id_type`]): an integer in an integer column,
+    /// else its text, so a column never mixes types.
     fn id(&mut self, id: &SourceId, ty: ColumnType) {
         match (id, ty) {
             (SourceId::Int(i), ColumnType::Int) => self.value(PropertyValue::Int(*i)),
@@ -623,7 +608,8 @@ pub fn ranking_table(
     Ok(RankingTable::new(net, ranking, work_crs)?.into_feature_table())
 }
 
-/// The per-complaint table: one row per complaint, in input order, with where it snapped.
+/// The per-complaint table, built whole: one row per complaint, in input order, with where it
+/// snapped ([`AssignmentsTable`] builds each row only when it is written).
 ///
 /// **Internal output**: it carries each complaint's id and location (geometry, WGS84), so it
 /// must not be published. Only the complaint columns named in `complaint_properties` (the ones
@@ -631,8 +617,7 @@ pub fn ranking_table(
 ///
 /// # Errors
 ///
-/// [`Error::Core`] when `outcomes` does not match `complaints`; [`Error::Crs`] when
-/// reprojection fails.
+/// As [`AssignmentsTable::new`].
 pub fn assignments_table(
     net: &StreetNetwork,
     complaints: &[Complaint],
@@ -640,25 +625,222 @@ pub fn assignments_table(
     outcomes: &[SnapOutcome],
     work_crs: &Crs,
 ) -> Result<FeatureTable> {
-    if complaints.len() != outcomes.len() {
-        return Err(Error::Core(streetrank::Error::MismatchedInput {
-            message: format!(
-                "{} snap outcomes for {} complaints",
-                outcomes.len(),
-                complaints.len()
+    Ok(
+        AssignmentsTable::new(net, complaints, complaint_properties, outcomes, work_crs)?
+            .to_feature_table(),
+    )
+}
+
+/// The per-complaint table, each row built only when a writer asks for it: one row per
+/// complaint, in input order, with where it snapped (street, distance, position along it, side,
+/// runner-up) or why it matched none, the complaint columns the user asked to keep, and the
+/// complaint's point in WGS84.
+///
+/// It is a [`Table`]: the CSV and GeoJSON writers format the rows as they are built, so a
+/// table of ten million complaints never holds its cells in memory at once (the Shapefile
+/// writer builds the whole table first; so does [`assignments_table`]).
+///
+/// **Internal output**: it carries each complaint's id and location, so it must not be
+/// published. Only the complaint columns named in `complaint_properties` (the ones the user
+/// asked to keep) are added.
+///
+/// # Examples
+///
+/// ```
+/// use geo_types::{line_string, Point};
+/// use streetrank::{Complaint, SnapOptions, SourceId, StreetIndex, StreetNetwork, Segment};
+/// use streetrank_io::{AssignmentsTable, Crs, Table};
+///
+/// // One street in UTM zone 18N metres and a complaint 4 m from it.
+/// let line = line_string![(x: 400_000.0, y: 4_760_000.0), (x: 400_120.0, y: 4_760_000.0)];
+/// let net = StreetNetwork::new(vec![Segment::new(SourceId::from(7), line)?], vec![])?;
+/// let complaints = vec![Complaint::new(SourceId::from("SR-1"), Point::new(400_030.0, 4_760_004.0))?];
+/// let points: Vec<Point> = complaints.iter().map(|c| c.point).collect();
+/// let outcomes = StreetIndex::new(&net.segments).snap_all(&points, &SnapOptions::default());
+///
+/// let table = AssignmentsTable::new(&net, &complaints, &[], &outcomes, &Crs::epsg(32618))?;
+/// let mut scratch = Vec::new();
+/// let row = table.row(0, &mut scratch);
+/// assert_eq!(row[0].to_string(), "SR-1");
+/// assert_eq!(row[2].to_string(), "7", "the street it snapped to");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct AssignmentsTable<'a> {
+    net: &'a StreetNetwork,
+    complaints: &'a [Complaint],
+    outcomes: &'a [SnapOutcome],
+    columns: Vec<Column>,
+    /// The type of the `complaint_id` column.
+    complaint_ids: ColumnType,
+    /// The type of the `segment_id` and `runner_up_id` columns.
+    segment_ids: ColumnType,
+    /// The type of each kept complaint column.
+    prop_types: Vec<ColumnType>,
+    /// Each complaint's point reprojected to WGS84.
+    points: Vec<Coord<f64>>,
+}
+
+impl<'a> AssignmentsTable<'a> {
+    /// The assignments of `complaints` (located in `work_crs`) to the streets of `net`, one
+    /// outcome per complaint, keeping the complaint columns named in `complaint_properties`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Core`] when `outcomes` does not match `complaints`; [`Error::Crs`] when
+    /// reprojection fails.
+    pub fn new(
+        net: &'a StreetNetwork,
+        complaints: &'a [Complaint],
+        complaint_properties: &[String],
+        outcomes: &'a [SnapOutcome],
+        work_crs: &Crs,
+    ) -> Result<AssignmentsTable<'a>> {
+        if complaints.len() != outcomes.len() {
+            return Err(Error::Core(streetrank::Error::MismatchedInput {
+                message: format!(
+                    "{} snap outcomes for {} complaints",
+                    outcomes.len(),
+                    complaints.len()
+                ),
+            }));
+        }
+        let complaint_ids = id_type(complaints.iter().map(|c| &c.id));
+        let segment_ids = id_type(net.segments.iter().map(|s| &s.id));
+        let prop_types: Vec<ColumnType> = (0..complaint_properties.len())
+            .map(|k| {
+                property_type(
+                    complaints
+                        .iter()
+                        .map(|c| c.properties.get(k).unwrap_or(&PropertyValue::Null)),
+                )
+            })
+            .collect();
+        let mut points: Vec<Coord<f64>> = complaints.iter().map(|c| c.point.0).collect();
+        transform_parallel(work_crs, &Crs::wgs84(), &mut points)?;
+        Ok(AssignmentsTable {
+            columns: assignment_columns(
+                complaint_ids,
+                segment_ids,
+                complaint_properties,
+                &prop_types,
             ),
-        }));
+            net,
+            complaints,
+            outcomes,
+            complaint_ids,
+            segment_ids,
+            prop_types,
+            points,
+        })
     }
-    let cids = id_type(complaints.iter().map(|c| &c.id));
-    let sids = id_type(net.segments.iter().map(|s| &s.id));
+
+    /// Fills `row` with the cells of complaint `i`'s row (no cells past the last complaint).
+    fn fill(&self, i: usize, row: &mut Vec<PropertyValue>) {
+        let (Some(c), Some(o)) = (self.complaints.get(i), self.outcomes.get(i)) else {
+            row.clear();
+            return;
+        };
+        row.resize(self.columns.len(), PropertyValue::Null);
+        let mut cells = Cells {
+            row: row.as_mut_slice(),
+            at: 0,
+        };
+        cells.id(&c.id, self.complaint_ids);
+        let segment = |cells: &mut Cells<'_>, i: usize| match self.net.segments.get(i) {
+            Some(s) => cells.id(&s.id, self.segment_ids),
+            None => cells.value(PropertyValue::Null),
+        };
+        match o {
+            SnapOutcome::Snapped(s) => {
+                cells.value(PropertyValue::Bool(true));
+                segment(&mut cells, s.segment);
+                cells.value(PropertyValue::Float(s.distance_m));
+                cells.value(PropertyValue::Float(s.fraction));
+                cells.value(PropertyValue::Float(s.chainage_m));
+                cells.text(s.side.as_str());
+                match s.runner_up {
+                    Some(r) => segment(&mut cells, r.segment),
+                    None => cells.value(PropertyValue::Null),
+                }
+                cells.value(opt_f64(s.runner_up.map(|r| r.distance_m)));
+                cells.value(PropertyValue::Bool(s.ambiguous));
+                cells.value(PropertyValue::Null);
+            }
+            SnapOutcome::Unmatched(reason) => {
+                cells.value(PropertyValue::Bool(false));
+                for _ in 0..7 {
+                    cells.value(PropertyValue::Null);
+                }
+                cells.value(PropertyValue::Bool(false));
+                cells.text(&unmatched_reason_text(reason));
+            }
+        }
+        for (k, ty) in self.prop_types.iter().enumerate() {
+            cells.property(c.properties.get(k).unwrap_or(&PropertyValue::Null), *ty);
+        }
+        debug_assert_eq!(cells.at, self.columns.len(), "one cell per column");
+    }
+}
+
+impl Table for AssignmentsTable<'_> {
+    fn columns(&self) -> &[Column] {
+        &self.columns
+    }
+
+    fn len(&self) -> usize {
+        self.complaints.len()
+    }
+
+    fn row<'s>(&'s self, i: usize, scratch: &'s mut Vec<PropertyValue>) -> &'s [PropertyValue] {
+        self.fill(i, scratch);
+        scratch
+    }
+
+    fn to_feature_table(&self) -> FeatureTable {
+        let rows = (0..self.len())
+            .into_par_iter()
+            .map(|i| {
+                let mut row = Vec::new();
+                self.fill(i, &mut row);
+                row
+            })
+            .collect();
+        let geometries = self
+            .points
+            .par_iter()
+            .map(|&c| Some(Geometry::Point(Point(c))))
+            .collect();
+        FeatureTable {
+            columns: self.columns.clone(),
+            rows,
+            geometries,
+        }
+    }
+
+    fn has_geometry(&self) -> bool {
+        !self.points.is_empty()
+    }
+
+    fn geometry(&self, i: usize) -> Option<GeometryRef<'_>> {
+        self.points.get(i).map(|&c| GeometryRef::Point(c))
+    }
+}
+
+/// The assignments table's columns, in output order.
+fn assignment_columns(
+    complaint_ids: ColumnType,
+    segment_ids: ColumnType,
+    complaint_properties: &[String],
+    prop_types: &[ColumnType],
+) -> Vec<Column> {
     let mut columns = vec![
-        col("complaint_id", cids, "the complaint file's own id"),
+        col("complaint_id", complaint_ids, "the complaint file's own id"),
         col(
             "matched",
             ColumnType::Bool,
             "true when a street was found within the max distance",
         ),
-        col("segment_id", sids, "the street it belongs to"),
+        col("segment_id", segment_ids, "the street it belongs to"),
         col(
             "distance_m",
             ColumnType::Float,
@@ -681,7 +863,7 @@ pub fn assignments_table(
         ),
         col(
             "runner_up_id",
-            sids,
+            segment_ids,
             "the next nearest other street within the max distance",
         ),
         col("runner_up_m", ColumnType::Float, "its distance, metres"),
@@ -696,72 +878,10 @@ pub fn assignments_table(
             "why no street was assigned",
         ),
     ];
-    let prop_types: Vec<ColumnType> = (0..complaint_properties.len())
-        .map(|k| {
-            property_type(
-                complaints
-                    .iter()
-                    .map(|c| c.properties.get(k).unwrap_or(&PropertyValue::Null)),
-            )
-        })
-        .collect();
-    for (name, ty) in complaint_properties.iter().zip(&prop_types) {
+    for (name, ty) in complaint_properties.iter().zip(prop_types) {
         columns.push(col(name, *ty, "complaint column the user asked to keep"));
     }
-    let mut coords: Vec<Coord<f64>> = complaints.iter().map(|c| c.point.0).collect();
-    transform_parallel(work_crs, &Crs::wgs84(), &mut coords)?;
-    let seg_id = |i: usize| {
-        net.segments
-            .get(i)
-            .map_or(PropertyValue::Null, |s| id_cell_as(&s.id, sids))
-    };
-    let rows = complaints
-        .par_iter()
-        .zip(outcomes)
-        .map(|(c, o)| {
-            let mut row = Vec::with_capacity(columns.len());
-            row.push(id_cell_as(&c.id, cids));
-            match o {
-                SnapOutcome::Snapped(s) => row.extend([
-                    PropertyValue::Bool(true),
-                    seg_id(s.segment),
-                    PropertyValue::Float(s.distance_m),
-                    PropertyValue::Float(s.fraction),
-                    PropertyValue::Float(s.chainage_m),
-                    PropertyValue::Text(s.side.as_str().to_owned()),
-                    s.runner_up
-                        .map_or(PropertyValue::Null, |r| seg_id(r.segment)),
-                    opt_f64(s.runner_up.map(|r| r.distance_m)),
-                    PropertyValue::Bool(s.ambiguous),
-                    PropertyValue::Null,
-                ]),
-                SnapOutcome::Unmatched(reason) => {
-                    row.extend([PropertyValue::Bool(false)]);
-                    row.extend(std::iter::repeat_n(PropertyValue::Null, 7));
-                    row.extend([
-                        PropertyValue::Bool(false),
-                        PropertyValue::Text(unmatched_reason_text(reason)),
-                    ]);
-                }
-            }
-            for (k, ty) in prop_types.iter().enumerate() {
-                row.push(as_type(
-                    c.properties.get(k).unwrap_or(&PropertyValue::Null),
-                    *ty,
-                ));
-            }
-            row
-        })
-        .collect();
-    let geometries = coords
-        .into_par_iter()
-        .map(|c| Some(Geometry::Point(Point(c))))
-        .collect();
-    Ok(FeatureTable {
-        columns,
-        rows,
-        geometries,
-    })
+    columns
 }
 
 #[cfg(test)]
@@ -770,6 +890,22 @@ mod tests {
     use super::*;
     use geo_types::{LineString, Point};
     use streetrank::{Complaint, ScoreConfig, Segment, SegmentAttributes, score};
+
+    /// Ids as a typed cell: integer ids stay integers.
+    fn id_cell(id: &SourceId) -> PropertyValue {
+        match id {
+            SourceId::Int(i) => PropertyValue::Int(*i),
+            SourceId::Text(s) => PropertyValue::Text(s.clone()),
+        }
+    }
+
+    /// Text ids everywhere when the column is text, so a column never mixes types.
+    fn id_cell_as(id: &SourceId, ty: ColumnType) -> PropertyValue {
+        match ty {
+            ColumnType::Int => id_cell(id),
+            _ => PropertyValue::Text(id.to_string()),
+        }
+    }
 
     /// Eight segments along the x axis (UTM 18N metres, near Syracuse) with text and integer
     /// ids, attributes and properties of mixed types, and 0 to 7 complaints each.
@@ -1059,6 +1195,242 @@ mod tests {
         ranking.order.push(8);
         let e = RankingTable::new(&net, &ranking, &utm18()).err().unwrap();
         assert!(e.to_string().contains("refers to segment 8"), "{e}");
+    }
+
+    /// Complaints near the streets of [`scored`] (UTM 18N metres): 5 m from a street, in the
+    /// 50 m gap between two (a runner-up, ambiguous in the middle), 100 m away; outcomes
+    /// snapped, then three replaced by the other unmatched reasons. Ids are text and integer
+    /// (`text_ids`) or integer only; the kept columns hold texts with a gap, integers with one
+    /// float, and booleans with one text.
+    fn assigned(net: &StreetNetwork, text_ids: bool) -> (Vec<Complaint>, Vec<SnapOutcome>) {
+        let mut complaints = Vec::new();
+        for k in 0..24_i64 {
+            let seg = (k % 8) as f64;
+            let x0 = 400_000.0 + 200.0 * seg;
+            let (x, y) = match k / 8 {
+                0 => (x0 + 60.0, 4_760_009.0 - 14.0 * (k % 2) as f64),
+                1 => (x0 + 172.0 + 3.0 * (k % 2) as f64, 4_760_005.0),
+                _ => (x0 + 75.0, 4_760_100.0),
+            };
+            let id = if text_ids && k % 5 == 0 {
+                SourceId::Text(format!("SR-{k}"))
+            } else {
+                SourceId::Int(1000 + k)
+            };
+            let address = if k == 3 {
+                PropertyValue::Null
+            } else {
+                PropertyValue::Text(format!("{k} Main St"))
+            };
+            let count = if k == 7 {
+                PropertyValue::Float(2.5)
+            } else {
+                PropertyValue::Int(k)
+            };
+            let flag = if k == 11 {
+                PropertyValue::Text("yes".into())
+            } else {
+                PropertyValue::Bool(k % 2 == 0)
+            };
+            let mut c = Complaint::new(id, Point::new(x, y)).unwrap();
+            c.properties = vec![address, count, flag];
+            complaints.push(c);
+        }
+        let points: Vec<Point<f64>> = complaints.iter().map(|c| c.point).collect();
+        let mut outcomes = streetrank::StreetIndex::new(&net.segments)
+            .snap_all(&points, &streetrank::SnapOptions::default());
+        outcomes[2] = SnapOutcome::Unmatched(UnmatchedReason::NonFinitePoint);
+        outcomes[12] = SnapOutcome::Unmatched(UnmatchedReason::EmptyIndex);
+        // A snap to a segment the network does not have: its id is written empty.
+        if let SnapOutcome::Snapped(s) = &mut outcomes[5] {
+            s.segment = 99;
+        }
+        (complaints, outcomes)
+    }
+
+    const KEPT: [&str; 3] = ["ADDRESS", "COUNT", "FLAG"];
+
+    /// The per-complaint table as `assignments_table` built it before rows were built on demand
+    /// (tree fc28aa6): the reference the rows are checked against.
+    fn reference_assignments(
+        net: &StreetNetwork,
+        complaints: &[Complaint],
+        outcomes: &[SnapOutcome],
+    ) -> FeatureTable {
+        let cids = id_type(complaints.iter().map(|c| &c.id));
+        let sids = id_type(net.segments.iter().map(|s| &s.id));
+        let prop_types: Vec<ColumnType> = (0..KEPT.len())
+            .map(|k| property_type(complaints.iter().map(|c| &c.properties[k])))
+            .collect();
+        let mut coords: Vec<Coord<f64>> = complaints.iter().map(|c| c.point.0).collect();
+        transform_parallel(&utm18(), &Crs::wgs84(), &mut coords).unwrap();
+        let seg_id = |i: usize| {
+            net.segments
+                .get(i)
+                .map_or(PropertyValue::Null, |s| id_cell_as(&s.id, sids))
+        };
+        let rows = complaints
+            .iter()
+            .zip(outcomes)
+            .map(|(c, o)| {
+                let mut row = vec![id_cell_as(&c.id, cids)];
+                match o {
+                    SnapOutcome::Snapped(s) => row.extend([
+                        PropertyValue::Bool(true),
+                        seg_id(s.segment),
+                        PropertyValue::Float(s.distance_m),
+                        PropertyValue::Float(s.fraction),
+                        PropertyValue::Float(s.chainage_m),
+                        PropertyValue::Text(s.side.as_str().to_owned()),
+                        s.runner_up
+                            .map_or(PropertyValue::Null, |r| seg_id(r.segment)),
+                        opt_f64(s.runner_up.map(|r| r.distance_m)),
+                        PropertyValue::Bool(s.ambiguous),
+                        PropertyValue::Null,
+                    ]),
+                    SnapOutcome::Unmatched(reason) => {
+                        row.push(PropertyValue::Bool(false));
+                        row.extend(std::iter::repeat_n(PropertyValue::Null, 7));
+                        row.extend([
+                            PropertyValue::Bool(false),
+                            PropertyValue::Text(unmatched_reason_text(reason)),
+                        ]);
+                    }
+                }
+                for (k, ty) in prop_types.iter().enumerate() {
+                    row.push(as_type(&c.properties[k], *ty));
+                }
+                row
+            })
+            .collect();
+        let kept: Vec<String> = KEPT.map(String::from).to_vec();
+        FeatureTable {
+            columns: assignment_columns(cids, sids, &kept, &prop_types),
+            rows,
+            geometries: coords
+                .into_iter()
+                .map(|c| Some(Geometry::Point(Point(c))))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn assignment_rows_are_the_reference_rows_whatever_the_scratch_held_before() {
+        let (net, _) = scored();
+        let kept: Vec<String> = KEPT.map(String::from).to_vec();
+        for text_ids in [true, false] {
+            let (complaints, outcomes) = assigned(&net, text_ids);
+            let reasons: Vec<String> = outcomes
+                .iter()
+                .map(|o| match o {
+                    SnapOutcome::Snapped(s) => {
+                        format!("{} {}", s.runner_up.is_some(), s.ambiguous)
+                    }
+                    SnapOutcome::Unmatched(r) => unmatched_reason_text(r),
+                })
+                .collect();
+            for case in [
+                "false false",
+                "true false",
+                "true true",
+                "no street within 30 m",
+                "coordinates not finite",
+                "no streets loaded",
+            ] {
+                assert!(reasons.iter().any(|r| r == case), "no {case}: {reasons:?}");
+            }
+            let want = reference_assignments(&net, &complaints, &outcomes);
+            let table =
+                AssignmentsTable::new(&net, &complaints, &kept, &outcomes, &utm18()).unwrap();
+            assert_eq!(shown(table.columns()), shown(&want.columns));
+            let ty = |name: &str| table.columns().iter().find(|c| c.name == name).unwrap().ty;
+            let id_type = if text_ids {
+                ColumnType::Text
+            } else {
+                ColumnType::Int
+            };
+            assert_eq!(ty("complaint_id"), id_type);
+            assert_eq!(ty("segment_id"), ColumnType::Text, "text and integer ids");
+            assert_eq!(
+                [ty("ADDRESS"), ty("COUNT"), ty("FLAG")],
+                [ColumnType::Text, ColumnType::Float, ColumnType::Text]
+            );
+            let ncols = table.columns().len();
+            for (r, want_row) in want.rows.iter().enumerate() {
+                for mut scratch in [
+                    Vec::new(),
+                    vec![PropertyValue::Text("stale".into()); ncols + 5],
+                    vec![PropertyValue::Int(0); 2],
+                ] {
+                    assert_eq!(
+                        shown(table.row(r, &mut scratch)),
+                        shown(want_row),
+                        "row {r}"
+                    );
+                }
+                assert_eq!(
+                    table.geometry(r).map(GeometryRef::to_geometry),
+                    want.geometries[r],
+                    "row {r}"
+                );
+            }
+            let mut scratch = Vec::new();
+            let n = complaints.len();
+            for r in (0..n).rev().chain(0..n) {
+                assert_eq!(shown(table.row(r, &mut scratch)), shown(&want.rows[r]));
+            }
+            assert!(table.row(n, &mut scratch).is_empty());
+            assert_eq!(table.geometry(n), None);
+            let whole = table.to_feature_table();
+            assert_eq!(shown(&whole.rows), shown(&want.rows));
+            assert_eq!(whole.geometries, want.geometries);
+            let built = assignments_table(&net, &complaints, &kept, &outcomes, &utm18()).unwrap();
+            assert_eq!(shown(&built.rows), shown(&want.rows));
+        }
+    }
+
+    #[test]
+    fn assignment_rows_built_as_written_write_the_bytes_of_the_reference_table() {
+        let (net, _) = scored();
+        let kept: Vec<String> = KEPT.map(String::from).to_vec();
+        let (complaints, outcomes) = assigned(&net, true);
+        let want_table = reference_assignments(&net, &complaints, &outcomes);
+        let table = AssignmentsTable::new(&net, &complaints, &kept, &outcomes, &utm18()).unwrap();
+        for format in [
+            crate::Format::Csv,
+            crate::Format::GeoJson,
+            crate::Format::Shapefile,
+        ] {
+            let want = written(&want_table, format, 1);
+            assert!(want.iter().all(|(_, bytes)| !bytes.is_empty()));
+            for threads in [1, 3] {
+                assert_eq!(written(&table, format, threads), want, "{format:?}");
+            }
+        }
+        // No complaints: no rows and no geometry column, as before.
+        let empty = AssignmentsTable::new(&net, &[], &kept, &[], &utm18()).unwrap();
+        assert!(!empty.has_geometry());
+        assert_eq!(
+            written(&empty, crate::Format::Csv, 1),
+            written(
+                &reference_assignments(&net, &[], &[]),
+                crate::Format::Csv,
+                1
+            )
+        );
+    }
+
+    #[test]
+    fn assignments_of_other_complaints_are_refused() {
+        let (net, _) = scored();
+        let (complaints, outcomes) = assigned(&net, false);
+        let e = AssignmentsTable::new(&net, &complaints, &[], &outcomes[1..], &utm18())
+            .err()
+            .unwrap();
+        assert!(
+            e.to_string().contains("23 snap outcomes for 24 complaints"),
+            "{e}"
+        );
     }
 
     #[test]

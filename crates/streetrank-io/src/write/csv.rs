@@ -216,6 +216,10 @@ fn wkt(buf: &mut Vec<u8>, g: GeometryRef<'_>, decimals: u32) -> std::io::Result<
             line(buf, coords);
             return Ok(());
         }
+        GeometryRef::Point(c) => {
+            push_wkt_point(buf, round_coord(c, decimals), decimals);
+            return Ok(());
+        }
         GeometryRef::Geometry(g) => g,
     };
     match g {

@@ -180,6 +180,11 @@ fn write_geometry_ref(buf: &mut Vec<u8>, g: GeometryRef<'_>, d: u32) {
             json_coords(buf, coords.iter(), d);
             buf.push(b'}');
         }
+        GeometryRef::Point(c) => {
+            typed(buf, "Point");
+            json_coord(buf, c, d);
+            buf.push(b'}');
+        }
     }
 }
 

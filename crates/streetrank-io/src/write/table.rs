@@ -6,7 +6,7 @@ use std::io::Write;
 use std::ops::Range;
 use std::path::Path;
 
-use geo_types::{Coord, Geometry, LineString};
+use geo_types::{Coord, Geometry, LineString, Point};
 use rayon::prelude::*;
 use streetrank::PropertyValue;
 
@@ -125,6 +125,8 @@ pub enum GeometryRef<'a> {
     Geometry(&'a Geometry<f64>),
     /// A line string, written exactly as a [`Geometry::LineString`] of these coordinates.
     Line(&'a [Coord<f64>]),
+    /// A point, written exactly as a [`Geometry::Point`] of this coordinate.
+    Point(Coord<f64>),
 }
 
 impl GeometryRef<'_> {
@@ -134,6 +136,7 @@ impl GeometryRef<'_> {
         match self {
             GeometryRef::Geometry(g) => g.clone(),
             GeometryRef::Line(coords) => Geometry::LineString(LineString::new(coords.to_vec())),
+            GeometryRef::Point(c) => Geometry::Point(Point(c)),
         }
     }
 }
@@ -372,6 +375,7 @@ pub(crate) fn check_finite(path: &Path, record: usize, g: GeometryRef<'_>) -> Re
     let ok = match g {
         GeometryRef::Geometry(g) => g.coords_iter().all(finite),
         GeometryRef::Line(coords) => coords.iter().all(|&c| finite(c)),
+        GeometryRef::Point(c) => finite(c),
     };
     if ok {
         Ok(())
