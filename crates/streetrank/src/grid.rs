@@ -775,8 +775,9 @@ fn hi(a: f64, b: f64) -> f64 {
 }
 
 /// Sorts `keys` by bits `32..32 + key_bits` (the low 32 bits ride along), stably: an LSD radix
-/// sort in passes of at most 11 bits. With `parallel`, the histograms and the scatter run on
-/// rayon's pool (the scatter split by bucket ranges, each part writing its own slice).
+/// sort in passes of at most 11 bits. With `parallel`, each pass splits the keys into one run
+/// per thread of rayon's pool: each run's histogram, then each run scatters its keys into its
+/// own share of every bucket (after the shares of the runs before it, so the sort stays stable).
 pub(crate) fn radix_sort_high(keys: Vec<u64>, key_bits: u32, parallel: bool) -> Vec<u64> {
     const DIGIT: u32 = 11;
     let mut src = keys;
@@ -796,75 +797,55 @@ fn radix_pass(src: &[u64], dst: &mut [u64], shift: u32, bits: u32, parallel: boo
     let mask = (1u64 << bits) - 1;
     #[allow(clippy::cast_possible_truncation)] // masked to `bits` <= 11 bits
     let digit = |k: u64| ((k >> shift) & mask) as usize;
-    let histogram = |chunk: &[u64]| {
+    let histogram = |run: &[u64]| {
         let mut h = vec![0usize; buckets];
-        for &k in chunk {
-            h[digit(k)] += 1;
+        for &k in run {
+            if let Some(n) = h.get_mut(digit(k)) {
+                *n += 1;
+            }
         }
         h
     };
-    let counts = if parallel {
-        src.par_chunks(1 << 16).map(histogram).reduce(
-            || vec![0usize; buckets],
-            |mut x, y| {
-                for (a, b) in x.iter_mut().zip(y) {
-                    *a += b;
-                }
-                x
-            },
-        )
-    } else {
-        histogram(src)
-    };
-    let mut starts = Vec::with_capacity(buckets + 1);
-    let mut acc = 0usize;
-    for &c in &counts {
-        starts.push(acc);
-        acc += c;
-    }
-    starts.push(acc);
     let parts = if parallel {
         rayon::current_num_threads().clamp(1, 8)
     } else {
         1
     };
-    // Split the buckets into `parts` ranges of about equal size; each range owns the slice of
-    // `dst` its buckets fill.
-    let mut bounds = vec![0usize];
-    for part in 1..parts {
-        let target = src.len() * part / parts;
-        let b = starts.partition_point(|&s| s < target).min(buckets);
-        if b > *bounds.last().unwrap_or(&0) {
-            bounds.push(b);
+    let runs: Vec<&[u64]> = src.chunks(src.len().div_ceil(parts).max(1)).collect();
+    let counts: Vec<Vec<usize>> = if runs.len() > 1 {
+        runs.par_iter().map(|run| histogram(run)).collect()
+    } else {
+        runs.iter().map(|run| histogram(run)).collect()
+    };
+    // `dst` cut bucket by bucket, and each bucket run by run: run `r` gets the slice of every
+    // bucket that its keys fill, so the runs write disjoint slices.
+    let mut shares: Vec<Vec<&mut [u64]>> =
+        runs.iter().map(|_| Vec::with_capacity(buckets)).collect();
+    let mut rest = dst;
+    for b in 0..buckets {
+        for (run, share) in counts.iter().zip(&mut shares) {
+            let n = run.get(b).copied().unwrap_or(0);
+            let (head, tail) = std::mem::take(&mut rest)
+                .split_at_mut_checked(n)
+                .unwrap_or_default();
+            share.push(head);
+            rest = tail;
         }
     }
-    bounds.push(buckets);
-    let mut slices = Vec::with_capacity(bounds.len());
-    let mut rest = dst;
-    for w in bounds.windows(2) {
-        let (b0, b1) = (w[0], w[1]);
-        let (head, tail) = rest.split_at_mut(starts[b1] - starts[b0]);
-        slices.push((b0, b1, head));
-        rest = tail;
-    }
-    let scatter = |(b0, b1, out): (usize, usize, &mut [u64])| {
-        let base = starts[b0];
-        let mut pos: Vec<usize> = starts[b0..b1].iter().map(|s| s - base).collect();
-        for &k in src {
-            let d = digit(k);
-            if d >= b0 && d < b1 {
-                let slot = &mut pos[d - b0];
-                if let Some(o) = out.get_mut(*slot) {
-                    *o = k;
-                }
-                *slot += 1;
+    let scatter = |(run, mut share): (&[u64], Vec<&mut [u64]>)| {
+        for &k in run {
+            if let Some(slot) = share.get_mut(digit(k))
+                && let Some((first, tail)) = std::mem::take(slot).split_first_mut()
+            {
+                *first = k;
+                *slot = tail;
             }
         }
     };
-    if slices.len() > 1 {
-        slices.into_par_iter().for_each(scatter);
+    if runs.len() > 1 {
+        runs.into_par_iter().zip(shares).for_each(scatter);
     } else {
-        slices.into_iter().for_each(scatter);
+        runs.into_iter().zip(shares).for_each(scatter);
     }
 }
 
@@ -1283,6 +1264,29 @@ mod tests {
         want.sort_by_key(|k| k >> 32);
         for parallel in [false, true] {
             assert_eq!(radix_sort_high(keys.clone(), 19, parallel), want);
+        }
+        // Pools of 1 to 9 threads (the runs are capped at 8), fewer keys than runs, and keys
+        // all in one bucket of a pass.
+        let same: Vec<u64> = (0..1000u64).map(|i| (7 << 32) | (999 - i)).collect();
+        for threads in [1, 2, 3, 8, 9] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                assert_eq!(radix_sort_high(keys.clone(), 19, true), want, "{threads}");
+                assert_eq!(radix_sort_high(same.clone(), 19, true), same, "{threads}");
+                for n in 0..12u64 {
+                    let few: Vec<u64> = (0..n).map(|i| ((n - i) % 3) << 32 | i).collect();
+                    let mut sorted = few.clone();
+                    sorted.sort_by_key(|k| k >> 32);
+                    assert_eq!(
+                        radix_sort_high(few, 2, true),
+                        sorted,
+                        "{threads} threads, {n} keys"
+                    );
+                }
+            });
         }
         assert!(radix_sort_high(Vec::new(), 19, true).is_empty());
         assert_eq!(radix_sort_high(vec![5, 3], 0, false), vec![5, 3]);
