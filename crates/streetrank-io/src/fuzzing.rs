@@ -21,8 +21,9 @@ pub fn read_streets_geojson_both_ways(
     crate::streets::read_geojson_both_ways(path, opts)
 }
 
-/// Reads a CSV complaint file as [`crate::read_complaints`] does, with the block and piece
-/// sizes given (bytes; 0 is taken as 1).
+/// Reads a CSV complaint file with the reader that parses the whole file before checking it
+/// (the reader of GeoJSON and Open311 files, the reference the streamed reader is held to),
+/// with the block and piece sizes given (bytes; 0 is taken as 1).
 ///
 /// # Errors
 ///
@@ -36,34 +37,18 @@ pub fn read_complaints_csv_in_blocks(
     crate::complaints::read_csv_in_blocks(path, opts, block, piece)
 }
 
-/// Reads a CSV file with the streamed reader ([`crate::stream_complaints`]) with the block
-/// and piece sizes given, and returns what [`crate::read_complaints`] would: the complaints
-/// handed on minus the retracted ones, in the file's [`LoadedComplaints`].
+/// Reads a CSV file as [`crate::read_complaints`] does (the streamed reader,
+/// [`crate::stream_complaints`], its batches gathered and the retracted complaints dropped),
+/// with the block and piece sizes given.
 ///
 /// # Errors
 ///
-/// As [`crate::stream_complaints`].
+/// As [`crate::read_complaints`].
 pub fn stream_complaints_csv_in_blocks(
     path: &Path,
     opts: &ComplaintsOptions,
     block: usize,
     piece: usize,
 ) -> Result<LoadedComplaints> {
-    let mut all = Vec::new();
-    let streamed = crate::complaints::stream_csv_in_blocks(
-        path,
-        opts,
-        &mut |batch| all.extend(batch),
-        block,
-        piece,
-    )?;
-    assert_eq!(streamed.delivered, all.len(), "complaints handed on");
-    let mut k = 0;
-    all.retain(|_| {
-        k += 1;
-        streamed.retracted.binary_search(&(k - 1)).is_err()
-    });
-    let mut file = streamed.file;
-    file.complaints = all;
-    Ok(file)
+    crate::complaints::gather_csv_in_blocks(path, opts, block, piece)
 }

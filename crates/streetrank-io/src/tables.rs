@@ -644,6 +644,11 @@ pub fn assignments_table(
 /// published. Only the complaint columns named in `complaint_properties` (the ones the user
 /// asked to keep) are added.
 ///
+/// # Units
+///
+/// `distance_m`, `chainage_m` and `runner_up_m` in metres of the work CRS; `fraction` from 0 to
+/// 1 along the street; each point in longitude/latitude degrees on WGS 84 (EPSG:4326).
+///
 /// # Examples
 ///
 /// ```
@@ -1303,9 +1308,58 @@ mod tests {
                 row
             })
             .collect();
-        let kept: Vec<String> = KEPT.map(String::from).to_vec();
+        // The columns as the old builder listed them: a copy, not a call of
+        // `assignment_columns`, which the test checks against it.
+        let mut columns = vec![
+            col("complaint_id", cids, "the complaint file's own id"),
+            col(
+                "matched",
+                ColumnType::Bool,
+                "true when a street was found within the max distance",
+            ),
+            col("segment_id", sids, "the street it belongs to"),
+            col(
+                "distance_m",
+                ColumnType::Float,
+                "metres from the complaint to the street",
+            ),
+            col(
+                "fraction",
+                ColumnType::Float,
+                "0-1 along the street from its first vertex",
+            ),
+            col(
+                "chainage_m",
+                ColumnType::Float,
+                "metres along the street from its first vertex",
+            ),
+            col(
+                "side",
+                ColumnType::Text,
+                "left/right of the street's digitised direction, or on",
+            ),
+            col(
+                "runner_up_id",
+                sids,
+                "the next nearest other street within the max distance",
+            ),
+            col("runner_up_m", ColumnType::Float, "its distance, metres"),
+            col(
+                "ambiguous",
+                ColumnType::Bool,
+                "runner-up within the ambiguity tolerance",
+            ),
+            col(
+                "unmatched_reason",
+                ColumnType::Text,
+                "why no street was assigned",
+            ),
+        ];
+        for (name, ty) in KEPT.iter().zip(&prop_types) {
+            columns.push(col(name, *ty, "complaint column the user asked to keep"));
+        }
         FeatureTable {
-            columns: assignment_columns(cids, sids, &kept, &prop_types),
+            columns,
             rows,
             geometries: coords
                 .into_iter()

@@ -776,7 +776,7 @@ fn hi(a: f64, b: f64) -> f64 {
 
 /// Sorts `keys` by bits `32..32 + key_bits` (the low 32 bits ride along), stably: an LSD radix
 /// sort in passes of at most 11 bits. With `parallel`, each pass splits the keys into one run
-/// per thread of rayon's pool: each run's histogram, then each run scatters its keys into its
+/// per thread of rayon's pool (at most 8 runs): each run's histogram, then each run scatters its keys into its
 /// own share of every bucket (after the shares of the runs before it, so the sort stays stable).
 pub(crate) fn radix_sort_high(keys: Vec<u64>, key_bits: u32, parallel: bool) -> Vec<u64> {
     const DIGIT: u32 = 11;
@@ -832,14 +832,22 @@ fn radix_pass(src: &[u64], dst: &mut [u64], shift: u32, bits: u32, parallel: boo
             rest = tail;
         }
     }
+    debug_assert!(rest.is_empty(), "the runs' counts add up to the keys");
     let scatter = |(run, mut share): (&[u64], Vec<&mut [u64]>)| {
         for &k in run {
-            if let Some(slot) = share.get_mut(digit(k))
+            let placed = if let Some(slot) = share.get_mut(digit(k))
                 && let Some((first, tail)) = std::mem::take(slot).split_first_mut()
             {
                 *first = k;
                 *slot = tail;
-            }
+                true
+            } else {
+                false
+            };
+            debug_assert!(
+                placed,
+                "each key has a place in its run's share of its bucket"
+            );
         }
     };
     if runs.len() > 1 {

@@ -1092,8 +1092,8 @@ pub(crate) const CSV_BLOCK: usize = csv::BLOCK;
 #[cfg(feature = "fuzzing")]
 pub(crate) const CSV_PIECE: usize = csv::PIECE;
 
-/// [`read_complaints`] for a CSV file with the block and piece sizes given; for
-/// crates/streetrank-fuzz.
+/// The parse-then-check reader ([`read_parsed`]) for a CSV file with the block and piece
+/// sizes given; for crates/streetrank-fuzz.
 #[cfg(feature = "fuzzing")]
 pub(crate) fn read_csv_in_blocks(
     path: &Path,
@@ -1106,16 +1106,16 @@ pub(crate) fn read_csv_in_blocks(
     finish(path, parsed, Some(sha256), opts, report)
 }
 
-/// [`stream_complaints`] with the block and piece sizes given; for crates/streetrank-fuzz.
+/// [`read_complaints`] for a CSV file (the streamed reader, gathered) with the block and piece
+/// sizes given; for crates/streetrank-fuzz.
 #[cfg(feature = "fuzzing")]
-pub(crate) fn stream_csv_in_blocks(
+pub(crate) fn gather_csv_in_blocks(
     path: &Path,
     opts: &ComplaintsOptions,
-    on_batch: &mut dyn FnMut(Vec<Complaint>),
     block: usize,
     piece: usize,
-) -> Result<StreamedComplaints> {
-    stream::stream_in_blocks(path, opts, &mut |batch, _| on_batch(batch), block, piece)
+) -> Result<LoadedComplaints> {
+    stream::gather(path, opts, block, piece)
 }
 
 /// Swap check, projection, far-away count and the near-the-streets check: the part common to

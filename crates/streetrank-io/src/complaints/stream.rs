@@ -2,9 +2,12 @@
 //! on as they are read, so memory holds a block of complaints and a few bytes per complaint
 //! (its id key and check flags), never the whole file.
 //!
-//! Every check of [`super::read_complaints`] is made, with the same messages, record numbers,
-//! counts and notes. Checks that need the whole file are completed at its end, in the order the
-//! whole-file reader makes them: repeated ids (found by sorting the ids' compact keys), the
+//! Every check of the reader that parses a whole file before checking it
+//! ([`super::read_parsed`], which reads GeoJSON and Open311 files) is made, with the same
+//! messages, record numbers, counts and notes; the tests and the fuzz target hold this reader
+//! to it on CSV files. [`super::read_complaints`] reads a CSV file with this reader, gathering
+//! its batches ([`gather`]). Checks that need the whole file are completed at its end, in the
+//! order the parse-then-check reader makes them: repeated ids (found by sorting the ids' compact keys), the
 //! swapped-axis verdict (from counts kept per complaint), then the records skipped for
 //! out-of-range or unprojectable coordinates, then a non-finite projected point. Complaints
 //! already handed on that turn out to repeat an earlier id are listed in
@@ -98,9 +101,15 @@ pub(super) fn gather(
         opts,
         &mut |batch, expected| {
             if all.capacity() == 0 {
+                if batch.len() >= expected {
+                    // The whole file in one batch (a file read whole): taken as it is.
+                    all = batch;
+                    return;
+                }
                 // Room for the whole file at once: growing by doubling would copy the
-                // complaints again and touch twice the fresh memory.
-                all.reserve_exact(expected.max(batch.len()));
+                // complaints again and touch twice the fresh memory. The estimate comes from
+                // the first piece alone; if that much cannot be had, the vector grows instead.
+                let _ = all.try_reserve_exact(expected);
             }
             all.extend(batch);
         },
@@ -123,6 +132,10 @@ pub(super) fn gather(
         });
     }
     debug_assert_eq!(file.report.loaded, all.len());
+    if all.capacity() - all.len() > all.len() / 8 {
+        // The first piece's density overestimated the file's records.
+        all.shrink_to_fit();
+    }
     file.complaints = all;
     Ok(file)
 }

@@ -117,9 +117,12 @@ fn build_whole<T: Table + ?Sized>(table: &T) -> FeatureTable {
     }
 }
 
-/// One row's geometry as the writers take it: a geometry, or a line given by its coordinates
-/// alone (a table can then keep all its lines in one array instead of one allocation each).
+/// One row's geometry as the writers take it: a geometry, a line given by its coordinates
+/// alone (a table can then keep all its lines in one array instead of one allocation each), or
+/// a point given by its coordinate. More kinds may be added: match with a wildcard arm, or use
+/// [`GeometryRef::to_geometry`].
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub enum GeometryRef<'a> {
     /// A geometry of any type.
     Geometry(&'a Geometry<f64>),
@@ -180,7 +183,7 @@ pub trait Table: Sync {
     }
 
     /// Every row and geometry built once into a [`FeatureTable`] (a line given as
-    /// [`GeometryRef::Line`] becomes a `LineString`). The Shapefile writer calls it for a
+    /// [`GeometryRef::Line`] becomes a `LineString`, a [`GeometryRef::Point`] a `Point`). The Shapefile writer calls it for a
     /// table that is not a `FeatureTable`.
     fn to_feature_table(&self) -> FeatureTable {
         build_whole(self)
