@@ -776,8 +776,9 @@ fn hi(a: f64, b: f64) -> f64 {
 
 /// Sorts `keys` by bits `32..32 + key_bits` (the low 32 bits ride along), stably: an LSD radix
 /// sort in passes of at most 11 bits. With `parallel`, each pass splits the keys into one run
-/// per thread of rayon's pool (at most 8 runs): each run's histogram, then each run scatters its keys into its
-/// own share of every bucket (after the shares of the runs before it, so the sort stays stable).
+/// per thread of rayon's pool (at most 8 runs): each run's histogram, then each run scatters
+/// its keys into its own share of every bucket (after the shares of the runs before it, so the
+/// sort stays stable).
 pub(crate) fn radix_sort_high(keys: Vec<u64>, key_bits: u32, parallel: bool) -> Vec<u64> {
     const DIGIT: u32 = 11;
     let mut src = keys;

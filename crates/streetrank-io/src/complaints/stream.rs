@@ -7,10 +7,10 @@
 //! messages, record numbers, counts and notes; the tests and the fuzz target hold this reader
 //! to it on CSV files. [`super::read_complaints`] reads a CSV file with this reader, gathering
 //! its batches ([`gather`]). Checks that need the whole file are completed at its end, in the
-//! order the parse-then-check reader makes them: repeated ids (found by sorting the ids' compact keys), the
-//! swapped-axis verdict (from counts kept per complaint), then the records skipped for
-//! out-of-range or unprojectable coordinates, then a non-finite projected point. Complaints
-//! already handed on that turn out to repeat an earlier id are listed in
+//! order the parse-then-check reader makes them: repeated ids (found by sorting the ids'
+//! compact keys), the swapped-axis verdict (from counts kept per complaint), then the records
+//! skipped for out-of-range or unprojectable coordinates, then a non-finite projected point.
+//! Complaints already handed on that turn out to repeat an earlier id are listed in
 //! [`StreamedComplaints::retracted`].
 
 use std::cmp::Ordering;

@@ -183,8 +183,8 @@ pub trait Table: Sync {
     }
 
     /// Every row and geometry built once into a [`FeatureTable`] (a line given as
-    /// [`GeometryRef::Line`] becomes a `LineString`, a [`GeometryRef::Point`] a `Point`). The Shapefile writer calls it for a
-    /// table that is not a `FeatureTable`.
+    /// [`GeometryRef::Line`] becomes a `LineString`, a [`GeometryRef::Point`] a `Point`). The
+    /// Shapefile writer calls it for a table that is not a `FeatureTable`.
     fn to_feature_table(&self) -> FeatureTable {
         build_whole(self)
     }

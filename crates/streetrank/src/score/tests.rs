@@ -1254,7 +1254,9 @@ fn p95_by_selection_equals_sorting() {
 fn grouping_by_segment_is_the_stable_grouping_on_any_number_of_threads() {
     let mut x = 987_654_321u64;
     let mut next = |m: u64| {
-        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1442695040888963407);
+        x = x
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         (x >> 33) % m
     };
     let matched_on = |segments: &[u32]| -> Vec<Matched> {
