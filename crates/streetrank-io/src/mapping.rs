@@ -106,7 +106,7 @@ pub fn source_id_from_text(text: &str) -> SourceId {
     let canonical = !digits.starts_with(['0', '+']) || t == "0";
     match t.parse::<i64>() {
         Ok(i) if canonical => SourceId::Int(i),
-        _ => SourceId::Text(t.to_owned()),
+        _ => SourceId::from(t),
     }
 }
 

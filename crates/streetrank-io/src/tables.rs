@@ -900,7 +900,7 @@ mod tests {
     fn id_cell(id: &SourceId) -> PropertyValue {
         match id {
             SourceId::Int(i) => PropertyValue::Int(*i),
-            SourceId::Text(s) => PropertyValue::Text(s.clone()),
+            SourceId::Text(s) => PropertyValue::Text(s.to_string()),
         }
     }
 
@@ -924,7 +924,7 @@ mod tests {
             .map(|k| {
                 let x = 400_000.0 + 200.0 * k as f64;
                 let id = if text_ids && k % 3 == 0 {
-                    SourceId::Text(format!("S-{k}"))
+                    SourceId::from(format!("S-{k}"))
                 } else {
                     SourceId::Int(k)
                 };
@@ -1218,7 +1218,7 @@ mod tests {
                 _ => (x0 + 75.0, 4_760_100.0),
             };
             let id = if text_ids && k % 5 == 0 {
-                SourceId::Text(format!("SR-{k}"))
+                SourceId::from(format!("SR-{k}"))
             } else {
                 SourceId::Int(1000 + k)
             };

@@ -64,7 +64,7 @@ pub fn ids(seq: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<SourceId>> {
     for item in seq.try_iter()? {
         let item = item?;
         if let Ok(s) = item.cast::<PyString>() {
-            out.push(SourceId::Text(s.to_cow()?.into_owned()));
+            out.push(SourceId::from(&*s.to_cow()?));
         } else if let Ok(i) = item.extract::<i64>() {
             out.push(SourceId::Int(i));
         } else {
@@ -107,7 +107,7 @@ pub fn opt_f64(v: f64) -> Option<f64> {
 pub fn id_to_py<'py>(py: Python<'py>, id: &SourceId) -> PyResult<Bound<'py, PyAny>> {
     Ok(match id {
         SourceId::Int(i) => i.into_pyobject(py)?.into_any(),
-        SourceId::Text(s) => s.into_pyobject(py)?.into_any(),
+        SourceId::Text(s) => s.as_str().into_pyobject(py)?.into_any(),
     })
 }
 

@@ -212,7 +212,7 @@ impl ComplaintIter<'_> {
     ) -> Option<LabeledComplaint> {
         let segment = self.city.network.segments.get(state.segment)?;
         self.next_number += 1 + self.rng.below(3);
-        let id = SourceId::Text(format!("SR-{:08}", self.next_number));
+        let id = SourceId::from(format!("SR-{:08}", self.next_number));
         let as_of = self.as_of();
         let status = match created {
             Some(t) if as_of.saturating_sub(t) < 30 * Timestamp::DAY => self.rng.chance(0.55),

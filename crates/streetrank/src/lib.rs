@@ -33,6 +33,7 @@ mod error;
 mod grid;
 mod hash;
 mod hilbert;
+mod id_text;
 mod index;
 mod model;
 mod score;
@@ -45,6 +46,7 @@ pub use error::Error;
 pub use hash::{
     InputDigest, Sha256Writer, settings_document, settings_hash, sha256_hex, sha256_reader,
 };
+pub use id_text::IdText;
 pub use index::StreetIndex;
 pub use model::{
     Complaint, PropertyValue, Segment, SegmentAttributes, SourceId, StreetNetwork, Timestamp,

@@ -10,7 +10,7 @@ use geo_types::{Coord, LineString, Point};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::Error;
+use crate::{Error, IdText};
 
 /// A record's id exactly as the source gave it: an integer or a string.
 ///
@@ -29,8 +29,8 @@ use crate::Error;
 pub enum SourceId {
     /// An integer id.
     Int(i64),
-    /// A text id.
-    Text(String),
+    /// A text id; short text is held in place (see [`IdText`]).
+    Text(IdText),
 }
 
 impl fmt::Display for SourceId {
@@ -50,12 +50,18 @@ impl From<i64> for SourceId {
 
 impl From<&str> for SourceId {
     fn from(v: &str) -> Self {
-        SourceId::Text(v.to_owned())
+        SourceId::Text(v.into())
     }
 }
 
 impl From<String> for SourceId {
     fn from(v: String) -> Self {
+        SourceId::Text(v.into())
+    }
+}
+
+impl From<IdText> for SourceId {
+    fn from(v: IdText) -> Self {
         SourceId::Text(v)
     }
 }

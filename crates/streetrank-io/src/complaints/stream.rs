@@ -895,7 +895,7 @@ mod tests {
             b[0] = 1;
             b[1..=t.len()].copy_from_slice(t.as_bytes());
             b[15] = u8::try_from(t.len()).unwrap_or(0);
-            let key = IdKey::new(&SourceId::Text(t.to_owned()), &mut Vec::new());
+            let key = IdKey::new(&SourceId::from(t), &mut Vec::new());
             assert_eq!(key.0, u128::from_be_bytes(b), "{t}");
             assert_eq!(key.text(&[]), t);
         }
@@ -929,7 +929,7 @@ mod tests {
                     let id = if round % 2 == 0 {
                         SourceId::Int(i)
                     } else {
-                        SourceId::Text(format!("SR-{i:03}"))
+                        SourceId::from(format!("SR-{i:03}"))
                     };
                     IdKey::new(&id, &mut Vec::new())
                 })
@@ -942,7 +942,7 @@ mod tests {
             );
             let mut long_ids = Vec::new();
             let mut with_long = keys.clone();
-            with_long.push(IdKey::new(&SourceId::Text("x".repeat(20)), &mut long_ids));
+            with_long.push(IdKey::new(&SourceId::from("x".repeat(20)), &mut long_ids));
             assert!(!all_distinct(&with_long));
         }
     }

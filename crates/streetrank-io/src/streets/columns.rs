@@ -188,13 +188,13 @@ impl Columns {
             PropertyValue::Null => Err(missing()),
             PropertyValue::Int(i) => Ok(SourceId::Int(i)),
             PropertyValue::Float(f) => Ok(float_id(f)),
-            PropertyValue::Bool(b) => Ok(SourceId::Text(b.to_string())),
+            PropertyValue::Bool(b) => Ok(SourceId::from(b.to_string())),
             PropertyValue::Text(s) => {
                 let t = s.trim();
                 if t.is_empty() {
                     Err(missing())
                 } else {
-                    Ok(SourceId::Text(t.to_owned()))
+                    Ok(SourceId::from(t))
                 }
             }
         }
@@ -248,7 +248,7 @@ fn float_id(f: f64) -> SourceId {
     if f.is_finite() && f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15 {
         SourceId::Int(f as i64)
     } else {
-        SourceId::Text(f.to_string())
+        SourceId::from(f.to_string())
     }
 }
 
