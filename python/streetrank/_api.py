@@ -223,9 +223,11 @@ def read_complaints(
     else:
         work, extent = "EPSG:4326", None
     d = _rs.read_complaints(os.fspath(path), _mapping_json(mapping), on_error, work, extent)
-    created = pd.Series(d["created"].view("datetime64[s]")).dt.tz_localize("UTC")
+    # The array itself: `.to_numpy()` of tz-aware times is an object array of a million
+    # Timestamps, which the frame then parses back (1.4 of 2.6 s for a million complaints).
+    created = pd.Series(d["created"].view("datetime64[s]")).dt.tz_localize("UTC").array
     data: dict[str, Any] = {
-        "created": created.to_numpy(),
+        "created": created,
         "category": pd.array(d["category"], dtype="string"),
         "status": pd.array(d["status"], dtype="string"),
     }
@@ -237,7 +239,6 @@ def read_complaints(
         geometry=shapely.points(xy),
         crs=work,
     )
-    gdf["created"] = created.set_axis(gdf.index)
     gdf.attrs["streetrank"] = {
         "source": ["complaints", os.path.basename(os.fspath(path)), d["sha256"]],
         "mapping": json.loads(d["mapping"]),
