@@ -184,3 +184,50 @@ def test_repeated_snaps_in_other_crss_agree() -> None:
     assert first["segment_id"].tolist() == again["segment_id"].tolist() == [10, 20]
     assert first["distance_m"].tolist() == again["distance_m"].tolist()
     assert index.snap(pts)["distance_m"].tolist() == pytest.approx(first["distance_m"].tolist(), abs=1e-6)
+
+
+def _texts_reference(frame: pd.DataFrame, name: str) -> list[object]:
+    """`_texts` as it was first written: `pd.isna` and `str` per value."""
+    return [None if pd.isna(v) else str(v) for v in frame[name].tolist()]
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pd.array(["Pothole", "Crack", "Pothole"], dtype="string"),
+        pd.array(["Pothole", None, "Crack"], dtype="string"),
+        pd.Series(["Pothole", None, np.nan, "Crack"], dtype=object),
+        pd.Series(["a", 7, 2.5, True], dtype=object),
+        pd.Categorical(["Closed", None, "Open"]),
+        pd.Series([1.0, np.nan, 3.5]),
+        pd.Series([1, 2, 3]),
+        pd.Series(pd.to_datetime(["2024-01-02", None])),
+    ],
+    ids=["string", "string-na", "object-na", "object-mixed", "categorical", "float-nan", "int", "datetime"],
+)
+def test_texts_equal_the_per_value_reference(column: object) -> None:
+    from streetrank import _api
+
+    frame = pd.DataFrame({"category": column})
+    got = _api._texts(frame, "category")
+    assert got == _texts_reference(frame, "category")
+    assert all(v is None or type(v) is str for v in got)
+    assert _api._texts(frame, "status") == [None] * len(frame)
+
+
+@pytest.mark.parametrize(
+    ("index", "want"),
+    [
+        (pd.Index([10, 20, 30]), [10, 20, 30]),
+        (pd.Index(["S-1", "S-2"], dtype="string"), ["S-1", "S-2"]),
+        (pd.Index(["S-1", 2, True], dtype=object), ["S-1", 2, "True"]),
+        (pd.Index([1.5, 2.0]), ["1.5", "2.0"]),
+    ],
+    ids=["int", "string", "object-mixed", "float"],
+)
+def test_ids_keep_ints_and_texts(index: pd.Index, want: list[object]) -> None:
+    from streetrank import _api
+
+    got = _api._ids(pd.DataFrame({"v": range(len(index))}, index=index), None, "streets")
+    assert got == want
+    assert [type(v) for v in got] == [type(v) for v in want]
