@@ -1,5 +1,8 @@
 //! Conversions between Python values / numpy arrays and the core model. No decisions here.
 
+use std::collections::HashSet;
+use std::sync::Arc;
+
 use geo_types::{Coord, LineString};
 use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::exceptions::PyTypeError;
@@ -86,6 +89,38 @@ pub fn opt_strings(seq: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<Option<St
             out.push(None);
         } else if let Ok(s) = item.cast::<PyString>() {
             out.push(Some(s.to_cow()?.into_owned()));
+        } else if item.extract::<f64>().is_ok_and(f64::is_nan) {
+            out.push(None);
+        } else {
+            return Err(PyTypeError::new_err(format!(
+                "{what}: expected text or missing values, got {}",
+                item.repr()?
+            )));
+        }
+    }
+    Ok(out)
+}
+
+/// [`opt_strings`], each distinct text shared: one allocation per category, as the file
+/// readers give (`Complaint::category` and `status` are `Arc<str>`), not one per complaint.
+pub fn opt_shared_strings(seq: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<Option<Arc<str>>>> {
+    let mut out = Vec::with_capacity(seq.len().unwrap_or(0));
+    let mut seen: HashSet<Arc<str>> = HashSet::new();
+    for item in seq.try_iter()? {
+        let item = item?;
+        if item.is_none() {
+            out.push(None);
+        } else if let Ok(s) = item.cast::<PyString>() {
+            let text = s.to_cow()?;
+            let shared = match seen.get(&*text) {
+                Some(a) => Arc::clone(a),
+                None => {
+                    let a: Arc<str> = Arc::from(&*text);
+                    seen.insert(Arc::clone(&a));
+                    a
+                }
+            };
+            out.push(Some(shared));
         } else if item.extract::<f64>().is_ok_and(f64::is_nan) {
             out.push(None);
         } else {

@@ -13,7 +13,7 @@ use streetrank::{
 };
 use streetrank_io::{ColumnRole, Crs, Profile, RunConfig};
 
-use crate::convert::{coords, ids, opt_f64, opt_strings, slice1};
+use crate::convert::{coords, ids, opt_f64, opt_shared_strings, opt_strings, slice1};
 use crate::errors::{config_error, core_error, data_error, io_error};
 use crate::index::{SnapColumns, segments, snap_options, to_work};
 use crate::readers::{crs, run_config};
@@ -108,8 +108,8 @@ pub(crate) fn complaints(
     let coords_a: PyReadonlyArray2<'_, f64> = item(d, "coords")?.extract()?;
     let created_a: PyReadonlyArray1<'_, i64> = item(d, "created")?.extract()?;
     let from = crs(&item(d, "crs")?.extract::<String>()?)?;
-    let category = opt_strings(&item(d, "category")?, "category")?;
-    let status = opt_strings(&item(d, "status")?, "status")?;
+    let category = opt_shared_strings(&item(d, "category")?, "category")?;
+    let status = opt_shared_strings(&item(d, "status")?, "status")?;
     let created = slice1(&created_a, "created")?;
     let mut xy = coords(&coords_a, "complaint coordinates")?;
     let n = ids.len();
@@ -120,11 +120,11 @@ pub(crate) fn complaints(
     }
     py.detach(|| to_work(&mut xy, &from, Some(work)))?;
     let mut out = Vec::with_capacity(n);
-    for (k, id) in ids.into_iter().enumerate() {
+    for (((k, id), category), status) in ids.into_iter().enumerate().zip(category).zip(status) {
         let mut c = Complaint::new(id, Point(xy[k])).map_err(|e| core_error(&e))?;
         c.created = (created[k] != i64::MIN).then_some(Timestamp(created[k]));
-        c.category = category[k].as_deref().map(Into::into);
-        c.status = status[k].as_deref().map(Into::into);
+        c.category = category;
+        c.status = status;
         out.push(c);
     }
     Ok(out)
