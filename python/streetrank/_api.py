@@ -114,6 +114,15 @@ def _points(points: gpd.GeoDataFrame | gpd.GeoSeries) -> tuple[np.ndarray, np.nd
     return xy[:, 0], xy[:, 1]
 
 
+def _coded_texts(coded: tuple[np.ndarray, list[str]]) -> pd.api.extensions.ExtensionArray:
+    """A ``string`` column from the extension's ``(codes, values)``: code -1 is missing."""
+    codes, values = coded
+    table = np.empty(len(values) + 1, dtype=object)
+    table[: len(values)] = values
+    table[-1] = None
+    return pd.array(table[codes], dtype="string")
+
+
 def _mapping_json(mapping: dict[str, Any]) -> str:
     return json.dumps({k: v for k, v in mapping.items() if v is not None})
 
@@ -161,14 +170,14 @@ def read_streets(
     )
     index = pd.Index(d["ids"], name="segment_id")
     data: dict[str, Any] = {
-        "road_class": pd.array(d["road_class"], dtype="string"),
+        "road_class": _coded_texts(d["road_class"]),
         "condition": d["condition"],
         "aadt": d["aadt"],
         "width_m": d["width_m"],
         "lanes": pd.arrays.IntegerArray(
             np.where(np.isnan(d["lanes"]), 0, d["lanes"]).astype(np.int64), np.isnan(d["lanes"])
         ),
-        "district": pd.array(d["district"], dtype="string"),
+        "district": _coded_texts(d["district"]),
     }
     data.update(d["properties"])
     gdf = gpd.GeoDataFrame(data, index=index, geometry=geometry, crs=d["work_crs"])
@@ -231,8 +240,8 @@ def read_complaints(
     created = pd.Series(d["created"].view("datetime64[s]")).dt.tz_localize("UTC").array
     data: dict[str, Any] = {
         "created": created,
-        "category": pd.array(d["category"], dtype="string"),
-        "status": pd.array(d["status"], dtype="string"),
+        "category": _coded_texts(d["category"]),
+        "status": _coded_texts(d["status"]),
     }
     data.update(d["properties"])
     xy = d["coords"]

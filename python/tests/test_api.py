@@ -231,3 +231,30 @@ def test_ids_keep_ints_and_texts(index: pd.Index, want: list[object]) -> None:
     got = _api._ids(pd.DataFrame({"v": range(len(index))}, index=index), None, "streets")
     assert got == want
     assert [type(v) for v in got] == [type(v) for v in want]
+
+
+def test_coded_texts_make_a_string_column_with_missing_values() -> None:
+    from streetrank import _api
+
+    got = _api._coded_texts((np.array([0, -1, 1, 0], dtype=np.int64), ["Pothole", "Crack"]))
+    assert got.dtype == "string"
+    assert got.tolist() == ["Pothole", pd.NA, "Crack", "Pothole"]
+    empty = _api._coded_texts((np.array([], dtype=np.int64), []))
+    assert empty.dtype == "string" and len(empty) == 0
+    none = _api._coded_texts((np.array([-1, -1], dtype=np.int64), []))
+    assert none.isna().all()
+
+
+def test_read_complaints_keeps_blank_and_repeated_categories(tmp_path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text(
+        "id,lon,lat,category,status\n"
+        "A,-76.15,43.05,Pothole,Open\n"
+        "B,-76.15,43.05,,Closed\n"
+        "C,-76.15,43.05,Crack,\n"
+        "D,-76.15,43.05,Pothole,Open\n"
+    )
+    c = streetrank.read_complaints(path)
+    assert c["category"].dtype == "string" and c["status"].dtype == "string"
+    assert c["category"].tolist() == ["Pothole", pd.NA, "Crack", "Pothole"]
+    assert c["status"].tolist() == ["Open", "Closed", pd.NA, "Open"]

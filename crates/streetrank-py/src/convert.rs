@@ -1,13 +1,13 @@
 //! Conversions between Python values / numpy arrays and the core model. No decisions here.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use geo_types::{Coord, LineString};
 use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyString};
+use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use streetrank::{PropertyValue, SourceId};
 use streetrank_io::{ColumnType, FeatureTable};
 
@@ -131,6 +131,38 @@ pub fn opt_shared_strings(seq: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<Op
         }
     }
     Ok(out)
+}
+
+/// Texts as `(codes, values)`: `values` the distinct texts in the order first met, `codes` an
+/// int64 array of each text's place in `values` (-1 for missing). A million complaints'
+/// categories cross into Python as a few strings, not a million.
+pub fn coded_texts<'a, 'py>(
+    py: Python<'py>,
+    texts: impl Iterator<Item = Option<&'a str>>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let mut places: HashMap<&'a str, i64> = HashMap::new();
+    let mut values: Vec<&'a str> = Vec::new();
+    // Neighbours often repeat a text (and share its allocation): compared by address first.
+    let mut last: Option<(*const u8, usize, i64)> = None;
+    let codes: Vec<i64> = texts
+        .map(|t| {
+            let Some(t) = t else { return -1 };
+            if let Some((ptr, len, code)) = last
+                && std::ptr::eq(ptr, t.as_ptr())
+                && len == t.len()
+            {
+                return code;
+            }
+            let next = i64::try_from(values.len()).unwrap_or(i64::MAX);
+            let code = *places.entry(t).or_insert_with(|| {
+                values.push(t);
+                next
+            });
+            last = Some((t.as_ptr(), t.len(), code));
+            code
+        })
+        .collect();
+    (codes.into_pyarray(py), values).into_pyobject(py)
 }
 
 /// A NaN-for-missing float.

@@ -11,7 +11,7 @@ use streetrank_io::{
     StreetsOptions,
 };
 
-use crate::convert::{ids_to_py, properties_to_py};
+use crate::convert::{coded_texts, ids_to_py, properties_to_py};
 use crate::errors::{config_error, io_error};
 
 /// The bad-record policy from its Python name.
@@ -98,8 +98,10 @@ pub fn read_streets<'py>(
     d.set_item("offsets", offsets.into_pyarray(py))?;
     let nan = |v: Option<f64>| v.unwrap_or(f64::NAN);
     let attrs = segs.iter().map(|s| &s.attributes);
-    let class: Vec<Option<String>> = attrs.clone().map(|a| a.road_class.clone()).collect();
-    d.set_item("road_class", class)?;
+    d.set_item(
+        "road_class",
+        coded_texts(py, attrs.clone().map(|a| a.road_class.as_deref()))?,
+    )?;
     let v: Vec<f64> = attrs.clone().map(|a| nan(a.condition)).collect();
     d.set_item("condition", v.into_pyarray(py))?;
     let v: Vec<f64> = attrs.clone().map(|a| nan(a.aadt)).collect();
@@ -111,8 +113,10 @@ pub fn read_streets<'py>(
         .map(|a| a.lanes.map_or(f64::NAN, f64::from))
         .collect();
     d.set_item("lanes", v.into_pyarray(py))?;
-    let district: Vec<Option<String>> = attrs.map(|a| a.district.clone()).collect();
-    d.set_item("district", district)?;
+    d.set_item(
+        "district",
+        coded_texts(py, attrs.map(|a| a.district.as_deref()))?,
+    )?;
     d.set_item(
         "properties",
         properties_to_py(
@@ -166,10 +170,14 @@ pub fn read_complaints<'py>(
         .map(|c| c.created.map_or(i64::MIN, |t| t.0))
         .collect();
     d.set_item("created", created.into_pyarray(py))?;
-    let v: Vec<Option<&str>> = cs.iter().map(|c| c.category.as_deref()).collect();
-    d.set_item("category", v)?;
-    let v: Vec<Option<&str>> = cs.iter().map(|c| c.status.as_deref()).collect();
-    d.set_item("status", v)?;
+    d.set_item(
+        "category",
+        coded_texts(py, cs.iter().map(|c| c.category.as_deref()))?,
+    )?;
+    d.set_item(
+        "status",
+        coded_texts(py, cs.iter().map(|c| c.status.as_deref()))?,
+    )?;
     d.set_item(
         "properties",
         properties_to_py(
