@@ -141,6 +141,29 @@ impl Crs {
             )),
         }
     }
+
+    /// Whether the CRS is projected with the metre as its unit: then it is its own working
+    /// CRS ([`choose_work_crs`] keeps it, whatever the extent).
+    ///
+    /// # Errors
+    ///
+    /// As [`Crs::metres_per_unit`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use streetrank_io::Crs;
+    /// assert!(Crs::epsg(32618).is_metric()?);
+    /// assert!(!Crs::epsg(2261).is_metric()?); // NY Central, US survey feet
+    /// assert!(!Crs::wgs84().is_metric()?);
+    /// # Ok::<(), streetrank_io::Error>(())
+    /// ```
+    pub fn is_metric(&self) -> Result<bool> {
+        Ok(!self.is_geographic()?
+            && self
+                .metres_per_unit()?
+                .is_some_and(|m| (m - 1.0).abs() < 1e-9))
+    }
 }
 
 impl fmt::Display for Crs {
@@ -218,11 +241,7 @@ pub(crate) fn utm_zone(lon: f64) -> u32 {
 /// # Ok::<(), streetrank_io::Error>(())
 /// ```
 pub fn choose_work_crs(source: &Crs, extent_lonlat: [f64; 4]) -> Result<(Crs, String)> {
-    let metric = !source.is_geographic()?
-        && source
-            .metres_per_unit()?
-            .is_some_and(|m| (m - 1.0).abs() < 1e-9);
-    if metric {
+    if source.is_metric()? {
         let why = format!(
             "working CRS {} (the streets' own CRS, projected in metres)",
             source.label()

@@ -141,6 +141,8 @@ enum RankLines<'a> {
     },
     /// The source's own lines, one per segment.
     Kept(&'a LonLatLines),
+    /// None: the caller has each segment's geometry already.
+    Omitted,
 }
 
 /// The ranked-segments table, each row built only when a writer asks for it: one row per
@@ -237,6 +239,19 @@ impl<'a> RankingTable<'a> {
             }
             None => RankingTable::new(&streets.network, ranking, &streets.work_crs),
         }
+    }
+
+    /// The ranking of `net` without lines: the rows alone, with no geometry
+    /// ([`Table::has_geometry`] is false). For a caller that joins the rows to the segments'
+    /// geometry it already holds (the Python package, to its GeoDataFrame's own lines), spared
+    /// reprojecting every line.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Core`] when the ranking was not made for this network.
+    pub fn without_lines(net: &'a StreetNetwork, ranking: &'a Ranking) -> Result<RankingTable<'a>> {
+        check_ranking(net, ranking)?;
+        Ok(RankingTable::with_lines(net, ranking, RankLines::Omitted))
     }
 
     fn with_lines(
@@ -562,7 +577,7 @@ impl Table for RankingTable<'_> {
     }
 
     fn has_geometry(&self) -> bool {
-        !self.ranking.order.is_empty()
+        !(self.ranking.order.is_empty() || matches!(self.lines, RankLines::Omitted))
     }
 
     fn geometry(&self, r: usize) -> Option<GeometryRef<'_>> {
@@ -574,6 +589,7 @@ impl Table for RankingTable<'_> {
             RankLines::Kept(kept) => kept
                 .line(*self.ranking.order.get(r)?)
                 .map(GeometryRef::Line),
+            RankLines::Omitted => None,
         }
     }
 }
@@ -1192,6 +1208,34 @@ mod tests {
             whole.geometries
         );
         assert!(table.row(net.segments.len(), &mut Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn a_table_without_lines_has_the_same_rows_and_no_geometry() {
+        let (net, ranking) = scored();
+        for k in [None, Some(0), Some(2), Some(4)] {
+            let mut with = RankingTable::new(&net, &ranking, &utm18()).unwrap();
+            let mut without = RankingTable::without_lines(&net, &ranking).unwrap();
+            if let Some(k) = k {
+                assert_eq!(
+                    without.suppress_small_counts(k),
+                    with.suppress_small_counts(k)
+                );
+            }
+            assert!(with.has_geometry() && !without.has_geometry());
+            let names = |t: &RankingTable<'_>| -> Vec<String> {
+                t.columns().iter().map(|c| c.name.clone()).collect()
+            };
+            assert_eq!(names(&without), names(&with));
+            assert_eq!(without.geometry(0), None);
+            let (with, without) = (with.into_feature_table(), without.into_feature_table());
+            assert_eq!(shown(&without.rows), shown(&with.rows), "k = {k:?}");
+            assert!(without.geometries.iter().all(Option::is_none));
+            assert_eq!(without.geometries.len(), with.rows.len());
+        }
+        let mut other = ranking.clone();
+        other.order.push(8);
+        assert!(RankingTable::without_lines(&net, &other).is_err());
     }
 
     #[test]

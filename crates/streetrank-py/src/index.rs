@@ -17,6 +17,8 @@ use crate::errors::{core_error, data_error, io_error};
 pub fn to_work(xy: &mut [Coord<f64>], from: &Crs, work: Option<&Crs>) -> PyResult<Crs> {
     let target = match work {
         Some(w) => w.clone(),
+        // Its own working CRS: no need for the extent (a pass of PROJ over every coordinate).
+        None if from.is_metric().map_err(|e| io_error(&e))? => from.clone(),
         None => {
             let mut ll = xy.to_vec();
             streetrank_io::transform_parallel(from, &Crs::wgs84(), &mut ll)

@@ -227,14 +227,14 @@ pub(crate) fn ranking_output<'py>(
     run: &Run,
     ranking: &Ranking,
 ) -> PyResult<Bound<'py, PyDict>> {
+    // The rows without lines: the Python side joins them to the GeoDataFrame's own geometry.
     let table = py.detach(|| -> PyResult<_> {
-        let mut table =
-            streetrank_io::ranking_table(&run.net, ranking, &run.work).map_err(|e| io_error(&e))?;
+        let mut table = streetrank_io::RankingTable::without_lines(&run.net, ranking)
+            .map_err(|e| io_error(&e))?;
         if run.profile == Profile::Publish {
-            streetrank_io::suppress_small_counts(&mut table, run.cfg.privacy.min_count)
-                .map_err(|e| io_error(&e))?;
+            table.suppress_small_counts(run.cfg.privacy.min_count);
         }
-        Ok(table)
+        Ok(table.into_feature_table())
     })?;
     let d = PyDict::new(py);
     d.set_item("columns", crate::convert::table_to_py(py, &table)?)?;
