@@ -442,6 +442,19 @@ def _texts(frame: pd.DataFrame, name: str) -> list[Optional[str]]:
     return [None if m else v if type(v) is str else str(v) for v, m in zip(values, missing.tolist())]
 
 
+def _coded_column(frame: pd.DataFrame, name: str) -> tuple[np.ndarray, list[str]]:
+    """A text column as ``(codes, values)`` for the extension: the distinct texts, and each
+    row's place among them (-1: missing). ``_texts`` says what the texts are; a string column is
+    encoded as it is, in C, without a Python string per row."""
+    if name not in frame.columns:
+        return np.full(len(frame), -1, dtype=np.int64), []
+    column = frame[name]
+    # Other kinds go through `_texts` first: factorize would take 1, 1.0 and True for one value.
+    data = column if isinstance(column.dtype, pd.StringDtype) else pd.Series(_texts(frame, name), dtype=object)
+    codes, uniques = pd.factorize(data, use_na_sentinel=True)
+    return np.ascontiguousarray(codes, dtype=np.int64), [str(u) for u in uniques]
+
+
 def _created(frame: pd.DataFrame) -> np.ndarray:
     if "created" not in frame.columns:
         return np.full(len(frame), np.iinfo(np.int64).min, dtype=np.int64)
@@ -483,8 +496,8 @@ def _prepare(
         "coords": coords,
         "offsets": offsets,
         "crs": _crs_def(streets, "streets"),
-        "road_class": _texts(streets, "road_class"),
-        "district": _texts(streets, "district"),
+        "road_class": _coded_column(streets, "road_class"),
+        "district": _coded_column(streets, "district"),
         **{k: _floats(streets, k) for k in ("condition", "aadt", "width_m", "lanes")},
     }
     digests = [_digest(streets, "streets", [coords, offsets], ids)]
@@ -499,8 +512,8 @@ def _prepare(
                 "coords": xy,
                 "crs": _crs_def(frame, f"complaints[{k}]"),
                 "created": _created(frame),
-                "category": _texts(frame, "category"),
-                "status": _texts(frame, "status"),
+                "category": _coded_column(frame, "category"),
+                "status": _coded_column(frame, "status"),
             }
         )
         digests.append(_digest(frame, "complaints", [xy], cids))

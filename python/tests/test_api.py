@@ -198,12 +198,13 @@ def _texts_reference(frame: pd.DataFrame, name: str) -> list[object]:
         pd.array(["Pothole", None, "Crack"], dtype="string"),
         pd.Series(["Pothole", None, np.nan, "Crack"], dtype=object),
         pd.Series(["a", 7, 2.5, True], dtype=object),
+        pd.Series([1, 1.0, True, "1"], dtype=object),
         pd.Categorical(["Closed", None, "Open"]),
         pd.Series([1.0, np.nan, 3.5]),
         pd.Series([1, 2, 3]),
         pd.Series(pd.to_datetime(["2024-01-02", None])),
     ],
-    ids=["string", "string-na", "object-na", "object-mixed", "categorical", "float-nan", "int", "datetime"],
+    ids=["string", "string-na", "object-na", "object-mixed", "object-equal-keys", "categorical", "float-nan", "int", "datetime"],
 )
 def test_texts_equal_the_per_value_reference(column: object) -> None:
     from streetrank import _api
@@ -213,6 +214,12 @@ def test_texts_equal_the_per_value_reference(column: object) -> None:
     assert got == _texts_reference(frame, "category")
     assert all(v is None or type(v) is str for v in got)
     assert _api._texts(frame, "status") == [None] * len(frame)
+    # What the extension is given: codes into the distinct texts, decoding to the same texts.
+    codes, values = _api._coded_column(frame, "category")
+    assert codes.dtype == np.int64 and len(set(values)) == len(values)
+    assert [None if c == -1 else values[c] for c in codes.tolist()] == got
+    codes, values = _api._coded_column(frame, "status")
+    assert codes.tolist() == [-1] * len(frame) and values == []
 
 
 @pytest.mark.parametrize(

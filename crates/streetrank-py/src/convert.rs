@@ -1,7 +1,6 @@
 //! Conversions between Python values / numpy arrays and the core model. No decisions here.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::collections::HashMap;
 
 use geo_types::{Coord, LineString};
 use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
@@ -80,57 +79,39 @@ pub fn ids(seq: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<SourceId>> {
     Ok(out)
 }
 
-/// Optional strings from a Python sequence: `None` and float NaN (pandas' missing value) are missing.
-pub fn opt_strings(seq: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<Option<String>>> {
-    let mut out = Vec::with_capacity(seq.len().unwrap_or(0));
-    for item in seq.try_iter()? {
-        let item = item?;
-        if item.is_none() {
-            out.push(None);
-        } else if let Ok(s) = item.cast::<PyString>() {
-            out.push(Some(s.to_cow()?.into_owned()));
-        } else if item.extract::<f64>().is_ok_and(f64::is_nan) {
-            out.push(None);
-        } else {
-            return Err(PyTypeError::new_err(format!(
-                "{what}: expected text or missing values, got {}",
-                item.repr()?
-            )));
-        }
-    }
-    Ok(out)
-}
-
-/// [`opt_strings`], each distinct text shared: one allocation per category, as the file
-/// readers give (`Complaint::category` and `status` are `Arc<str>`), not one per complaint.
-pub fn opt_shared_strings(seq: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<Option<Arc<str>>>> {
-    let mut out = Vec::with_capacity(seq.len().unwrap_or(0));
-    let mut seen: HashSet<Arc<str>> = HashSet::new();
-    for item in seq.try_iter()? {
-        let item = item?;
-        if item.is_none() {
-            out.push(None);
-        } else if let Ok(s) = item.cast::<PyString>() {
-            let text = s.to_cow()?;
-            let shared = match seen.get(&*text) {
-                Some(a) => Arc::clone(a),
-                None => {
-                    let a: Arc<str> = Arc::from(&*text);
-                    seen.insert(Arc::clone(&a));
-                    a
-                }
-            };
-            out.push(Some(shared));
-        } else if item.extract::<f64>().is_ok_and(f64::is_nan) {
-            out.push(None);
-        } else {
-            return Err(PyTypeError::new_err(format!(
-                "{what}: expected text or missing values, got {}",
-                item.repr()?
-            )));
-        }
-    }
-    Ok(out)
+/// Texts given as `(codes, values)`, what the Python side makes of a column (`_coded_column`):
+/// `values` the distinct texts, `codes` an int64 array of each row's place in them, -1 for
+/// missing. Each distinct text becomes one `T`, cloned per row: `Arc<str>` rows share it, so a
+/// million complaints hold a few category allocations (as the file readers give), and no
+/// Python string is made per row on either side.
+pub fn coded_texts_in<T: for<'t> From<&'t str> + Clone>(
+    coded: &Bound<'_, PyAny>,
+    what: &str,
+) -> PyResult<Vec<Option<T>>> {
+    let (codes, values): (PyReadonlyArray1<'_, i64>, Vec<String>) =
+        coded.extract().map_err(|_| {
+            PyTypeError::new_err(format!(
+                "{what}: expected (int64 codes, list of str), got {}",
+                coded.repr().map_or_else(|_| "?".into(), |r| r.to_string())
+            ))
+        })?;
+    let values: Vec<T> = values.iter().map(|v| T::from(v.as_str())).collect();
+    slice1(&codes, what)?
+        .iter()
+        .map(|&c| match c {
+            -1 => Ok(None),
+            _ => usize::try_from(c)
+                .ok()
+                .and_then(|i| values.get(i))
+                .map(|v| Some(v.clone()))
+                .ok_or_else(|| {
+                    data_error(format!(
+                        "{what}: code {c} is not -1 or the place of one of {} values",
+                        values.len()
+                    ))
+                }),
+        })
+        .collect()
 }
 
 /// Texts as `(codes, values)`: `values` the distinct texts in the order first met, `codes` an

@@ -1,6 +1,7 @@
 //! `score`: the CLI's `score` pipeline (snap, ratings, score, ranking table) on arrays.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use geo_types::Point;
 use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2};
@@ -13,7 +14,7 @@ use streetrank::{
 };
 use streetrank_io::{ColumnRole, Crs, Profile, RunConfig};
 
-use crate::convert::{coords, ids, opt_f64, opt_shared_strings, opt_strings, slice1};
+use crate::convert::{coded_texts_in, coords, ids, opt_f64, slice1};
 use crate::errors::{config_error, core_error, data_error, io_error};
 use crate::index::{SnapColumns, segments, snap_options, to_work};
 use crate::readers::{crs, run_config};
@@ -37,8 +38,8 @@ pub(crate) fn network(
     let offsets_a: PyReadonlyArray1<'_, i64> = item(d, "offsets")?.extract()?;
     let from = crs(&item(d, "crs")?.extract::<String>()?)?;
     let n = ids.len();
-    let class = opt_strings(&item(d, "road_class")?, "road_class")?;
-    let district = opt_strings(&item(d, "district")?, "district")?;
+    let class: Vec<Option<String>> = coded_texts_in(&item(d, "road_class")?, "road_class")?;
+    let district: Vec<Option<String>> = coded_texts_in(&item(d, "district")?, "district")?;
     let floats = |key: &str| -> PyResult<Vec<f64>> {
         let a: PyReadonlyArray1<'_, f64> = item(d, key)?.extract()?;
         let v = slice1(&a, key)?.to_vec();
@@ -108,8 +109,8 @@ pub(crate) fn complaints(
     let coords_a: PyReadonlyArray2<'_, f64> = item(d, "coords")?.extract()?;
     let created_a: PyReadonlyArray1<'_, i64> = item(d, "created")?.extract()?;
     let from = crs(&item(d, "crs")?.extract::<String>()?)?;
-    let category = opt_shared_strings(&item(d, "category")?, "category")?;
-    let status = opt_shared_strings(&item(d, "status")?, "status")?;
+    let category: Vec<Option<Arc<str>>> = coded_texts_in(&item(d, "category")?, "category")?;
+    let status: Vec<Option<Arc<str>>> = coded_texts_in(&item(d, "status")?, "status")?;
     let created = slice1(&created_a, "created")?;
     let mut xy = coords(&coords_a, "complaint coordinates")?;
     let n = ids.len();
