@@ -244,6 +244,7 @@ def read_complaints(
         "status": _coded_texts(d["status"]),
     }
     data.update(d["properties"])
+    data["created"] = created  # the parsed times, over a kept column of the same name
     xy = d["coords"]
     gdf = gpd.GeoDataFrame(
         data,

@@ -265,3 +265,11 @@ def test_read_complaints_keeps_blank_and_repeated_categories(tmp_path) -> None:
     assert c["category"].dtype == "string" and c["status"].dtype == "string"
     assert c["category"].tolist() == ["Pothole", pd.NA, "Crack", "Pothole"]
     assert c["status"].tolist() == ["Open", "Closed", pd.NA, "Open"]
+
+
+def test_read_complaints_parsed_created_wins_over_a_kept_column_of_that_name(tmp_path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text("id,lon,lat,created_at,created\nA,-76.15,43.05,2024-05-01,yesterday\n")
+    c = streetrank.read_complaints(path, created="created_at", keep=["created"])
+    assert str(c["created"].dtype) == "datetime64[s, UTC]"
+    assert c["created"].tolist() == [pd.Timestamp("2024-05-01", tz="UTC")]

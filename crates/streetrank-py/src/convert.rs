@@ -89,9 +89,9 @@ pub fn coded_texts_in<T: for<'t> From<&'t str> + Clone>(
     what: &str,
 ) -> PyResult<Vec<Option<T>>> {
     let (codes, values): (PyReadonlyArray1<'_, i64>, Vec<String>) =
-        coded.extract().map_err(|_| {
+        coded.extract().map_err(|e| {
             PyTypeError::new_err(format!(
-                "{what}: expected (int64 codes, list of str), got {}",
+                "{what}: expected (int64 codes, list of str), got {} ({e})",
                 coded.repr().map_or_else(|_| "?".into(), |r| r.to_string())
             ))
         })?;

@@ -70,7 +70,8 @@ pub(crate) fn network(
         Ok((segments(ids, &xy, offsets)?, w))
     })?;
     let mut with_attrs = Vec::with_capacity(n);
-    for (k, s) in segs.into_iter().enumerate() {
+    let texts = class.into_iter().zip(district);
+    for ((k, s), (class, district)) in segs.into_iter().enumerate().zip(texts) {
         let lanes = opt_f64(lanes[k])
             .map(|v| {
                 if v >= 0.0 && v <= f64::from(u32::MAX) && v.fract() == 0.0 {
@@ -86,12 +87,12 @@ pub(crate) fn network(
             })
             .transpose()?;
         with_attrs.push(s.with_attributes(SegmentAttributes {
-            road_class: class[k].clone(),
+            road_class: class,
             condition: opt_f64(condition[k]),
             aadt: opt_f64(aadt[k]),
             width_m: opt_f64(width[k]),
             lanes,
-            district: district[k].clone(),
+            district,
         }));
     }
     let moved = w != from;

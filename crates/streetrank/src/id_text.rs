@@ -217,6 +217,13 @@ impl<'de> Deserialize<'de> for IdText {
             fn visit_string<E: serde::de::Error>(self, s: String) -> Result<IdText, E> {
                 Ok(IdText::from(s))
             }
+            // As `String` does: UTF-8 bytes are text (formats and buffered untagged content
+            // may hand a string over as bytes).
+            fn visit_bytes<E: serde::de::Error>(self, b: &[u8]) -> Result<IdText, E> {
+                std::str::from_utf8(b)
+                    .map(IdText::from)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Bytes(b), &self))
+            }
         }
         deserializer.deserialize_str(Visitor)
     }
@@ -310,5 +317,12 @@ mod tests {
             [SourceId::Int(7), SourceId::from("7"), SourceId::from("S-1")]
         );
         assert!(serde_json::from_str::<IdText>("7").is_err());
+        // Bytes, as some formats give a string: UTF-8 is text, anything else an error.
+        use serde::de::IntoDeserializer;
+        use serde::de::value::{BytesDeserializer, Error};
+        let de: BytesDeserializer<'_, Error> = b"SR-1".as_slice().into_deserializer();
+        assert_eq!(IdText::deserialize(de).expect("UTF-8 bytes"), "SR-1");
+        let de: BytesDeserializer<'_, Error> = b"\xff".as_slice().into_deserializer();
+        assert!(IdText::deserialize(de).is_err());
     }
 }
