@@ -265,6 +265,7 @@ pub(super) fn read_in_blocks(
             d.complaints
                 .reserve(want.saturating_sub(d.complaints.len()));
             d.records.reserve(want.saturating_sub(d.records.len()));
+            crate::memory::advise_huge_pages(&mut d.complaints);
         }
         if eof {
             if let Some((_, take)) = sink.as_mut()

@@ -110,6 +110,7 @@ pub(super) fn gather(
                 // complaints again and touch twice the fresh memory. The estimate comes from
                 // the first piece alone; if that much cannot be had, the vector grows instead.
                 let _ = all.try_reserve_exact(expected);
+                crate::memory::advise_huge_pages(&mut all);
             }
             all.extend(batch);
         },
