@@ -16,7 +16,7 @@ import pyproj
 import shapely
 
 from streetrank import _streetrank as _rs
-from streetrank._streetrank import CRSError, DataError
+from streetrank._streetrank import ConfigError, CRSError, DataError
 
 _PathLike = Union[str, "os.PathLike[str]"]
 
@@ -155,7 +155,7 @@ def read_streets(
     geopandas.GeoDataFrame
         One LineString row per segment in the working CRS, indexed by segment id, with the
         columns ``road_class``, ``condition``, ``aadt``, ``width_m``, ``lanes``, ``district``
-        and any kept columns. ``.attrs["streetrank"]`` holds the file's digest, the mapping,
+        and any kept columns (a kept column named as one of these raises ``ConfigError``). ``.attrs["streetrank"]`` holds the file's digest, the mapping,
         the CRSs and the load report.
 
     Examples
@@ -179,7 +179,7 @@ def read_streets(
         ),
         "district": _coded_texts(d["district"]),
     }
-    data.update(d["properties"])
+    _add_kept(data, d["properties"], "streets")
     gdf = gpd.GeoDataFrame(data, index=index, geometry=geometry, crs=d["work_crs"])
     gdf.attrs["streetrank"] = {
         "source": ["streets", os.path.basename(os.fspath(path)), d["sha256"]],
@@ -191,6 +191,18 @@ def read_streets(
         "report": d["report"],
     }
     return gdf
+
+
+def _add_kept(data: dict[str, Any], kept: dict[str, Any], section: str) -> None:
+    """Adds the kept columns to a reader's frame columns; one named as a column of the frame's
+    own (or ``geometry``) would replace it, and is refused."""
+    for name in kept:
+        if name in data or name == "geometry":
+            raise ConfigError(
+                f"[{section}] keep: `{name}` is kept, but the frame has a `{name}` column of its own. "
+                f"Fix: leave `{name}` out of `keep` (the frame's own `{name}` column is there anyway)"
+            )
+    data.update(kept)
 
 
 def read_complaints(
@@ -220,7 +232,8 @@ def read_complaints(
     -------
     geopandas.GeoDataFrame
         One Point row per complaint indexed by complaint id, with ``created`` (UTC),
-        ``category``, ``status`` and any kept columns.
+        ``category``, ``status`` and any kept columns (a kept column named as one of these
+        raises ``ConfigError``).
 
     Examples
     --------
@@ -243,8 +256,7 @@ def read_complaints(
         "category": _coded_texts(d["category"]),
         "status": _coded_texts(d["status"]),
     }
-    data.update(d["properties"])
-    data["created"] = created  # the parsed times, over a kept column of the same name
+    _add_kept(data, d["properties"], "complaints")
     xy = d["coords"]
     gdf = gpd.GeoDataFrame(
         data,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -267,9 +269,33 @@ def test_read_complaints_keeps_blank_and_repeated_categories(tmp_path) -> None:
     assert c["status"].tolist() == ["Open", "Closed", pd.NA, "Open"]
 
 
-def test_read_complaints_parsed_created_wins_over_a_kept_column_of_that_name(tmp_path) -> None:
+@pytest.mark.parametrize("kept", ["created", "category", "status", "geometry"])
+def test_read_complaints_refuses_a_kept_column_named_as_its_own(tmp_path, kept: str) -> None:
+    # A kept column used to replace the mapped one of its name silently: a kept raw `category`
+    # beside `category = "service"` would have given score() the wrong categories.
     path = tmp_path / "c.csv"
-    path.write_text("id,lon,lat,created_at,created\nA,-76.15,43.05,2024-05-01,yesterday\n")
-    c = streetrank.read_complaints(path, created="created_at", keep=["created"])
-    assert str(c["created"].dtype) == "datetime64[s, UTC]"
+    path.write_text(
+        "id,lon,lat,created_at,service,state,created,category,status,geometry\n"
+        "A,-76.15,43.05,2024-05-01,Pothole,Open,yesterday,Crack,Closed,POINT (0 0)\n"
+    )
+    mapping = {"created": "created_at", "category": "service", "status": "state"}
+    with pytest.raises(streetrank.ConfigError, match=f"keep: `{kept}` is kept, but the frame has"):
+        streetrank.read_complaints(path, keep=[kept], **mapping)
+    c = streetrank.read_complaints(path, keep=["id"], **mapping)
+    assert c["category"].tolist() == ["Pothole"] and c["status"].tolist() == ["Open"]
     assert c["created"].tolist() == [pd.Timestamp("2024-05-01", tz="UTC")]
+
+
+def test_read_streets_refuses_a_kept_column_named_as_its_own(tmp_path) -> None:
+    path = tmp_path / "s.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature",
+        "properties": {"sid": 1, "ward": "W1", "district": "D9"},
+        "geometry": {"type": "LineString", "coordinates": [[-76.15, 43.05], [-76.149, 43.05]]},
+    }]}))
+    with pytest.raises(streetrank.ConfigError, match="keep: `district` is kept"):
+        streetrank.read_streets(path, id="sid", district="ward", keep=["district"])
+    s = streetrank.read_streets(path, id="sid", district="ward")
+    assert s["district"].tolist() == ["W1"]
+
+

@@ -402,8 +402,10 @@ fn is_permutation(order: &[usize], n: usize) -> bool {
 }
 
 /// Checks that `ranking` was made for `net`: its order names segments that exist and have a
-/// score.
+/// score; and that no street column passed through has the name of one of the ranking's own.
 fn check_ranking(net: &StreetNetwork, ranking: &Ranking) -> Result<()> {
+    let own = ranking_columns(net, ColumnType::Int, &[]);
+    check_kept_names(&net.property_names, &own, "streets")?;
     let n = net.segments.len();
     match ranking
         .order
@@ -417,7 +419,23 @@ fn check_ranking(net: &StreetNetwork, ranking: &Ranking) -> Result<()> {
     }
 }
 
-/// The ranking table's columns, in output order.
+/// The error for a column passed through (`keep` in the `[<section>]` mapping) that has
+/// the name of one of the table's own columns: written out, one would shadow the other.
+fn check_kept_names(kept: &[String], own: &[Column], section: &str) -> Result<()> {
+    let Some(name) = kept.iter().find(|k| own.iter().any(|c| c.name == **k)) else {
+        return Ok(());
+    };
+    Err(Error::Config {
+        context: format!("[{section}] keep"),
+        problem: format!("`{name}` is kept, but the output has a `{name}` column of its own"),
+        fix: format!(
+            "leave `{name}` out of `keep` (the output's own `{name}` column is written anyway)"
+        ),
+    })
+}
+
+/// The ranking table's columns, in output order (`prop_types` short: without the street
+/// columns passed through).
 fn ranking_columns(net: &StreetNetwork, ids: ColumnType, prop_types: &[ColumnType]) -> Vec<Column> {
     let mut columns = vec![
         col("rank", ColumnType::Int, "1 = repair first"),
@@ -729,6 +747,8 @@ impl<'a> AssignmentsTable<'a> {
                 ),
             }));
         }
+        let own = assignment_columns(ColumnType::Int, ColumnType::Int, &[], &[]);
+        check_kept_names(complaint_properties, &own, "complaints")?;
         let complaint_ids = id_type(complaints.iter().map(|c| &c.id));
         let segment_ids = id_type(net.segments.iter().map(|s| &s.id));
         let prop_types: Vec<ColumnType> = (0..complaint_properties.len())
@@ -1250,6 +1270,25 @@ mod tests {
         assert!(e.to_string().contains("refers to segment 8"), "{e}");
     }
 
+    #[test]
+    fn a_kept_street_column_named_as_a_ranking_column_is_refused() {
+        let (mut net, ranking) = scored();
+        net.property_names[1] = "district".into();
+        for e in [
+            RankingTable::new(&net, &ranking, &utm18()).err().unwrap(),
+            RankingTable::without_lines(&net, &ranking).err().unwrap(),
+        ] {
+            assert!(matches!(e, Error::Config { .. }), "{e:?}");
+            assert_eq!(
+                e.to_string(),
+                "[streets] keep: `district` is kept, but the output has a `district` column of its own. Fix: leave `district` out of `keep` (the output's own `district` column is written anyway)"
+            );
+        }
+        // Names differing in case are different columns.
+        net.property_names[1] = "District".into();
+        assert!(RankingTable::new(&net, &ranking, &utm18()).is_ok());
+    }
+
     /// Complaints near the streets of [`scored`] (UTM 18N metres): 5 m from a street, in the
     /// 50 m gap between two (a runner-up, ambiguous in the middle), 100 m away; outcomes
     /// snapped, then three replaced by the other unmatched reasons. Ids are text and integer
@@ -1531,6 +1570,24 @@ mod tests {
             .unwrap();
         assert!(
             e.to_string().contains("23 snap outcomes for 24 complaints"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_kept_complaint_column_named_as_an_assignments_column_is_refused() {
+        let (net, _) = scored();
+        let (complaints, outcomes) = assigned(&net, false);
+        let kept: Vec<String> = KEPT.map(String::from).to_vec();
+        assert!(AssignmentsTable::new(&net, &complaints, &kept, &outcomes, &utm18()).is_ok());
+        let mut clashing = kept.clone();
+        clashing[2] = "segment_id".into();
+        let e = AssignmentsTable::new(&net, &complaints, &clashing, &outcomes, &utm18())
+            .err()
+            .unwrap();
+        assert!(
+            e.to_string()
+                .starts_with("[complaints] keep: `segment_id` is kept, but the output has"),
             "{e}"
         );
     }
