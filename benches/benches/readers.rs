@@ -8,6 +8,7 @@
 //! (`stream_complaints`, the complaints handed on piece by piece).
 //!
 //! `cargo bench -p streetrank-benches --bench readers` (add `--profile dist` for the figures in docs).
+#![forbid(unsafe_code)]
 
 use std::cell::RefCell;
 use std::fs::File;

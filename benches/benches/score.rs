@@ -1,6 +1,7 @@
 //! Scoring: one thread beside all threads, on a seeded synthetic city with its complaints snapped.
 //!
 //! `cargo bench -p streetrank-benches --bench score` (add `--profile dist` for the figures in docs).
+#![forbid(unsafe_code)]
 
 use std::hint::black_box;
 

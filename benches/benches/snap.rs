@@ -1,6 +1,7 @@
 //! Index build and snapping: serial beside parallel, 1k to 1M complaints, on a seeded synthetic city.
 //!
 //! `cargo bench -p streetrank-benches --bench snap` (add `--profile dist` for the figures in docs).
+#![forbid(unsafe_code)]
 
 use std::hint::black_box;
 

@@ -3,6 +3,7 @@
 //! and writing), one thread beside all threads, on a seeded synthetic city.
 //!
 //! `cargo bench -p streetrank-benches --bench write`.
+#![forbid(unsafe_code)]
 
 use std::hint::black_box;
 

@@ -155,8 +155,9 @@ def read_streets(
     geopandas.GeoDataFrame
         One LineString row per segment in the working CRS, indexed by segment id, with the
         columns ``road_class``, ``condition``, ``aadt``, ``width_m``, ``lanes``, ``district``
-        and any kept columns (a kept column named as one of these raises ``ConfigError``). ``.attrs["streetrank"]`` holds the file's digest, the mapping,
-        the CRSs and the load report.
+        and any kept columns (a kept column named as one of these raises ``ConfigError``).
+        ``.attrs["streetrank"]`` holds the file's digest, the mapping, the CRSs and the load
+        report.
 
     Examples
     --------
@@ -199,8 +200,9 @@ def _add_kept(data: dict[str, Any], kept: dict[str, Any], section: str) -> None:
     for name in kept:
         if name in data or name == "geometry":
             raise ConfigError(
-                f"[{section}] keep: `{name}` is kept, but the frame has a `{name}` column of its own. "
-                f"Fix: leave `{name}` out of `keep` (the frame's own `{name}` column is there anyway)"
+                f"[{section}] keep: `{name}` is kept, but the frame has a `{name}` column of its "
+                f"own. Fix: leave `{name}` out of `keep` (the frame's own `{name}` column is there "
+                "anyway)"
             )
     data.update(kept)
 

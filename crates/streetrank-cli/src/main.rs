@@ -6,6 +6,7 @@
 
 // Argument docs are the `--help` text, where `[score]` names a TOML table, not a Rust item.
 #![allow(rustdoc::broken_intra_doc_links)]
+#![forbid(unsafe_code)]
 
 mod args;
 mod demo;

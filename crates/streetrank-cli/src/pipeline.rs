@@ -427,6 +427,14 @@ pub fn score_command(args: &ScoreArgs, global: &Global) -> anyhow::Result<ExitCo
     {
         return Err(e.into());
     }
+    // Before any file is read, not once the ranking is written.
+    let cfg = args.input.run_config()?;
+    streetrank_io::check_kept_columns(
+        Some(&cfg.streets.keep),
+        args.assignments
+            .is_some()
+            .then_some(cfg.complaints.keep.as_slice()),
+    )?;
     let mut phases = Phases::new(global.quiet);
     // Without the per-complaint table, one file of complaints is streamed (bounded memory);
     // `None` when it must be read whole after all (repeated ids were skipped).
@@ -541,6 +549,7 @@ pub fn snap_command(args: &SnapArgs, global: &Global) -> anyhow::Result<ExitCode
     }
     let mut phases = Phases::new(global.quiet);
     let cfg = args.input.run_config()?;
+    streetrank_io::check_kept_columns(None, Some(&cfg.complaints.keep))?;
     let snap_opts = snap_options(&cfg)?;
     if args.input.complaints.is_empty() {
         bail!("snap needs --complaints FILE");
@@ -577,6 +586,7 @@ pub fn snap_command(args: &SnapArgs, global: &Global) -> anyhow::Result<ExitCode
 pub fn validate_command(args: &ValidateArgs, global: &Global) -> anyhow::Result<ExitCode> {
     let mut phases = Phases::new(global.quiet);
     let cfg = args.input.run_config()?;
+    streetrank_io::check_kept_columns(None, Some(&cfg.complaints.keep))?;
     let snap_opts = snap_options(&cfg)?;
     let loaded = load(&args.input, &cfg, OnError::List, &mut phases)?;
     let outcomes =

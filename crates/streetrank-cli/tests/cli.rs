@@ -334,3 +334,49 @@ fn street_mapping_flags_reach_the_reader() {
     ]);
     assert!(streetrank(&args).status.success());
 }
+
+#[test]
+fn a_kept_column_named_as_an_output_column_fails_before_anything_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("ranking.csv");
+    let assignments = tmp.path().join("assignments.csv");
+    // The ranking has a `district` column of its own.
+    let mut args = score_args(&out);
+    args.extend(["--streets-keep".into(), "name,district".into()]);
+    let run = streetrank(&args);
+    let (_, err) = text(&run);
+    assert_eq!(run.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("[streets] keep (or --streets-keep): `district` is kept, but the output has a `district` column of its own"),
+        "{err}"
+    );
+    // The assignments have a `segment_id` column: refused before any file is read (the
+    // complaints file has no such column either; that error would come later).
+    let config = tmp.path().join("config.toml");
+    let base = std::fs::read_to_string(city().join("config.toml")).unwrap();
+    std::fs::write(
+        &config,
+        base.replace(
+            "status = \"status\"",
+            "status = \"status\"\nkeep = [\"segment_id\"]",
+        ),
+    )
+    .unwrap();
+    let mut args = score_args(&out);
+    let at = args.iter().position(|a| a == "--config").unwrap();
+    args[at + 1] = config.into();
+    args.extend([
+        "--profile".into(),
+        "internal".into(),
+        "--assignments".into(),
+        assignments.clone().into(),
+    ]);
+    let run = streetrank(&args);
+    let (_, err) = text(&run);
+    assert_eq!(run.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("[complaints] keep: `segment_id` is kept"),
+        "{err}"
+    );
+    assert!(!out.exists() && !assignments.exists(), "nothing is written");
+}

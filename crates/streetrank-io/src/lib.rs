@@ -61,8 +61,8 @@ pub use report::{LoadReport, OnError, SKIP_EXAMPLES, thousands};
 pub use run::{input_digest, merge_complaints, run_config_digest};
 pub use streets::{LoadedStreets, StreetMapping, StreetsOptions, read_streets};
 pub use tables::{
-    AssignmentsTable, RankingTable, assignments_table, ranking_table, ranking_table_for,
-    unmatched_reason_text,
+    AssignmentsTable, RankingTable, assignments_table, check_kept_columns, ranking_table,
+    ranking_table_for, unmatched_reason_text,
 };
 pub use write::{
     Column, ColumnType, CsvGeometry, Destination, FeatureTable, Format, GeometryRef, Manifest,

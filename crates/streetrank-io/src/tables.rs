@@ -270,7 +270,7 @@ impl<'a> RankingTable<'a> {
             })
             .collect();
         RankingTable {
-            columns: ranking_columns(net, ids, &prop_types),
+            columns: ranking_columns(&net.property_names, ids, &prop_types),
             net,
             ranking,
             ids,
@@ -404,8 +404,7 @@ fn is_permutation(order: &[usize], n: usize) -> bool {
 /// Checks that `ranking` was made for `net`: its order names segments that exist and have a
 /// score; and that no street column passed through has the name of one of the ranking's own.
 fn check_ranking(net: &StreetNetwork, ranking: &Ranking) -> Result<()> {
-    let own = ranking_columns(net, ColumnType::Int, &[]);
-    check_kept_names(&net.property_names, &own, "streets")?;
+    check_kept_names(&net.property_names, &ranking_own_columns(), "streets")?;
     let n = net.segments.len();
     match ranking
         .order
@@ -419,6 +418,49 @@ fn check_ranking(net: &StreetNetwork, ranking: &Ranking) -> Result<()> {
     }
 }
 
+/// Checks `keep` lists before any file is read, as the tables do when they are built: a
+/// column passed through may not have the name of one of the table's own columns.
+/// `streets_keep` for the ranking, `complaints_keep` for the assignments (`None` for a table
+/// that is not written).
+///
+/// # Errors
+///
+/// [`Error::Config`] naming the first such column.
+///
+/// # Examples
+///
+/// ```
+/// use streetrank_io::check_kept_columns;
+/// let keep = vec!["name".to_owned()];
+/// assert!(check_kept_columns(Some(&keep), Some(&keep)).is_ok());
+/// let clash = vec!["score".to_owned()];
+/// let e = check_kept_columns(Some(&clash), None).unwrap_err();
+/// assert!(e.to_string().contains("`score` is kept, but the output has a `score` column"));
+/// assert!(check_kept_columns(None, Some(&clash)).is_ok()); // the assignments have no `score`
+/// ```
+pub fn check_kept_columns(
+    streets_keep: Option<&[String]>,
+    complaints_keep: Option<&[String]>,
+) -> Result<()> {
+    if let Some(keep) = streets_keep {
+        check_kept_names(keep, &ranking_own_columns(), "streets")?;
+    }
+    if let Some(keep) = complaints_keep {
+        check_kept_names(keep, &assignments_own_columns(), "complaints")?;
+    }
+    Ok(())
+}
+
+/// The ranking's own columns (none passed through); the id types do not matter for names.
+fn ranking_own_columns() -> Vec<Column> {
+    ranking_columns(&[], ColumnType::Int, &[])
+}
+
+/// The assignments' own columns (none passed through).
+fn assignments_own_columns() -> Vec<Column> {
+    assignment_columns(ColumnType::Int, ColumnType::Int, &[], &[])
+}
+
 /// The error for a column passed through (`keep` in the `[<section>]` mapping) that has
 /// the name of one of the table's own columns: written out, one would shadow the other.
 fn check_kept_names(kept: &[String], own: &[Column], section: &str) -> Result<()> {
@@ -426,7 +468,11 @@ fn check_kept_names(kept: &[String], own: &[Column], section: &str) -> Result<()
         return Ok(());
     };
     Err(Error::Config {
-        context: format!("[{section}] keep"),
+        context: if section == "streets" {
+            "[streets] keep (or --streets-keep)".to_owned()
+        } else {
+            format!("[{section}] keep")
+        },
         problem: format!("`{name}` is kept, but the output has a `{name}` column of its own"),
         fix: format!(
             "leave `{name}` out of `keep` (the output's own `{name}` column is written anyway)"
@@ -436,7 +482,11 @@ fn check_kept_names(kept: &[String], own: &[Column], section: &str) -> Result<()
 
 /// The ranking table's columns, in output order (`prop_types` short: without the street
 /// columns passed through).
-fn ranking_columns(net: &StreetNetwork, ids: ColumnType, prop_types: &[ColumnType]) -> Vec<Column> {
+fn ranking_columns(
+    property_names: &[String],
+    ids: ColumnType,
+    prop_types: &[ColumnType],
+) -> Vec<Column> {
     let mut columns = vec![
         col("rank", ColumnType::Int, "1 = repair first"),
         col("segment_id", ids, "the street file's own segment id"),
@@ -488,7 +538,7 @@ fn ranking_columns(net: &StreetNetwork, ids: ColumnType, prop_types: &[ColumnTyp
             "SHA-256 of the configuration and input files",
         ),
     ]);
-    for (name, ty) in net.property_names.iter().zip(prop_types) {
+    for (name, ty) in property_names.iter().zip(prop_types) {
         columns.push(col(name, *ty, "passed through from the street file"));
     }
     columns
@@ -747,8 +797,11 @@ impl<'a> AssignmentsTable<'a> {
                 ),
             }));
         }
-        let own = assignment_columns(ColumnType::Int, ColumnType::Int, &[], &[]);
-        check_kept_names(complaint_properties, &own, "complaints")?;
+        check_kept_names(
+            complaint_properties,
+            &assignments_own_columns(),
+            "complaints",
+        )?;
         let complaint_ids = id_type(complaints.iter().map(|c| &c.id));
         let segment_ids = id_type(net.segments.iter().map(|s| &s.id));
         let prop_types: Vec<ColumnType> = (0..complaint_properties.len())
@@ -1281,7 +1334,7 @@ mod tests {
             assert!(matches!(e, Error::Config { .. }), "{e:?}");
             assert_eq!(
                 e.to_string(),
-                "[streets] keep: `district` is kept, but the output has a `district` column of its own. Fix: leave `district` out of `keep` (the output's own `district` column is written anyway)"
+                "[streets] keep (or --streets-keep): `district` is kept, but the output has a `district` column of its own. Fix: leave `district` out of `keep` (the output's own `district` column is written anyway)"
             );
         }
         // Names differing in case are different columns.
