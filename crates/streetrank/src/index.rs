@@ -885,6 +885,32 @@ mod tests {
     }
 
     #[test]
+    fn a_distance_whose_square_overflows_never_matches() {
+        // Found by the snap_score fuzz target: with a limit whose square overflows too, the
+        // point-by-point answer matched at an infinite distance while a batch matched nothing.
+        let line = vec![seg(1, &[(0.0, 0.0), (100.0, 0.0)])];
+        let huge = SnapOptions::default().max_distance_m(4.781_668_346_242_405e180);
+        let far = Point::new(-7.269_300_372_276_537e182, 0.0);
+        assert_eq!(
+            snap_checked(&line, far, &huge),
+            SnapOutcome::Unmatched(UnmatchedReason::NoSegmentWithin {
+                max_distance_m: 4.781_668_346_242_405e180
+            })
+        );
+        // Within the limit, and its square finite: matched as ever.
+        let s = snapped(snap_checked(&line, Point::new(-1e150, 0.0), &huge));
+        assert_eq!((s.distance_m, s.chainage_m), (1e150, 0.0));
+        let index = StreetIndex::new(&line);
+        let batch = vec![far; 4 * index.piece_count() + 8];
+        assert!(
+            index
+                .snap_all(&batch, &huge)
+                .iter()
+                .all(|o| o.snapped().is_none())
+        );
+    }
+
+    #[test]
     fn side_table() {
         // Digitised left to right, then up: left of an eastbound street is north.
         let street = vec![seg(1, &[(0.0, 0.0), (10.0, 0.0), (10.0, 10.0)])];

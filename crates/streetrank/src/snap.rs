@@ -20,7 +20,8 @@
 //! - **Exact comparison.** Distances are compared as squared distances in `f64`, computed by one
 //!   fixed formula (to the nearer end vertex when the foot of the perpendicular falls outside
 //!   the piece, `cross² / |ab|²` otherwise); the square root is taken once, for the result.
-//!   The max-distance test compares against `max_distance_m²`.
+//!   The max-distance test compares against `max_distance_m²`. A squared distance that
+//!   overflows to infinity (a distance beyond ~1.3e154 m) never matches, whatever the limit.
 //! - **Tie-break, deterministic.** The smallest squared distance wins; on exactly equal distance
 //!   the *lower segment index* wins; within one segment the *earliest piece* (smallest
 //!   chainage) wins. So a point on a vertex shared by two pieces of one segment snaps to the
@@ -507,8 +508,9 @@ pub(crate) fn chainages(coords: &[Coord<f64>]) -> impl Iterator<Item = f64> + '_
 }
 
 /// The checks before any search: a finite point, then (given `empty`) a non-empty index.
-/// Returns the query point and `max_distance_m²`, or `None` for the squared limit when the
-/// limit is NaN or negative.
+/// Returns the query point and `max_distance_m²` (at most `f64::MAX`, so that a squared
+/// distance that overflowed to infinity matches nothing), or `None` for the squared limit when
+/// the limit is NaN or negative.
 pub(crate) fn precheck(
     p: Point<f64>,
     opts: &SnapOptions,
@@ -522,7 +524,7 @@ pub(crate) fn precheck(
         return Err(UnmatchedReason::EmptyIndex);
     }
     let max = opts.max_distance_m;
-    Ok((c, (max >= 0.0).then_some(max * max)))
+    Ok((c, (max >= 0.0).then_some((max * max).min(f64::MAX))))
 }
 
 /// Snaps by scanning every piece of every segment: the oracle for [`crate::StreetIndex`].
