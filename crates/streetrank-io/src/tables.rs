@@ -201,8 +201,9 @@ impl<'a> RankingTable<'a> {
     ///
     /// # Errors
     ///
-    /// [`Error::Core`] when the ranking was not made for this network; [`Error::Crs`] when
-    /// reprojection fails.
+    /// [`Error::Core`] when the ranking was not made for this network; [`Error::Config`] when
+    /// a street column passed through is named as one of the ranking's own
+    /// ([`check_kept_columns`]); [`Error::Crs`] when reprojection fails.
     pub fn new(
         net: &'a StreetNetwork,
         ranking: &'a Ranking,
@@ -248,7 +249,8 @@ impl<'a> RankingTable<'a> {
     ///
     /// # Errors
     ///
-    /// [`Error::Core`] when the ranking was not made for this network.
+    /// [`Error::Core`] when the ranking was not made for this network; [`Error::Config`] as
+    /// for [`RankingTable::new`].
     pub fn without_lines(net: &'a StreetNetwork, ranking: &'a Ranking) -> Result<RankingTable<'a>> {
         check_ranking(net, ranking)?;
         Ok(RankingTable::with_lines(net, ranking, RankLines::Omitted))
@@ -686,8 +688,7 @@ pub fn ranking_table_for(streets: &LoadedStreets, ranking: &Ranking) -> Result<F
 ///
 /// # Errors
 ///
-/// [`Error::Core`] when the ranking was not made for this network; [`Error::Crs`] when
-/// reprojection fails.
+/// As [`RankingTable::new`].
 pub fn ranking_table(
     net: &StreetNetwork,
     ranking: &Ranking,
@@ -779,8 +780,9 @@ impl<'a> AssignmentsTable<'a> {
     ///
     /// # Errors
     ///
-    /// [`Error::Core`] when `outcomes` does not match `complaints`; [`Error::Crs`] when
-    /// reprojection fails.
+    /// [`Error::Core`] when `outcomes` does not match `complaints`; [`Error::Config`] when a
+    /// complaint column passed through is named as one of the table's own
+    /// ([`check_kept_columns`]); [`Error::Crs`] when reprojection fails.
     pub fn new(
         net: &'a StreetNetwork,
         complaints: &'a [Complaint],
