@@ -42,7 +42,8 @@ pub fn run(args: &DemoArgs, global: &Global) -> anyhow::Result<ExitCode> {
         ..InputArgs::default()
     };
     let mut phases = Phases::new(global.quiet);
-    let (run, cfg) = score_run(&input, None, &mut phases).context("running the demo")?;
+    let cfg = input.run_config().context("running the demo")?;
+    let run = score_run(&input, &cfg, None, &mut phases).context("running the demo")?;
     let privacy = Privacy::new(args.profile.into(), &cfg);
     if let Some(out) = &args.out_dir {
         std::fs::create_dir_all(out).map_err(|e| streetrank_io::Error::io(out, e))?;

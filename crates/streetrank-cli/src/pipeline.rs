@@ -202,22 +202,22 @@ pub struct ScoreRun {
     pub ranking: Ranking,
 }
 
-/// Loads, snaps and scores.
+/// Loads, snaps and scores, with `cfg` the run configuration (`input.run_config()`).
 pub fn score_run(
     input: &InputArgs,
+    cfg: &RunConfig,
     as_of: Option<&str>,
     phases: &mut Phases,
-) -> anyhow::Result<(ScoreRun, RunConfig)> {
-    let cfg = input.run_config()?;
-    let snap_opts = snap_options(&cfg)?;
-    let score_cfg = score_config(&cfg, as_of)?;
+) -> anyhow::Result<ScoreRun> {
+    let snap_opts = snap_options(cfg)?;
+    let score_cfg = score_config(cfg, as_of)?;
     if input.complaints.is_empty() {
         bail!("score needs --complaints FILE");
     }
-    let loaded = load(input, &cfg, input.on_error(), phases)?;
+    let loaded = load(input, cfg, input.on_error(), phases)?;
     let outcomes = snap_all(&loaded, &snap_opts, phases);
     let assignments: Vec<Option<usize>> = outcomes.par_iter().map(SnapOutcome::segment).collect();
-    let digests = digests(input, &loaded, &cfg)?;
+    let digests = digests(input, &loaded, cfg)?;
     let ranking = phases.run("score", "scoring segments", || {
         streetrank::score(
             &loaded.streets.network,
@@ -227,14 +227,11 @@ pub fn score_run(
             &digests,
         )
     })?;
-    Ok((
-        ScoreRun {
-            loaded,
-            outcomes,
-            ranking,
-        },
-        cfg,
-    ))
+    Ok(ScoreRun {
+        loaded,
+        outcomes,
+        ranking,
+    })
 }
 
 /// A scored run whose complaints were streamed: what the summary and the outputs need.
@@ -337,17 +334,17 @@ impl Gather<'_> {
 /// to be taken back, and the caller runs the whole-file path instead (the same results).
 pub fn score_streamed(
     input: &InputArgs,
+    cfg: &RunConfig,
     as_of: Option<&str>,
     phases: &mut Phases,
-) -> anyhow::Result<Option<(StreamedRun, RunConfig)>> {
-    let cfg = input.run_config()?;
-    let snap_opts = snap_options(&cfg)?;
-    let score_cfg = score_config(&cfg, as_of)?;
+) -> anyhow::Result<Option<StreamedRun>> {
+    let snap_opts = snap_options(cfg)?;
+    let score_cfg = score_config(cfg, as_of)?;
     let [path] = input.complaints.as_slice() else {
         bail!("the streamed score reads exactly one complaints file");
     };
     let on_error = input.on_error();
-    let mut streets = load_streets(input, &cfg, on_error, phases)?;
+    let mut streets = load_streets(input, cfg, on_error, phases)?;
     let index = OnceLock::new();
     let opts = ComplaintsOptions {
         mapping: cfg.complaints.clone(),
@@ -395,7 +392,7 @@ pub fn score_streamed(
         ..
     } = gather;
     drop(index);
-    let ratings = load_ratings(input, &cfg, on_error, &mut streets, phases)?;
+    let ratings = load_ratings(input, cfg, on_error, &mut streets, phases)?;
     let loaded = Loaded {
         streets,
         complaints: Vec::new(),
@@ -404,19 +401,16 @@ pub fn score_streamed(
         complaint_files: vec![read.file],
         ratings,
     };
-    let digests = digests(input, &loaded, &cfg)?;
+    let digests = digests(input, &loaded, cfg)?;
     let ranking = phases.run("score", "scoring segments", || {
         streetrank::score_input(&loaded.streets.network, &score_input, &score_cfg, &digests)
     })?;
     exit_without_freeing(score_input);
-    Ok(Some((
-        StreamedRun {
-            loaded,
-            snap: snap.finish(),
-            ranking,
-        },
-        cfg,
-    )))
+    Ok(Some(StreamedRun {
+        loaded,
+        snap: snap.finish(),
+        ranking,
+    }))
 }
 
 /// `streetrank score`.
@@ -439,16 +433,16 @@ pub fn score_command(args: &ScoreArgs, global: &Global) -> anyhow::Result<ExitCo
     // Without the per-complaint table, one file of complaints is streamed (bounded memory);
     // `None` when it must be read whole after all (repeated ids were skipped).
     let streamed = if args.assignments.is_none() && args.input.complaints.len() == 1 {
-        score_streamed(&args.input, args.as_of.as_deref(), &mut phases)?
+        score_streamed(&args.input, &cfg, args.as_of.as_deref(), &mut phases)?
     } else {
         None
     };
-    let (loaded, ranking, snap, outcomes, cfg) = match streamed {
-        Some((run, cfg)) => (run.loaded, run.ranking, run.snap, Vec::new(), cfg),
+    let (loaded, ranking, snap, outcomes) = match streamed {
+        Some(run) => (run.loaded, run.ranking, run.snap, Vec::new()),
         None => {
-            let (run, cfg) = score_run(&args.input, args.as_of.as_deref(), &mut phases)?;
+            let run = score_run(&args.input, &cfg, args.as_of.as_deref(), &mut phases)?;
             let snap = SnapSummary::build(&run.outcomes);
-            (run.loaded, run.ranking, snap, run.outcomes, cfg)
+            (run.loaded, run.ranking, snap, run.outcomes)
         }
     };
     let privacy = Privacy::new(profile, &cfg);

@@ -139,12 +139,12 @@ fn format_of(flag: Option<FormatArg>, dest: &Destination) -> anyhow::Result<Form
 pub fn run(args: &PlanArgs, global: &Global) -> anyhow::Result<ExitCode> {
     let mut phases = Phases::new(global.quiet);
     // Settings errors before the (long) scoring.
-    let file_cfg = args.input.run_config()?;
-    let plan_cfg = args.plan_config(file_cfg.plan.as_ref())?;
+    let cfg = args.input.run_config()?;
+    let plan_cfg = args.plan_config(cfg.plan.as_ref())?;
     if args.fit_ratings && args.input.ratings.is_none() {
         bail!("--fit-ratings needs --ratings FILE with a year column");
     }
-    let (run, cfg) = score_run(&args.input, args.as_of.as_deref(), &mut phases)?;
+    let run = score_run(&args.input, &cfg, args.as_of.as_deref(), &mut phases)?;
     let net = &run.loaded.streets.network;
     let fit = match (&args.input.ratings, args.fit_ratings) {
         (Some(path), true) => {
