@@ -67,11 +67,17 @@ def _crs_def(frame: gpd.GeoDataFrame | gpd.GeoSeries, what: str) -> str:
 
 def _ids(frame: pd.DataFrame, id_column: Optional[str], what: str) -> list[Any]:
     """The ids of a frame's rows: ``id_column`` when given, else the index."""
+    ids = _id_values(frame, id_column, what)
+    return ids.tolist() if isinstance(ids, np.ndarray) else ids
+
+
+def _id_values(frame: pd.DataFrame, id_column: Optional[str], what: str) -> np.ndarray | list[Any]:
+    """``_ids``, with integer ids as one int64 array (no Python object per row)."""
     values = frame[id_column] if id_column is not None else frame.index.to_series()
     if values.isna().any():
         raise DataError(f"{what}: ids must not be missing (column {id_column or 'index'})")
     if pd.api.types.is_integer_dtype(values.dtype):
-        return values.to_numpy(dtype=np.int64).tolist()
+        return np.ascontiguousarray(values.to_numpy(dtype=np.int64))
     items = values.tolist()
     if isinstance(values.dtype, pd.StringDtype):
         return items  # all `str`: none is missing
@@ -423,7 +429,7 @@ def snap(
     return index.snap(complaints, max_distance=max_distance, ambiguity_tolerance=ambiguity_tolerance)
 
 
-def _digest(frame: pd.DataFrame, role: str, arrays: Sequence[np.ndarray], ids: list[Any]) -> list[str]:
+def _digest(frame: pd.DataFrame, role: str, arrays: Sequence[np.ndarray], ids: np.ndarray | list[Any]) -> list[str]:
     """The digest of a frame: its file's when streetrank read it, else of its data."""
     source = _attrs(frame).get("source")
     if isinstance(source, list) and len(source) == 3 and source[0] == role:
@@ -431,7 +437,7 @@ def _digest(frame: pd.DataFrame, role: str, arrays: Sequence[np.ndarray], ids: l
     h = hashlib.sha256()
     for a in arrays:
         h.update(np.ascontiguousarray(a).tobytes())
-    h.update(json.dumps(ids, default=str).encode())
+    h.update(json.dumps(ids.tolist() if isinstance(ids, np.ndarray) else ids, default=str).encode())
     return [role, "GeoDataFrame", h.hexdigest()]
 
 
@@ -519,18 +525,10 @@ def _prepare(
     batches = []
     for k, f in enumerate(frames):
         frame = f if isinstance(f, gpd.GeoDataFrame) else gpd.GeoDataFrame(geometry=f)
-        cids = _ids(frame, complaint_id_column, f"complaints[{k}]")
+        cids = _id_values(frame, complaint_id_column, f"complaints[{k}]")
         xy = np.column_stack(_points(frame))
-        batches.append(
-            {
-                "ids": cids,
-                "coords": xy,
-                "crs": _crs_def(frame, f"complaints[{k}]"),
-                "created": _created(frame),
-                "category": _coded_column(frame, "category"),
-                "status": _coded_column(frame, "status"),
-            }
-        )
+        # What scoring reads of a complaint: its id, point and creation time.
+        batches.append({"ids": cids, "coords": xy, "crs": _crs_def(frame, f"complaints[{k}]"), "created": _created(frame)})
         digests.append(_digest(frame, "complaints", [xy], cids))
     return config_json, street_arrays, batches, [(d[0], d[1], d[2]) for d in digests]
 

@@ -299,3 +299,34 @@ def test_read_streets_refuses_a_kept_column_named_as_its_own(tmp_path) -> None:
     assert s["district"].tolist() == ["W1"]
 
 
+
+
+def _dated(xy: list[tuple[float, float]], created: list[str], index: list[object]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"created": pd.to_datetime(created)}, geometry=shapely.points(np.asarray(xy, dtype=float)), index=index, crs="EPSG:32618"
+    )
+
+
+@pytest.mark.parametrize("ids", [[1, 2, 3, 4], ["r1", "r2", "r3", "r4"]])
+def test_score_on_several_frames_equals_score_on_their_rows_together(ids: list[object]) -> None:
+    """Frames are scored as one batch of their rows in order; the note names the latest
+    complaint, found in the second frame, by its id (integer ids cross as one array)."""
+    xy = [(10, 2), (60, 1), (50, 48), (20, 3)]
+    created = ["2020-01-01", "2020-03-01", "2020-05-01", "2020-02-01"]
+    a, b = _dated(xy[:2], created[:2], ids[:2]), _dated(xy[2:], created[2:], ids[2:])
+    apart = streetrank.score(_streets(), [a, b], profile="internal")
+    together = streetrank.score(_streets(), _dated(xy, created, ids), profile="internal")
+    columns = ["segment_id", "score", "pressure_raw", "complaints", "complaints_kept"]
+    assert apart[columns].to_numpy().tolist() == together[columns].to_numpy().tolist()
+    assert dict(zip(apart["segment_id"].tolist(), apart["complaints"].tolist())) == {10: 3, 20: 1}
+    assert f"(complaint {ids[2]})" in apart.attrs["streetrank"]["notes"][0]
+
+
+def test_score_refuses_an_id_in_two_frames_and_a_point_that_is_not_finite() -> None:
+    a = _dated([(10, 2), (60, 1)], ["2020-01-01", "2020-03-01"], [10, 11])
+    b = _dated([(50, 48), (20, 3)], ["2020-05-01", "2020-02-01"], [12, 11])
+    with pytest.raises(streetrank.ConfigError, match="complaint id 11 is in both complaint frame 0 and complaint frame 1"):
+        streetrank.score(_streets(), [a, b])
+    c = _dated([(10, 2), (np.nan, 1)], ["2020-01-01", "2020-03-01"], ["r1", "r2"])
+    with pytest.raises(streetrank.DataError, match=r"complaint r2: coordinate 0 is not a finite number \(NaN, 1\)"):
+        streetrank.score(_streets(), c)

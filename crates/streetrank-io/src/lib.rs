@@ -58,7 +58,7 @@ pub use privacy::{
 };
 pub use ratings::{Aggregate, Ratings, RatingsMapping, apply_ratings, read_ratings};
 pub use report::{LoadReport, OnError, SKIP_EXAMPLES, thousands};
-pub use run::{input_digest, merge_complaints, run_config_digest};
+pub use run::{check_ids_across, input_digest, merge_complaints, run_config_digest};
 pub use streets::{LoadedStreets, StreetMapping, StreetsOptions, read_streets};
 pub use tables::{
     AssignmentsTable, RankingTable, assignments_table, check_kept_columns, ranking_table,

@@ -37,30 +37,61 @@ use crate::{Error, Result, RunConfig};
 pub fn merge_complaints(batches: Vec<(String, Vec<Complaint>)>) -> Result<Vec<Complaint>> {
     let total = batches.iter().map(|(_, b)| b.len()).sum();
     let mut all = Vec::with_capacity(total);
-    if batches.len() > 1 {
-        let mut first: HashMap<&SourceId, usize> = HashMap::with_capacity(total);
-        for (k, (_, batch)) in batches.iter().enumerate() {
-            for c in batch {
-                if let Some(&other) = first.get(&c.id).filter(|&&other| other != k) {
-                    return Err(Error::Config {
-                        context: "complaints".into(),
-                        problem: format!(
-                            "complaint id {} is in both {} and {}",
-                            c.id, batches[other].0, batches[k].0
-                        ),
-                        fix: "ids must be unique across the complaint files: map another id column, or \
-                              leave out the file that repeats the other"
-                            .into(),
-                    });
-                }
-                first.insert(&c.id, k);
-            }
-        }
-    }
+    check_ids_across(
+        batches
+            .iter()
+            .map(|(name, batch)| (name.as_str(), batch.iter().map(|c| &c.id))),
+    )?;
     for (_, mut batch) in batches {
         all.append(&mut batch);
     }
     Ok(all)
+}
+
+/// Refuses an id that appears in two batches (one per file or frame, labelled for messages):
+/// the check of [`merge_complaints`], for a caller that keeps its batches apart. Ids repeated
+/// within one batch are the reader's to find.
+///
+/// # Errors
+///
+/// [`Error::Config`] naming the first such id (in batch order) and both batches.
+///
+/// # Examples
+///
+/// ```
+/// use streetrank::SourceId;
+/// let (a, b) = ([SourceId::from(1), SourceId::from(2)], [SourceId::from(2)]);
+/// let err = streetrank_io::check_ids_across([("frame 0", a.iter()), ("frame 1", b.iter())])
+///     .unwrap_err();
+/// assert!(err.to_string().contains("complaint id 2 is in both frame 0 and frame 1"));
+/// assert!(streetrank_io::check_ids_across([("frame 0", a.iter())]).is_ok());
+/// ```
+pub fn check_ids_across<'a, I>(batches: impl IntoIterator<Item = (&'a str, I)>) -> Result<()>
+where
+    I: IntoIterator<Item = &'a SourceId>,
+{
+    let batches: Vec<(&str, I)> = batches.into_iter().collect();
+    if batches.len() < 2 {
+        return Ok(());
+    }
+    // Each id with the batch it was last seen in.
+    let mut first: HashMap<&SourceId, (usize, &str)> = HashMap::new();
+    for (k, (name, ids)) in batches.into_iter().enumerate() {
+        for id in ids {
+            if let Some(&(_, other)) = first.get(id).filter(|&&(other, _)| other != k) {
+                return Err(Error::Config {
+                    context: "complaints".into(),
+                    problem: format!("complaint id {id} is in both {other} and {name}"),
+                    fix:
+                        "ids must be unique across the complaint files: map another id column, or \
+                          leave out the file that repeats the other"
+                            .into(),
+                });
+            }
+            first.insert(id, (k, name));
+        }
+    }
+    Ok(())
 }
 
 /// The digest of one input file for the settings hash: its role (`"streets"`, `"complaints"`,

@@ -7,8 +7,9 @@ use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMetho
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+use rayon::prelude::*;
 use streetrank::{PropertyValue, SourceId};
-use streetrank_io::{ColumnType, FeatureTable};
+use streetrank_io::{ColumnType, Table};
 
 use crate::errors::data_error;
 
@@ -60,23 +61,37 @@ pub fn lines(all: &[Coord<f64>], offsets: &[i64]) -> PyResult<Vec<LineString<f64
     Ok(out)
 }
 
-/// Ids from a Python sequence of `int` or `str`.
+/// Ids from a Python sequence of `int` or `str`, or an int64 numpy array.
 pub fn ids(seq: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<SourceId>> {
+    if let Ok(a) = seq.extract::<PyReadonlyArray1<'_, i64>>() {
+        return Ok(slice1(&a, what)?
+            .iter()
+            .map(|&i| SourceId::Int(i))
+            .collect());
+    }
     let mut out = Vec::with_capacity(seq.len().unwrap_or(0));
     for item in seq.try_iter()? {
-        let item = item?;
-        if let Ok(s) = item.cast::<PyString>() {
-            out.push(SourceId::from(&*s.to_cow()?));
-        } else if let Ok(i) = item.extract::<i64>() {
-            out.push(SourceId::Int(i));
-        } else {
-            return Err(data_error(format!(
-                "{what}: ids must be integers or strings, got {}",
-                item.repr()?
-            )));
-        }
+        out.push(one_id(&item?, what)?);
     }
     Ok(out)
+}
+
+/// Id `i` of what [`ids`] reads, alone.
+pub fn id_at(seq: &Bound<'_, PyAny>, i: usize, what: &str) -> PyResult<SourceId> {
+    one_id(&seq.get_item(i)?, what)
+}
+
+fn one_id(item: &Bound<'_, PyAny>, what: &str) -> PyResult<SourceId> {
+    if let Ok(s) = item.cast::<PyString>() {
+        Ok(SourceId::from(&*s.to_cow()?))
+    } else if let Ok(i) = item.extract::<i64>() {
+        Ok(SourceId::Int(i))
+    } else {
+        Err(data_error(format!(
+            "{what}: ids must be integers or strings, got {}",
+            item.repr()?
+        )))
+    }
 }
 
 /// Texts given as `(codes, values)`, what the Python side makes of a column (`_coded_column`):
@@ -181,64 +196,141 @@ pub fn value_to_py<'py>(py: Python<'py>, v: &PropertyValue) -> PyResult<Bound<'p
     })
 }
 
-/// One column of cells: a numpy array for complete numeric and boolean columns (floats keep NaN
-/// for null), otherwise a list of Python values with `None` for null.
-pub fn column_to_py<'py>(
-    py: Python<'py>,
-    ty: ColumnType,
-    cells: &[&PropertyValue],
-) -> PyResult<Bound<'py, PyAny>> {
-    let complete = cells.iter().all(|v| !matches!(v, PropertyValue::Null));
-    match ty {
-        ColumnType::Float => {
-            let mut out = Vec::with_capacity(cells.len());
-            for v in cells {
-                out.push(match v {
-                    PropertyValue::Float(x) => *x,
-                    #[allow(clippy::cast_precision_loss)]
-                    PropertyValue::Int(i) => *i as f64,
-                    _ => f64::NAN,
-                });
+/// One column's cells as they are gathered: numbers and booleans typed, the rest as cells.
+enum Cells {
+    Float(Vec<f64>),
+    Int(Vec<i64>),
+    Bool(Vec<bool>),
+    Values(Vec<PropertyValue>),
+}
+
+impl Cells {
+    fn new(ty: ColumnType, room: usize) -> Cells {
+        match ty {
+            ColumnType::Float => Cells::Float(Vec::with_capacity(room)),
+            ColumnType::Int => Cells::Int(Vec::with_capacity(room)),
+            ColumnType::Bool => Cells::Bool(Vec::with_capacity(room)),
+            ColumnType::Text => Cells::Values(Vec::with_capacity(room)),
+        }
+    }
+
+    /// Adds a cell. A float column keeps NaN for what is not a number; an integer or boolean
+    /// column meeting another kind of cell (a null) keeps cells from then on.
+    fn push(&mut self, cell: &PropertyValue) {
+        match (&mut *self, cell) {
+            (Cells::Float(v), PropertyValue::Float(x)) => v.push(*x),
+            #[allow(clippy::cast_precision_loss)]
+            (Cells::Float(v), PropertyValue::Int(i)) => v.push(*i as f64),
+            (Cells::Float(v), _) => v.push(f64::NAN),
+            (Cells::Int(v), PropertyValue::Int(i)) => v.push(*i),
+            (Cells::Bool(v), PropertyValue::Bool(b)) => v.push(*b),
+            (Cells::Values(v), _) => v.push(cell.clone()),
+            (Cells::Int(_) | Cells::Bool(_), _) => {
+                self.make_values();
+                self.push(cell);
             }
-            Ok(out.into_pyarray(py).into_any())
         }
-        ColumnType::Int if complete && cells.iter().all(|v| matches!(v, PropertyValue::Int(_))) => {
-            let out: Vec<i64> = cells
-                .iter()
-                .map(|v| if let PropertyValue::Int(i) = v { *i } else { 0 })
-                .collect();
-            Ok(out.into_pyarray(py).into_any())
+    }
+
+    /// An integer or boolean column as cells.
+    fn make_values(&mut self) {
+        let values = match self {
+            Cells::Int(v) => v.iter().map(|&i| PropertyValue::Int(i)).collect(),
+            Cells::Bool(v) => v.iter().map(|&b| PropertyValue::Bool(b)).collect(),
+            Cells::Float(_) | Cells::Values(_) => return,
+        };
+        *self = Cells::Values(values);
+    }
+
+    /// Appends the cells of the rows after this column's.
+    fn append(&mut self, mut next: Cells) {
+        if matches!(next, Cells::Values(_)) {
+            self.make_values();
+        } else if matches!(self, Cells::Values(_)) {
+            next.make_values();
         }
-        ColumnType::Bool
-            if complete && cells.iter().all(|v| matches!(v, PropertyValue::Bool(_))) =>
-        {
-            let out: Vec<bool> = cells
-                .iter()
-                .map(|v| matches!(v, PropertyValue::Bool(true)))
-                .collect();
-            Ok(out.into_pyarray(py).into_any())
+        match (self, next) {
+            (Cells::Float(a), Cells::Float(mut b)) => a.append(&mut b),
+            (Cells::Int(a), Cells::Int(mut b)) => a.append(&mut b),
+            (Cells::Bool(a), Cells::Bool(mut b)) => a.append(&mut b),
+            (Cells::Values(a), Cells::Values(mut b)) => a.append(&mut b),
+            // One column has one type in every run of rows.
+            _ => {}
         }
-        _ => {
-            let items = cells
-                .iter()
-                .map(|v| value_to_py(py, v))
-                .collect::<PyResult<Vec<_>>>()?;
-            Ok(PyList::new(py, items)?.into_any())
-        }
+    }
+
+    /// A numpy array for numbers and for complete boolean and integer columns, otherwise a
+    /// list of Python values with `None` for null. Equal texts share one Python string (the
+    /// settings hash of every row, a district's name) while there are few of them.
+    fn into_py(self, py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+        const SHARED_TEXTS: usize = 4096;
+        Ok(match self {
+            Cells::Float(v) => v.into_pyarray(py).into_any(),
+            Cells::Int(v) => v.into_pyarray(py).into_any(),
+            Cells::Bool(v) => v.into_pyarray(py).into_any(),
+            Cells::Values(v) => {
+                let mut shared: HashMap<&str, Bound<'_, PyString>> = HashMap::new();
+                let mut items = Vec::with_capacity(v.len());
+                for cell in &v {
+                    items.push(match cell {
+                        PropertyValue::Text(t) => match shared.get(t.as_str()) {
+                            Some(s) => s.clone().into_any(),
+                            None => {
+                                let s = PyString::new(py, t);
+                                if shared.len() < SHARED_TEXTS {
+                                    shared.insert(t, s.clone());
+                                }
+                                s.into_any()
+                            }
+                        },
+                        other => value_to_py(py, other)?,
+                    });
+                }
+                PyList::new(py, items)?.into_any()
+            }
+        })
     }
 }
 
-/// A feature table's columns (not its geometry) as `{name: array or list}`, in column order.
-pub fn table_to_py<'py>(py: Python<'py>, table: &FeatureTable) -> PyResult<Bound<'py, PyDict>> {
-    let out = PyDict::new(py);
-    let null = PropertyValue::Null;
-    for (k, col) in table.columns.iter().enumerate() {
-        let cells: Vec<&PropertyValue> = table
-            .rows
+/// A table's columns (not its geometry) as `{name: array or list}`, in column order: numpy
+/// arrays for float columns (NaN for null) and for complete integer and boolean columns,
+/// otherwise lists of Python values with `None` for null. The rows are built on the pool, a
+/// run of rows per task, straight into columns: no row of cells is kept.
+pub fn table_to_py<'py>(py: Python<'py>, table: &dyn Table) -> PyResult<Bound<'py, PyDict>> {
+    const ROWS_PER_TASK: usize = 1 << 14;
+    let columns = table.columns();
+    let n = table.len();
+    let columns_of = |rows: std::ops::Range<usize>| {
+        let mut cells: Vec<Cells> = columns
             .iter()
-            .map(|r| r.get(k).unwrap_or(&null))
+            .map(|c| Cells::new(c.ty, rows.len()))
             .collect();
-        out.set_item(&col.name, column_to_py(py, col.ty, &cells)?)?;
+        let mut scratch = Vec::new();
+        for r in rows {
+            for (col, cell) in cells.iter_mut().zip(table.row(r, &mut scratch)) {
+                col.push(cell);
+            }
+        }
+        cells
+    };
+    let runs: Vec<std::ops::Range<usize>> = (0..n)
+        .step_by(ROWS_PER_TASK)
+        .map(|lo| lo..(lo + ROWS_PER_TASK).min(n))
+        .collect();
+    let built: Vec<Cells> = py.detach(|| {
+        runs.into_par_iter()
+            .map(columns_of)
+            .reduce_with(|mut a, b| {
+                for (a, b) in a.iter_mut().zip(b) {
+                    a.append(b);
+                }
+                a
+            })
+            .unwrap_or_else(|| columns_of(0..0))
+    });
+    let out = PyDict::new(py);
+    for (col, cells) in columns.iter().zip(built) {
+        out.set_item(&col.name, cells.into_py(py)?)?;
     }
     Ok(out)
 }

@@ -282,7 +282,7 @@ pub fn score_tallies<'py>(
     on_error_name: &str,
     profile: &str,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let (run, _) = prepare_run(
+    let run = prepare_run(
         py,
         streets,
         config_json,
@@ -291,7 +291,6 @@ pub fn score_tallies<'py>(
         ratings.as_ref(),
         on_error_name,
         profile,
-        None,
     )?;
     let latest = match latest {
         None => None,

@@ -2,18 +2,17 @@
 
 use std::path::PathBuf;
 
-use geo_types::Point;
 use numpy::IntoPyArray;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
-use streetrank::{InputDigest, ScoreConfig, SnapOutcome, Timestamp};
+use streetrank::{InputDigest, ScoreConfig, Timestamp};
 use streetrank_io::MapColour;
 use streetrank_plan::Method;
 
 use crate::errors::{config_error, core_error, io_error};
 use crate::index::snap_options;
 use crate::readers::run_config;
-use crate::scoring::{complaints, network};
+use crate::scoring::{network, snap_complaints};
 
 /// The plan settings: the config's `plan` table with the keyword arguments applied, as the
 /// CLI applies `--budget`, `--years` and `--method`.
@@ -114,12 +113,7 @@ pub fn plan<'py>(
         })?);
     }
     let (mut net, work, _) = network(py, streets, cfg.work_crs.as_ref())?;
-    let mut batches_in = Vec::with_capacity(batches.len());
-    for (k, b) in batches.iter().enumerate() {
-        let b = b.cast_into::<PyDict>()?;
-        batches_in.push((format!("complaint frame {k}"), complaints(py, &b, &work)?));
-    }
-    let all = streetrank_io::merge_complaints(batches_in).map_err(|e| io_error(&e))?;
+    let input = snap_complaints(py, batches, &net, &work, &snap_opts)?;
     let rated = match &ratings {
         None => None,
         Some(path) => {
@@ -139,11 +133,7 @@ pub fn plan<'py>(
     }
     digests.push(streetrank_io::run_config_digest(&cfg).map_err(|e| io_error(&e))?);
     let (table, segment, summary, hash) = py.detach(|| -> PyResult<_> {
-        let index = streetrank::StreetIndex::new(&net.segments);
-        let points: Vec<Point<f64>> = all.iter().map(|c| c.point).collect();
-        let outcomes = index.snap_all(&points, &snap_opts);
-        let assignments: Vec<Option<usize>> = outcomes.iter().map(SnapOutcome::segment).collect();
-        let ranking = streetrank::score(&net, &all, &assignments, &score_cfg, &digests)
+        let ranking = streetrank::score_input(&net, &input, &score_cfg, &digests)
             .map_err(|e| core_error(&e))?;
         let fit = match (&ratings, fit_ratings) {
             (Some(path), true) => {
