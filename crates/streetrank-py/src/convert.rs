@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use geo_types::{Coord, LineString};
+use geo_types::Coord;
 use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -39,24 +39,23 @@ pub fn coords(a: &PyReadonlyArray2<'_, f64>, what: &str) -> PyResult<Vec<Coord<f
         .collect())
 }
 
-/// Lines from flat coordinates and `shapely.to_ragged_array` offsets (`m + 1` of them).
-pub fn lines(all: &[Coord<f64>], offsets: &[i64]) -> PyResult<Vec<LineString<f64>>> {
+/// The coordinate range of each line given by `shapely.to_ragged_array` offsets (`m + 1` of
+/// them) over `n` flat coordinates, checked.
+pub fn line_parts(all: &[Coord<f64>], offsets: &[i64]) -> PyResult<Vec<(usize, usize)>> {
     let mut out = Vec::with_capacity(offsets.len().saturating_sub(1));
     for w in offsets.windows(2) {
         let (a, b) = (usize::try_from(w[0]), usize::try_from(w[1]));
-        let part = match (a, b) {
-            (Ok(a), Ok(b)) if a <= b => all.get(a..b),
-            _ => None,
-        };
-        let Some(part) = part else {
-            return Err(data_error(format!(
-                "line offsets {}..{} do not fit {} coordinates",
-                w[0],
-                w[1],
-                all.len()
-            )));
-        };
-        out.push(LineString::new(part.to_vec()));
+        match (a, b) {
+            (Ok(a), Ok(b)) if a <= b && b <= all.len() => out.push((a, b)),
+            _ => {
+                return Err(data_error(format!(
+                    "line offsets {}..{} do not fit {} coordinates",
+                    w[0],
+                    w[1],
+                    all.len()
+                )));
+            }
+        }
     }
     Ok(out)
 }

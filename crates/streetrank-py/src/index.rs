@@ -2,14 +2,15 @@
 
 use std::sync::{Mutex, PoisonError};
 
-use geo_types::{Coord, Point};
+use geo_types::{Coord, LineString, Point};
 use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
+use rayon::prelude::*;
 use streetrank::{Segment, Side, SnapOptions, SnapOutcome, SourceId, UnmatchedReason};
 use streetrank_io::Crs;
 
-use crate::convert::{lines, slice1};
+use crate::convert::{line_parts, slice1};
 use crate::errors::{core_error, data_error, io_error};
 
 /// Moves `xy` from `from` into the working CRS: `work` when given, else `from` itself when it is
@@ -43,20 +44,33 @@ pub fn to_work(xy: &mut [Coord<f64>], from: &Crs, work: Option<&Crs>) -> PyResul
     Ok(target)
 }
 
-/// Segments from ids and ragged line coordinates (already in the working CRS).
+/// Segments from ids and ragged line coordinates (already in the working CRS), built on the
+/// pool; an error is the one the first failing street gives, in input order.
 pub fn segments(ids: Vec<SourceId>, xy: &[Coord<f64>], offsets: &[i64]) -> PyResult<Vec<Segment>> {
-    let lines = lines(xy, offsets)?;
-    if lines.len() != ids.len() {
+    let parts = line_parts(xy, offsets)?;
+    if parts.len() != ids.len() {
         return Err(data_error(format!(
             "{} ids for {} street geometries",
             ids.len(),
-            lines.len()
+            parts.len()
         )));
     }
-    ids.into_iter()
-        .zip(lines)
-        .map(|(id, line)| Segment::new(id, line).map_err(|e| core_error(&e)))
-        .collect()
+    let one = |k: usize| {
+        let (id, part) = (ids.get(k).cloned(), parts.get(k).copied());
+        let (Some(id), Some((a, b))) = (id, part) else {
+            return Err(None);
+        };
+        let line = LineString::new(xy.get(a..b).unwrap_or_default().to_vec());
+        Segment::new(id, line).map_err(Some)
+    };
+    match (0..ids.len()).into_par_iter().map(one).collect() {
+        Ok(segs) => Ok(segs),
+        // Not necessarily the first failure: found again in order.
+        Err(_) => match (0..ids.len()).map(one).find_map(Result::err) {
+            Some(Some(e)) => Err(core_error(&e)),
+            _ => Err(data_error("street geometries: a line could not be built")),
+        },
+    }
 }
 
 /// Snapping options, validated.

@@ -4,6 +4,7 @@ use geo_types::Point;
 use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
+use rayon::prelude::*;
 use std::path::PathBuf;
 use streetrank::PropertyValue;
 use streetrank::{
@@ -63,38 +64,51 @@ pub(crate) fn network(
     }
     let mut xy = coords(&coords_a, "street coordinates")?;
     let offsets = slice1(&offsets_a, "line offsets")?;
-    let (segs, w) = py.detach(|| -> PyResult<_> {
+    let (mut segs, w) = py.detach(|| -> PyResult<_> {
         let w = to_work(&mut xy, &from, work)?;
         Ok((segments(ids, &xy, offsets)?, w))
     })?;
-    let mut with_attrs = Vec::with_capacity(n);
-    let texts = class.into_iter().zip(district);
-    for ((k, s), (class, district)) in segs.into_iter().enumerate().zip(texts) {
-        let lanes = opt_f64(lanes[k])
-            .map(|v| {
-                if v >= 0.0 && v <= f64::from(u32::MAX) && v.fract() == 0.0 {
-                    // Checked integral and in range just above.
-                    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-                    Ok(v as u32)
-                } else {
-                    Err(data_error(format!(
-                        "lanes of street {}: {v} is not a whole number of lanes",
-                        s.id
-                    )))
-                }
-            })
-            .transpose()?;
-        with_attrs.push(s.with_attributes(SegmentAttributes {
-            road_class: class,
-            condition: opt_f64(condition[k]),
-            aadt: opt_f64(aadt[k]),
-            width_m: opt_f64(width[k]),
-            lanes,
-            district,
-        }));
-    }
+    // Checked in order first, so that the error is the first street's.
+    let lanes: Vec<Option<u32>> = segs
+        .iter()
+        .zip(lanes)
+        .map(|(s, v)| {
+            opt_f64(v)
+                .map(|v| {
+                    if v >= 0.0 && v <= f64::from(u32::MAX) && v.fract() == 0.0 {
+                        // Checked integral and in range just above.
+                        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                        Ok(v as u32)
+                    } else {
+                        Err(data_error(format!(
+                            "lanes of street {}: {v} is not a whole number of lanes",
+                            s.id
+                        )))
+                    }
+                })
+                .transpose()
+        })
+        .collect::<PyResult<_>>()?;
+    py.detach(|| {
+        segs.par_iter_mut()
+            .zip(class)
+            .zip(district)
+            .zip(lanes)
+            .enumerate()
+            .for_each(|(k, (((s, road_class), district), lanes))| {
+                let at = |v: &[f64]| v.get(k).copied().and_then(opt_f64);
+                s.attributes = SegmentAttributes {
+                    road_class,
+                    condition: at(&condition),
+                    aadt: at(&aadt),
+                    width_m: at(&width),
+                    lanes,
+                    district,
+                };
+            });
+    });
     let moved = w != from;
-    let net = StreetNetwork::new(with_attrs, Vec::new()).map_err(|e| core_error(&e))?;
+    let net = StreetNetwork::new(segs, Vec::new()).map_err(|e| core_error(&e))?;
     Ok((net, w, moved))
 }
 
