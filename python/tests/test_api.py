@@ -269,6 +269,29 @@ def test_read_complaints_keeps_blank_and_repeated_categories(tmp_path) -> None:
     assert c["status"].tolist() == ["Open", "Closed", pd.NA, "Open"]
 
 
+def test_read_complaints_skips_a_repeated_id_and_keeps_the_columns_in_step(tmp_path) -> None:
+    """A repeat is found once the whole file is read and taken back out of every column; the
+    file is read in blocks, each handed on as it is parsed (tiny rows here, so the block sizes
+    only matter on large files: the CLI parity tests cover those)."""
+    path = tmp_path / "c.csv"
+    path.write_text(
+        "id,lon,lat,category,status,note\n"
+        "1,-76.151,43.051,Pothole,Open,a\n"
+        "2,-76.152,43.052,Crack,,b\n"
+        "1,-76.153,43.053,Sinkhole,Closed,c\n"
+        "3,-76.154,43.054,,Open,d\n"
+    )
+    c = streetrank.read_complaints(path, on_error="skip", keep=["note"])
+    assert c.index.tolist() == [1, 2, 3]
+    assert c["category"].tolist() == ["Pothole", "Crack", pd.NA]
+    assert c["status"].tolist() == ["Open", pd.NA, "Open"]
+    assert c["note"].tolist() == ["a", "b", "d"]
+    assert np.allclose(c.geometry.x, [-76.151, -76.152, -76.154]) and np.allclose(c.geometry.y, [43.051, 43.052, 43.054])
+    assert c.attrs["streetrank"]["report"]["skipped"] == {"duplicate id": 1}
+    with pytest.raises(streetrank.InputError, match="record 3, field `id`: id `1` was already used by record 1"):
+        streetrank.read_complaints(path, keep=["note"])
+
+
 @pytest.mark.parametrize("kept", ["created", "category", "status", "geometry"])
 def test_read_complaints_refuses_a_kept_column_named_as_its_own(tmp_path, kept: str) -> None:
     # A kept column used to replace the mapped one of its name silently: a kept raw `category`

@@ -135,29 +135,74 @@ pub fn coded_texts<'a, 'py>(
     py: Python<'py>,
     texts: impl Iterator<Item = Option<&'a str>>,
 ) -> PyResult<Bound<'py, PyTuple>> {
-    let mut places: HashMap<&'a str, i64> = HashMap::new();
-    let mut values: Vec<&'a str> = Vec::new();
-    // Neighbours often repeat a text (and share its allocation): compared by address first.
-    let mut last: Option<(*const u8, usize, i64)> = None;
-    let codes: Vec<i64> = texts
-        .map(|t| {
-            let Some(t) = t else { return -1 };
+    let mut coded = TextCodes::default();
+    coded.extend(texts);
+    coded.into_py(py)
+}
+
+/// Texts coded batch by batch as [`coded_texts`] codes them: `values` the distinct texts in
+/// the order first met, `codes` each text's place in `values` (-1 for missing).
+#[derive(Default)]
+pub struct TextCodes {
+    codes: Vec<i64>,
+    values: Vec<String>,
+    places: HashMap<String, i64>,
+}
+
+impl TextCodes {
+    /// Codes the texts of one batch. Neighbours often repeat a text (and share its
+    /// allocation): compared by address first, within the batch only, while the texts live.
+    pub fn extend<'a>(&mut self, texts: impl Iterator<Item = Option<&'a str>>) {
+        let mut last: Option<(*const u8, usize, i64)> = None;
+        for t in texts {
+            let Some(t) = t else {
+                self.codes.push(-1);
+                continue;
+            };
             if let Some((ptr, len, code)) = last
                 && std::ptr::eq(ptr, t.as_ptr())
                 && len == t.len()
             {
-                return code;
+                self.codes.push(code);
+                continue;
             }
-            let next = i64::try_from(values.len()).unwrap_or(i64::MAX);
-            let code = *places.entry(t).or_insert_with(|| {
-                values.push(t);
-                next
-            });
+            let code = match self.places.get(t) {
+                Some(&code) => code,
+                None => {
+                    let code = i64::try_from(self.values.len()).unwrap_or(i64::MAX);
+                    self.values.push(t.to_owned());
+                    self.places.insert(t.to_owned(), code);
+                    code
+                }
+            };
             last = Some((t.as_ptr(), t.len(), code));
-            code
-        })
-        .collect();
-    (codes.into_pyarray(py), values).into_pyobject(py)
+            self.codes.push(code);
+        }
+    }
+
+    /// Removes the rows at `positions` (ascending); their texts stay among the values.
+    pub fn drop_rows(&mut self, positions: &[usize]) {
+        drop_at(&mut self.codes, positions);
+    }
+
+    /// `(codes, values)` as Python gets them from [`coded_texts`].
+    pub fn into_py(self, py: Python<'_>) -> PyResult<Bound<'_, PyTuple>> {
+        (self.codes.into_pyarray(py), self.values).into_pyobject(py)
+    }
+}
+
+/// Removes the elements at `positions` (ascending) from `v`.
+pub fn drop_at<T>(v: &mut Vec<T>, positions: &[usize]) {
+    if positions.is_empty() {
+        return;
+    }
+    let mut next = positions.iter().peekable();
+    let mut position = 0;
+    v.retain(|_| {
+        let drop = next.next_if_eq(&&position).is_some();
+        position += 1;
+        !drop
+    });
 }
 
 /// A NaN-for-missing float.

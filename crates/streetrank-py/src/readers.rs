@@ -6,13 +6,14 @@ use numpy::IntoPyArray;
 use numpy::ndarray::Array2;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
+use streetrank::{Complaint, PropertyValue, SourceId};
 use streetrank_io::{
     ComplaintMapping, ComplaintsOptions, Crs, LoadReport, OnError, RunConfig, StreetMapping,
     StreetsOptions,
 };
 
-use crate::convert::{coded_texts, ids_to_py, properties_to_py};
-use crate::errors::{config_error, io_error};
+use crate::convert::{TextCodes, coded_texts, drop_at, ids_to_py, properties_to_py};
+use crate::errors::{config_error, data_error, io_error};
 
 /// The bad-record policy from its Python name.
 pub fn on_error(name: &str) -> PyResult<OnError> {
@@ -154,36 +155,33 @@ pub fn read_complaints<'py>(
         streets_extent_lonlat: extent_lonlat,
         far_km,
     };
-    let loaded = py
-        .detach(|| streetrank_io::read_complaints(&path, &opts))
+    let keep = !opts.mapping.keep.is_empty();
+    let (loaded, columns) = py
+        .detach(|| {
+            let mut columns = ComplaintColumns::default();
+            let streamed = streetrank_io::stream_complaints(&path, &opts, &mut |batch| {
+                columns.add(batch, keep);
+            })?;
+            columns.drop_rows(&streamed.retracted);
+            Ok::<_, streetrank_io::Error>((streamed.file, columns))
+        })
         .map_err(|e| io_error(&e))?;
-    let cs = &loaded.complaints;
     let d = PyDict::new(py);
-    d.set_item("ids", ids_to_py(py, cs.iter().map(|c| &c.id))?)?;
-    d.set_item(
-        "coords",
-        coord_array(py, cs.iter().map(|c| (c.point.x(), c.point.y())))?,
-    )?;
+    d.set_item("ids", ids_to_py(py, columns.ids.iter())?)?;
+    let n = columns.xy.len();
+    let xy = Array2::from_shape_vec((n, 2), columns.xy.into_flattened())
+        .map_err(|e| data_error(format!("complaint coordinates: {e}")))?;
+    d.set_item("coords", xy.into_pyarray(py))?;
     // numpy's NaT is i64::MIN, so the array views as datetime64[s] with NaT for missing.
-    let created: Vec<i64> = cs
-        .iter()
-        .map(|c| c.created.map_or(i64::MIN, |t| t.0))
-        .collect();
-    d.set_item("created", created.into_pyarray(py))?;
-    d.set_item(
-        "category",
-        coded_texts(py, cs.iter().map(|c| c.category.as_deref()))?,
-    )?;
-    d.set_item(
-        "status",
-        coded_texts(py, cs.iter().map(|c| c.status.as_deref()))?,
-    )?;
+    d.set_item("created", columns.created.into_pyarray(py))?;
+    d.set_item("category", columns.category.into_py(py)?)?;
+    d.set_item("status", columns.status.into_py(py)?)?;
     d.set_item(
         "properties",
         properties_to_py(
             py,
             &loaded.property_names,
-            cs.iter().map(|c| c.properties.as_slice()),
+            columns.properties.iter().map(Vec::as_slice),
         )?,
     )?;
     d.set_item("source_crs", loaded.source_crs.label())?;
@@ -193,6 +191,50 @@ pub fn read_complaints<'py>(
     d.set_item("mapping", to_json(&opts.mapping)?)?;
     d.set_item("report", report(py, &loaded.report)?)?;
     Ok(d)
+}
+
+/// A complaint file's columns, gathered batch by batch as the reader hands the complaints on
+/// ([`streetrank_io::stream_complaints`]): the file's complaints are never all in memory at
+/// once, only what Python gets of them.
+#[derive(Default)]
+struct ComplaintColumns {
+    ids: Vec<SourceId>,
+    xy: Vec<[f64; 2]>,
+    created: Vec<i64>,
+    category: TextCodes,
+    status: TextCodes,
+    /// Each complaint's kept columns (none gathered when nothing is kept).
+    properties: Vec<Vec<PropertyValue>>,
+}
+
+impl ComplaintColumns {
+    fn add(&mut self, batch: Vec<Complaint>, keep: bool) {
+        self.category
+            .extend(batch.iter().map(|c| c.category.as_deref()));
+        self.status
+            .extend(batch.iter().map(|c| c.status.as_deref()));
+        self.xy
+            .extend(batch.iter().map(|c| [c.point.x(), c.point.y()]));
+        self.created
+            .extend(batch.iter().map(|c| c.created.map_or(i64::MIN, |t| t.0)));
+        self.ids.reserve(batch.len());
+        for c in batch {
+            self.ids.push(c.id);
+            if keep {
+                self.properties.push(c.properties);
+            }
+        }
+    }
+
+    /// Drops the complaints the reader retracted (positions among those handed on).
+    fn drop_rows(&mut self, positions: &[usize]) {
+        drop_at(&mut self.ids, positions);
+        drop_at(&mut self.xy, positions);
+        drop_at(&mut self.created, positions);
+        self.category.drop_rows(positions);
+        self.status.drop_rows(positions);
+        drop_at(&mut self.properties, positions);
+    }
 }
 
 /// Checks a column mapping (`kind` is `"streets"`, `"complaints"` or `"ratings"`) and returns it
