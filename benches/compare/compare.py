@@ -11,6 +11,9 @@ The job, the same for all three, on the same files:
   DuckDB:     spatial extension: ST_Read, read_csv, ST_Transform(always_xy), SPATIAL_JOIN on ST_DWithin(30) and
               the nearest per complaint, SQL aggregates, COPY ... TO csv.
   streetrank: `streetrank score --streets --complaints --config -o ranking.csv` (its phases from --summary-json).
+  python:     the streetrank Python package as an analyst calls it: read_streets, read_complaints(streets=...),
+              score(config=...), and the GeoPandas worker's columns written with pandas to_csv (needs the wheel:
+              `cd python && maturin build --release --out DIR && pip install DIR/*.whl`).
   streetrank does strictly more work than the two others: it also de-duplicates repeat complaints (50 m / 30 days,
   docs/scoring.md), hashes its inputs for the settings hash, and writes more columns. The Python versions keep
   the recency-weighted count simple (a weighted group-by), as analysts would write it.
@@ -20,6 +23,7 @@ Usage (from the repository root, after `pip install -r benches/compare/requireme
     python benches/compare/compare.py --preset city                  # 100k segments / 1M complaints, 3 rounds
     python benches/compare/compare.py --preset small --rounds 1      # a quick check (2k / 20k)
     python benches/compare/compare.py --preset metro --tools streetrank,duckdb
+    python benches/compare/compare.py --preset city --tools geopandas,duckdb,streetrank,python
     options: --streetrank PATH (default target/dist/streetrank, else target/release/streetrank)
              --work DIR (inputs and outputs; default /tmp/streetrank-compare/PRESET) --rounds N --threads N
 
@@ -143,6 +147,34 @@ def run_geopandas(streets_path: Path, complaints_path: Path, config: Path, out: 
     full_seg[nearest.index.to_numpy()] = seg
     full_dist[nearest.index.to_numpy()] = nearest["dist"].to_numpy()
     np.savez(dump, seg=full_seg, dist=full_dist, counts=counts)
+    return ph.times
+
+
+# ------------------------------------------------------------------------------------ streetrank Python worker
+def run_python(streets_path: Path, complaints_path: Path, config: Path, out: Path, dump: Path) -> dict:
+    """The job as an analyst in Jupyter does it with the streetrank package: its readers (mapped by the config's
+    [streets] and [complaints] tables), ``score`` (snap and score), then the GeoPandas worker's columns written
+    with pandas. The per-segment counts are dumped for the untimed check."""
+    import numpy as np
+    import streetrank
+
+    with config.open("rb") as f:
+        cfg = tomllib.load(f)
+    ph = Phases()
+    streets = streetrank.read_streets(streets_path, **cfg.get("streets", {}))
+    ph.done("read streets")
+    complaints = streetrank.read_complaints(complaints_path, streets=streets, **cfg.get("complaints", {}))
+    ph.done("read complaints")
+    ranked = streetrank.score(streets, complaints, config=config, profile="internal")
+    ph.done("snap and score")
+    table = ranked[["rank", "segment_id", "score", "pressure_raw", "complaints", "length_m"]].copy()
+    table["wkt"] = ranked.geometry.to_crs("EPSG:4326").to_wkt().to_numpy()
+    table.to_csv(out, index=False)
+    ph.done("write")
+    position = {sid: k for k, sid in enumerate(streets.index.tolist())}
+    counts = np.zeros(len(streets), dtype=np.int64)
+    counts[[position[sid] for sid in ranked["segment_id"].tolist()]] = ranked["complaints"].to_numpy()
+    np.savez(dump, counts=counts)
     return ph.times
 
 
@@ -343,7 +375,7 @@ def compare_assignments(name: str, ref, other) -> str:
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "_worker":
         tool, streets, complaints, config, out, dump, phases = sys.argv[2:9]
-        fn = run_geopandas if tool == "geopandas" else run_duckdb
+        fn = {"geopandas": run_geopandas, "duckdb": run_duckdb, "python": run_python}[tool]
         times = fn(Path(streets), Path(complaints), Path(config), Path(out), Path(dump))
         Path(phases).write_text(json.dumps(times))
         return
@@ -397,7 +429,15 @@ def main() -> None:
             if tool in results and results[tool] and results["streetrank"]:
                 ratios = [a[0] / b[0] for a, b in zip(results[tool], results["streetrank"])]
                 print(f"  per-round {tool}/streetrank wall ratios: " + ", ".join(f"{x:.1f}" for x in ratios))
-    if "streetrank" in tools and any(t in med for t in ("geopandas", "duckdb")):
+    if "python" in med:
+        pw, pm = med["python"]
+        for tool in ("geopandas", "duckdb"):
+            if tool in med:
+                ratios = [a[0] / b[0] for a, b in zip(results[tool], results["python"])]
+                print(f"  streetrank from Python is {med[tool][0] / pw:5.1f}x faster than {tool}, uses "
+                      f"{pm / med[tool][1]:.2f}x its peak memory; per-round ratios: "
+                      + ", ".join(f"{x:.1f}" for x in ratios))
+    if "streetrank" in tools and any(t in med for t in ("geopandas", "duckdb", "python")):
         import numpy as np
 
         with (work / "streets.geojson").open() as f:
@@ -412,6 +452,11 @@ def main() -> None:
                 print(compare_assignments(tool, ref, (d["seg"], d["dist"])))
                 print(f"    per-segment matched counts equal on {np.sum(d['counts'] == sr_counts):,} of "
                       f"{len(street_ids):,} segments")
+        dump = work / "assign_python.npz"
+        if "python" in med and dump.exists():
+            d = np.load(dump)
+            print(f"  python (the same Rust code): per-segment matched counts equal to the CLI's on "
+                  f"{np.sum(d['counts'] == sr_counts):,} of {len(street_ids):,} segments")
 
 
 if __name__ == "__main__":
