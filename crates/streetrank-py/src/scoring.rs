@@ -1,11 +1,12 @@
 //! `score`: the CLI's `score` pipeline (snap, ratings, score, ranking table) on arrays.
 
+use std::path::PathBuf;
+
 use geo_types::Point;
 use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use rayon::prelude::*;
-use std::path::PathBuf;
 use streetrank::PropertyValue;
 use streetrank::{
     Complaint, InputDigest, Ranking, ScoreConfig, ScoreInput, SegmentAttributes, SnapOptions,
@@ -139,13 +140,13 @@ fn frame<'py>(
         )));
     }
     py.detach(|| to_work(&mut xy, &from, Some(work)))?;
-    if let Some(bad) = xy
+    if let Some((bad, &c)) = xy
         .iter()
-        .position(|c| !(c.x.is_finite() && c.y.is_finite()))
+        .enumerate()
+        .find(|(_, c)| !(c.x.is_finite() && c.y.is_finite()))
     {
         // The error a complaint at a point that is not finite gets.
-        Complaint::new(id_at(&ids, bad, "complaint ids")?, Point(xy[bad]))
-            .map_err(|e| core_error(&e))?;
+        Complaint::new(id_at(&ids, bad, "complaint ids")?, Point(c)).map_err(|e| core_error(&e))?;
     }
     // In place: a point is its coordinate.
     let points = xy.into_iter().map(Point).collect();
