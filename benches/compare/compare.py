@@ -1,6 +1,6 @@
 """streetrank against the tools analysts use today: GeoPandas, DuckDB spatial and the streetrank CLI, on one job.
 
-The job, the same for all three, on the same files:
+The job, the same for every tool, on the same files:
   read the streets (GeoJSON, WGS84) and the complaints (CSV, lon/lat); reproject both to EPSG:32618 (metres);
   snap each complaint to its nearest street within 30 m (ties: the street that comes first in the file);
   recency-weighted complaint count per segment (weight 0.5 ** (age_days / 90), undated = 1, as of the date in
@@ -434,7 +434,9 @@ def main() -> None:
         for tool in ("geopandas", "duckdb"):
             if tool in med:
                 ratios = [a[0] / b[0] for a, b in zip(results[tool], results["python"])]
-                print(f"  streetrank from Python is {med[tool][0] / pw:5.1f}x faster than {tool}, uses "
+                speed = med[tool][0] / pw
+                than = f"{speed:5.1f}x faster than" if speed >= 1 else f"{1 / speed:5.1f}x slower than"
+                print(f"  streetrank from Python is {than} {tool}, uses "
                       f"{pm / med[tool][1]:.2f}x its peak memory; per-round ratios: "
                       + ", ".join(f"{x:.1f}" for x in ratios))
     if "streetrank" in tools and any(t in med for t in ("geopandas", "duckdb", "python")):

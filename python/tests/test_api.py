@@ -368,3 +368,50 @@ def test_the_first_bad_street_in_order_is_the_one_named() -> None:
     lanes = gpd.GeoDataFrame({"lanes": [2.0] * 5_000 + [2.5] + [1.5] * 5}, geometry=good[:5_006], crs="EPSG:32618")
     with pytest.raises(streetrank.DataError, match=r"lanes of street 5000: 2\.5 is not a whole number"):
         streetrank.score(lanes, _points([(1, 1)]))
+
+
+def test_score_checks_every_id_of_a_single_frame_and_complaints_before_ratings(tmp_path) -> None:
+    big = _dated([(10, 2), (60, 1)], ["2020-01-01", "2020-03-01"], [1, 2])
+    big.index = pd.Index([1, 2**64], dtype=object)
+    with pytest.raises(streetrank.DataError, match="complaint ids: ids must be integers or strings"):
+        streetrank.score(_streets(), big)
+    nan = _dated([(np.nan, 1)], ["2020-01-01"], ["r1"])
+    with pytest.raises(streetrank.DataError, match="complaint r1: coordinate 0 is not a finite number"):
+        streetrank.score(_streets(), nan, ratings=tmp_path / "missing.csv")
+
+
+def test_read_complaints_over_several_pieces_keeps_the_columns_in_step(tmp_path) -> None:
+    """~3 MB: the reader hands the file on in pieces of 1 MiB; the repeats dropped at the end
+    are in different pieces from the ids they repeat."""
+    n = 70_000
+    rng = np.random.default_rng(7)
+    ids = np.arange(n)
+    repeats = [30_000, 50_000, 69_999]
+    ids[repeats] = [5, 40_000, 100]
+    categories = np.array(["Pothole", "Crack", "Sinkhole", ""])[rng.integers(0, 4, n)]
+    lon = -76.15 + rng.random(n) * 0.01
+    lat = 43.05 + rng.random(n) * 0.01
+    lines = [f"{i},{x:.7f},{y:.7f},{c},note{k}" for k, (i, x, y, c) in enumerate(zip(ids, lon, lat, categories))]
+    path = tmp_path / "c.csv"
+    path.write_text("id,lon,lat,category,note\n" + "\n".join(lines) + "\n")
+    assert path.stat().st_size > 2_500_000
+    c = streetrank.read_complaints(path, on_error="skip", keep=["note"])
+    kept = np.setdiff1d(np.arange(n), repeats)
+    assert c.index.tolist() == ids[kept].tolist()
+    want = [pd.NA if v == "" else v for v in categories[kept]]
+    assert c["category"].tolist() == want
+    assert c["note"].tolist() == [f"note{k}" for k in kept]
+    assert np.allclose(c.geometry.x, np.round(lon[kept], 7)) and np.allclose(c.geometry.y, np.round(lat[kept], 7))
+
+
+def test_publish_suppression_in_a_late_run_of_rows_gives_a_nullable_column() -> None:
+    """The ranking crosses into Python in runs of rows built in parallel; a suppressed count
+    (1 complaint, k = 3) only in a late run turns the whole column into a nullable one."""
+    n = 17_000
+    lines = [shapely.LineString([(0, 100 * k), (100, 100 * k)]) for k in range(n + 1)]
+    streets = gpd.GeoDataFrame(geometry=lines, index=range(1, n + 2), crs="EPSG:32618")
+    xy = [(50, 100 * k) for k in range(n) for _ in range(3)] + [(50, 100 * n)]
+    ranked = streetrank.score(streets, _points(xy), as_of="2020-01-01")
+    assert ranked["complaints"].dtype == "Int64"
+    assert ranked["complaints"].isna().tolist() == [False] * n + [True]
+    assert ranked["segment_id"].iloc[-1] == n + 1 and ranked["complaints"].iloc[:n].eq(3).all()

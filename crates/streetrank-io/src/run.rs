@@ -70,15 +70,21 @@ pub fn check_ids_across<'a, I>(batches: impl IntoIterator<Item = (&'a str, I)>) 
 where
     I: IntoIterator<Item = &'a SourceId>,
 {
-    let batches: Vec<(&str, I)> = batches.into_iter().collect();
+    let batches: Vec<(&str, I::IntoIter)> = batches
+        .into_iter()
+        .map(|(name, ids)| (name, ids.into_iter()))
+        .collect();
     if batches.len() < 2 {
         return Ok(());
     }
+    let names: Vec<&str> = batches.iter().map(|(name, _)| *name).collect();
+    let room = batches.iter().map(|(_, ids)| ids.size_hint().0).sum();
     // Each id with the batch it was last seen in.
-    let mut first: HashMap<&SourceId, (usize, &str)> = HashMap::new();
+    let mut first: HashMap<&SourceId, usize> = HashMap::with_capacity(room);
     for (k, (name, ids)) in batches.into_iter().enumerate() {
         for id in ids {
-            if let Some(&(_, other)) = first.get(id).filter(|&&(other, _)| other != k) {
+            if let Some(&other) = first.get(id).filter(|&&other| other != k) {
+                let other = names.get(other).copied().unwrap_or_default();
                 return Err(Error::Config {
                     context: "complaints".into(),
                     problem: format!("complaint id {id} is in both {other} and {name}"),
@@ -88,7 +94,7 @@ where
                             .into(),
                 });
             }
-            first.insert(id, (k, name));
+            first.insert(id, k);
         }
     }
     Ok(())

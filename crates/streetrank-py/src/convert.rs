@@ -40,7 +40,7 @@ pub fn coords(a: &PyReadonlyArray2<'_, f64>, what: &str) -> PyResult<Vec<Coord<f
 }
 
 /// The coordinate range of each line given by `shapely.to_ragged_array` offsets (`m + 1` of
-/// them) over `n` flat coordinates, checked.
+/// them) over the flat coordinates `all`, checked.
 pub fn line_parts(all: &[Coord<f64>], offsets: &[i64]) -> PyResult<Vec<(usize, usize)>> {
     let mut out = Vec::with_capacity(offsets.len().saturating_sub(1));
     for w in offsets.windows(2) {
@@ -75,11 +75,7 @@ pub fn ids(seq: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<SourceId>> {
     Ok(out)
 }
 
-/// Id `i` of what [`ids`] reads, alone.
-pub fn id_at(seq: &Bound<'_, PyAny>, i: usize, what: &str) -> PyResult<SourceId> {
-    one_id(&seq.get_item(i)?, what)
-}
-
+/// One id: an `int` or a `str`.
 fn one_id(item: &Bound<'_, PyAny>, what: &str) -> PyResult<SourceId> {
     if let Ok(s) = item.cast::<PyString>() {
         Ok(SourceId::from(&*s.to_cow()?))
@@ -193,6 +189,10 @@ impl TextCodes {
 
 /// Removes the elements at `positions` (ascending) from `v`.
 pub fn drop_at<T>(v: &mut Vec<T>, positions: &[usize]) {
+    debug_assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "positions ascending, each once"
+    );
     if positions.is_empty() {
         return;
     }
@@ -298,8 +298,8 @@ impl Cells {
             (Cells::Int(a), Cells::Int(mut b)) => a.append(&mut b),
             (Cells::Bool(a), Cells::Bool(mut b)) => a.append(&mut b),
             (Cells::Values(a), Cells::Values(mut b)) => a.append(&mut b),
-            // One column has one type in every run of rows.
-            _ => {}
+            // One column has one type in every run of rows (its `ColumnType`, or cells).
+            _ => debug_assert!(false, "runs of one column gathered as different types"),
         }
     }
 
@@ -351,8 +351,9 @@ pub fn table_to_py<'py>(py: Python<'py>, table: &dyn Table) -> PyResult<Bound<'p
             .collect();
         let mut scratch = Vec::new();
         for r in rows {
-            for (col, cell) in cells.iter_mut().zip(table.row(r, &mut scratch)) {
-                col.push(cell);
+            let row = table.row(r, &mut scratch);
+            for (k, col) in cells.iter_mut().enumerate() {
+                col.push(row.get(k).unwrap_or(&PropertyValue::Null));
             }
         }
         cells

@@ -259,8 +259,8 @@ fn counts(d: &Bound<'_, PyDict>, key: &str) -> PyResult<Vec<usize>> {
 }
 
 /// Ranks the streets from the tallies of `tally_segments` (every segment with a complaint,
-/// each once) and the totals over all complaints, and returns what `score` returns (without
-/// the snap outcomes): the same ranking table, bit for bit, as `score` on the same data.
+/// each once) and the totals over all complaints, and returns what `score` returns: the same
+/// ranking table, bit for bit, as `score` on the same data.
 ///
 /// `latest` is the latest creation time of all complaints, the input position of the first
 /// complaint with it and its id. The other arguments are `score`'s.
@@ -282,7 +282,7 @@ pub fn score_tallies<'py>(
     on_error_name: &str,
     profile: &str,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let run = prepare_run(
+    let (run, _) = prepare_run(
         py,
         streets,
         config_json,
@@ -291,6 +291,7 @@ pub fn score_tallies<'py>(
         ratings.as_ref(),
         on_error_name,
         profile,
+        None,
     )?;
     let latest = match latest {
         None => None,

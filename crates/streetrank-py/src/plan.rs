@@ -12,7 +12,7 @@ use streetrank_plan::Method;
 use crate::errors::{config_error, core_error, io_error};
 use crate::index::snap_options;
 use crate::readers::run_config;
-use crate::scoring::{network, snap_complaints};
+use crate::scoring::{complaint_frames, network, snap_frames};
 
 /// The plan settings: the config's `plan` table with the keyword arguments applied, as the
 /// CLI applies `--budget`, `--years` and `--method`.
@@ -113,7 +113,8 @@ pub fn plan<'py>(
         })?);
     }
     let (mut net, work, _) = network(py, streets, cfg.work_crs.as_ref())?;
-    let input = snap_complaints(py, batches, &net, &work, &snap_opts)?;
+    // The complaints checked before the ratings are read, as the CLI reads its files.
+    let frames = complaint_frames(py, batches, &work)?;
     let rated = match &ratings {
         None => None,
         Some(path) => {
@@ -132,6 +133,7 @@ pub fn plan<'py>(
         digests.push(streetrank_io::input_digest("ratings", path, sha));
     }
     digests.push(streetrank_io::run_config_digest(&cfg).map_err(|e| io_error(&e))?);
+    let input = snap_frames(py, &frames, &net, &snap_opts)?;
     let (table, segment, summary, hash) = py.detach(|| -> PyResult<_> {
         let ranking = streetrank::score_input(&net, &input, &score_cfg, &digests)
             .map_err(|e| core_error(&e))?;

@@ -1,5 +1,6 @@
 //! `score`: the CLI's `score` pipeline (snap, ratings, score, ranking table) on arrays.
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 
 use geo_types::Point;
@@ -7,14 +8,14 @@ use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use rayon::prelude::*;
-use streetrank::PropertyValue;
 use streetrank::{
     Complaint, InputDigest, Ranking, ScoreConfig, ScoreInput, SegmentAttributes, SnapOptions,
     SnapOutcome, StreetNetwork, Timestamp,
 };
+use streetrank::{PropertyValue, SourceId};
 use streetrank_io::{ColumnRole, Crs, Profile, RunConfig};
 
-use crate::convert::{coded_texts_in, coords, id_at, ids, opt_f64, slice1};
+use crate::convert::{coded_texts_in, coords, ids, opt_f64, slice1};
 use crate::errors::{config_error, core_error, data_error, io_error};
 use crate::index::{segments, snap_options, to_work};
 use crate::readers::{crs, run_config};
@@ -113,30 +114,69 @@ pub(crate) fn network(
     Ok((net, w, moved))
 }
 
-/// One complaint frame from the Python layer's arrays: ids (an int64 array or a list of `int`
-/// or `str`), points in the working CRS, creation times (seconds, `i64::MIN` for none).
-struct Frame<'py> {
-    ids: Bound<'py, PyAny>,
+/// A complaint frame's ids: an int64 array as it is, or a list's ids converted (which checks
+/// each is an `int` or a `str`).
+enum FrameIds<'py> {
+    Ints(PyReadonlyArray1<'py, i64>),
+    Converted(Vec<SourceId>),
+}
+
+/// What [`FrameIds`] holds, as plain data (usable without the GIL).
+#[derive(Clone, Copy)]
+enum IdsView<'a> {
+    Ints(&'a [i64]),
+    Ids(&'a [SourceId]),
+}
+
+impl IdsView<'_> {
+    fn len(self) -> usize {
+        match self {
+            IdsView::Ints(v) => v.len(),
+            IdsView::Ids(v) => v.len(),
+        }
+    }
+
+    fn get(self, i: usize) -> Option<SourceId> {
+        match self {
+            IdsView::Ints(v) => v.get(i).map(|&i| SourceId::Int(i)),
+            IdsView::Ids(v) => v.get(i).cloned(),
+        }
+    }
+}
+
+impl FrameIds<'_> {
+    fn view(&self) -> PyResult<IdsView<'_>> {
+        Ok(match self {
+            FrameIds::Ints(a) => IdsView::Ints(slice1(a, "complaint ids")?),
+            FrameIds::Converted(v) => IdsView::Ids(v),
+        })
+    }
+}
+
+/// One complaint frame from the Python layer's arrays: ids, points in the working CRS,
+/// creation times (seconds, `i64::MIN` for none).
+pub(crate) struct Frame<'py> {
+    ids: FrameIds<'py>,
     points: Vec<Point<f64>>,
     created: PyReadonlyArray1<'py, i64>,
 }
 
-/// Frame `k` in the working CRS, its points checked finite as [`Complaint::new`] checks them.
-fn frame<'py>(
-    py: Python<'py>,
-    d: &Bound<'py, PyDict>,
-    work: &Crs,
-    k: usize,
-) -> PyResult<Frame<'py>> {
-    let ids = item(d, "ids")?;
+/// A frame in the working CRS, checked in the order the complaints were always checked: its
+/// ids, the columns' lengths, then each point finite as [`Complaint::new`] checks them.
+fn frame<'py>(py: Python<'py>, d: &Bound<'py, PyDict>, work: &Crs) -> PyResult<Frame<'py>> {
+    let ids_in = item(d, "ids")?;
+    let ids = match ids_in.extract::<PyReadonlyArray1<'py, i64>>() {
+        Ok(a) => FrameIds::Ints(a),
+        Err(_) => FrameIds::Converted(ids(&ids_in, "complaint ids")?),
+    };
     let coords_a: PyReadonlyArray2<'_, f64> = item(d, "coords")?.extract()?;
     let created: PyReadonlyArray1<'py, i64> = item(d, "created")?.extract()?;
     let from = crs(&item(d, "crs")?.extract::<String>()?)?;
     let mut xy = coords(&coords_a, "complaint coordinates")?;
-    let n = ids.len()?;
+    let n = ids.view()?.len();
     if xy.len() != n || slice1(&created, "created")?.len() != n {
         return Err(data_error(format!(
-            "complaint frame {k}: column lengths differ from the {n} ids"
+            "complaints: column lengths differ from the {n} ids"
         )));
     }
     py.detach(|| to_work(&mut xy, &from, Some(work)))?;
@@ -145,8 +185,15 @@ fn frame<'py>(
         .enumerate()
         .find(|(_, c)| !(c.x.is_finite() && c.y.is_finite()))
     {
-        // The error a complaint at a point that is not finite gets.
-        Complaint::new(id_at(&ids, bad, "complaint ids")?, Point(c)).map_err(|e| core_error(&e))?;
+        let id = ids.view()?.get(bad).unwrap_or(SourceId::Int(-1));
+        return Err(match Complaint::new(id, Point(c)) {
+            // The error a complaint at a point that is not finite gets.
+            Err(e) => core_error(&e),
+            Ok(_) => data_error(format!(
+                "complaint {bad}: the point ({}, {}) is not finite",
+                c.x, c.y
+            )),
+        });
     }
     // In place: a point is its coordinate.
     let points = xy.into_iter().map(Point).collect();
@@ -157,52 +204,69 @@ fn frame<'py>(
     })
 }
 
+/// The complaint frames from the Python layer's batches in the working CRS, each checked in
+/// turn ([`frame`]), then an id in two frames refused, as the CLI refuses one in two files.
+pub(crate) fn complaint_frames<'py>(
+    py: Python<'py>,
+    batches: &Bound<'py, PyList>,
+    work: &Crs,
+) -> PyResult<Vec<Frame<'py>>> {
+    let mut frames = Vec::with_capacity(batches.len());
+    for b in batches.iter() {
+        frames.push(frame(py, &b.cast_into::<PyDict>()?, work)?);
+    }
+    if frames.len() > 1 {
+        let lists = frames
+            .iter()
+            .map(|f| {
+                Ok(match f.ids.view()? {
+                    IdsView::Ints(v) => Cow::Owned(v.iter().map(|&i| SourceId::Int(i)).collect()),
+                    IdsView::Ids(v) => Cow::Borrowed(v),
+                })
+            })
+            .collect::<PyResult<Vec<Cow<'_, [SourceId]>>>>()?;
+        let names: Vec<String> = (0..lists.len())
+            .map(|k| format!("complaint frame {k}"))
+            .collect();
+        streetrank_io::check_ids_across(
+            names
+                .iter()
+                .map(String::as_str)
+                .zip(lists.iter().map(|l| l.iter())),
+        )
+        .map_err(|e| io_error(&e))?;
+    }
+    Ok(frames)
+}
+
 /// The complaint frames snapped to the network's segments and gathered for scoring, frame by
 /// frame in order ([`streetrank::score_input`] on it gives the ranking [`streetrank::score`]
-/// gives on all their rows, bit for bit). Only what scoring reads is kept: 32 bytes per matched
-/// complaint, no `Complaint` per row. An id in two frames is refused, as the CLI refuses one
-/// in two files.
+/// gives on all their rows, bit for bit). Scoring keeps 32 bytes per matched complaint, no
+/// `Complaint` per row; the frames' points are held until the last is snapped.
 ///
 /// A frame is snapped in one batch: the points sorted by grid cell then meet their neighbours
 /// (on the 10M-complaint metro, 1.1-1.7 s for the frame at once against 4.5 s in batches of
 /// 2^20; the frame is in memory already).
-pub(crate) fn snap_complaints(
+pub(crate) fn snap_frames(
     py: Python<'_>,
-    batches: &Bound<'_, PyList>,
+    frames: &[Frame<'_>],
     net: &StreetNetwork,
-    work: &Crs,
     snap_opts: &SnapOptions,
 ) -> PyResult<ScoreInput> {
-    let mut frames = Vec::with_capacity(batches.len());
-    for (k, b) in batches.iter().enumerate() {
-        frames.push(frame(py, &b.cast_into::<PyDict>()?, work, k)?);
-    }
-    if frames.len() > 1 {
-        let all = frames
-            .iter()
-            .map(|f| ids(&f.ids, "complaint ids"))
-            .collect::<PyResult<Vec<_>>>()?;
-        let names: Vec<String> = (0..all.len())
-            .map(|k| format!("complaint frame {k}"))
-            .collect();
-        streetrank_io::check_ids_across(names.iter().map(String::as_str).zip(&all))
-            .map_err(|e| io_error(&e))?;
-    }
     let index = py.detach(|| streetrank::StreetIndex::new(&net.segments));
     let mut input = ScoreInput::new();
-    for f in &frames {
+    for f in frames {
         let created: Vec<Option<Timestamp>> = slice1(&f.created, "created")?
             .iter()
             .map(|&t| (t != i64::MIN).then_some(Timestamp(t)))
             .collect();
-        let points = &f.points;
-        let segments = py.detach(|| index.snap_all_map(points, snap_opts, SnapOutcome::segment));
-        // The id of the latest complaint is asked for only when this frame holds a later one.
-        input
-            .extend_parts(&f.points, &created, &segments, |i| {
-                id_at(&f.ids, i, "complaint ids").ok()
-            })
-            .map_err(|e| core_error(&e))?;
+        let (points, ids) = (&f.points, f.ids.view()?);
+        py.detach(|| {
+            let segments = index.snap_all_map(points, snap_opts, SnapOutcome::segment);
+            // The id of the latest complaint, asked for only when this frame holds a later one.
+            input.extend_parts(points, &created, &segments, |i| ids.get(i))
+        })
+        .map_err(|e| core_error(&e))?;
     }
     Ok(input)
 }
@@ -239,22 +303,28 @@ pub(crate) fn score_config(cfg: &RunConfig, as_of: Option<&str>) -> PyResult<Sco
 /// The settings, the network (ratings applied) and the digests of a scoring run.
 // The Python keyword arguments of one call; a struct would only move them around.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn prepare_run(
-    py: Python<'_>,
-    streets: &Bound<'_, PyDict>,
+pub(crate) fn prepare_run<'py>(
+    py: Python<'py>,
+    streets: &Bound<'py, PyDict>,
     config_json: &str,
     digests: Vec<(String, String, String)>,
     as_of: Option<&str>,
     ratings: Option<&PathBuf>,
     on_error_name: &str,
     profile: &str,
-) -> PyResult<Run> {
+    complaints: Option<&Bound<'py, PyList>>,
+) -> PyResult<(Run, Vec<Frame<'py>>)> {
     let on_error = crate::readers::on_error(on_error_name)?;
     let profile = Profile::parse(profile).map_err(|e| io_error(&e))?;
     let cfg = run_config(config_json)?;
     let score_cfg = score_config(&cfg, as_of)?;
     let snap_opts = snap_options(cfg.snap.max_distance_m, cfg.snap.ambiguity_tolerance_m)?;
     let (mut net, work, moved) = network(py, streets, cfg.work_crs.as_ref())?;
+    // The complaints checked before the ratings are read, as the CLI reads its files.
+    let frames = match complaints {
+        Some(batches) => complaint_frames(py, batches, &work)?,
+        None => Vec::new(),
+    };
     let rated = match ratings {
         None => None,
         Some(path) => {
@@ -284,7 +354,7 @@ pub(crate) fn prepare_run(
         digests,
         rated: rated.map(|(_, c)| c),
     };
-    Ok(run)
+    Ok((run, frames))
 }
 
 /// The ranking table of `ranking` (small counts suppressed under the publish profile) and the
@@ -342,7 +412,7 @@ pub fn score<'py>(
     on_error_name: &str,
     profile: &str,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let run = prepare_run(
+    let (run, frames) = prepare_run(
         py,
         streets,
         config_json,
@@ -351,8 +421,9 @@ pub fn score<'py>(
         ratings.as_ref(),
         on_error_name,
         profile,
+        Some(batches),
     )?;
-    let input = snap_complaints(py, batches, &run.net, &run.work, &run.snap_opts)?;
+    let input = snap_frames(py, &frames, &run.net, &run.snap_opts)?;
     let ranking = py
         .detach(|| streetrank::score_input(&run.net, &input, &run.score_cfg, &run.digests))
         .map_err(|e| core_error(&e))?;
