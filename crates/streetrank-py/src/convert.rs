@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use rayon::prelude::*;
 use streetrank::{PropertyValue, SourceId};
-use streetrank_io::{ColumnType, Table};
+use streetrank_io::{ColumnType, StreamedComplaints, Table};
 
 use crate::errors::data_error;
 
@@ -60,14 +60,8 @@ pub fn line_parts(all: &[Coord<f64>], offsets: &[i64]) -> PyResult<Vec<(usize, u
     Ok(out)
 }
 
-/// Ids from a Python sequence of `int` or `str`, or an int64 numpy array.
+/// Ids from a Python sequence of `int` or `str`.
 pub fn ids(seq: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<SourceId>> {
-    if let Ok(a) = seq.extract::<PyReadonlyArray1<'_, i64>>() {
-        return Ok(slice1(&a, what)?
-            .iter()
-            .map(|&i| SourceId::Int(i))
-            .collect());
-    }
     let mut out = Vec::with_capacity(seq.len().unwrap_or(0));
     for item in seq.try_iter()? {
         out.push(one_id(&item?, what)?);
@@ -176,33 +170,16 @@ impl TextCodes {
         }
     }
 
-    /// Removes the rows at `positions` (ascending); their texts stay among the values.
-    pub fn drop_rows(&mut self, positions: &[usize]) {
-        drop_at(&mut self.codes, positions);
+    /// Drops the rows of the complaints the reader retracted; their texts stay among the
+    /// values.
+    pub fn drop_retracted(&mut self, streamed: &StreamedComplaints) {
+        streamed.drop_retracted(&mut self.codes);
     }
 
     /// `(codes, values)` as Python gets them from [`coded_texts`].
     pub fn into_py(self, py: Python<'_>) -> PyResult<Bound<'_, PyTuple>> {
         (self.codes.into_pyarray(py), self.values).into_pyobject(py)
     }
-}
-
-/// Removes the elements at `positions` (ascending) from `v`.
-pub fn drop_at<T>(v: &mut Vec<T>, positions: &[usize]) {
-    debug_assert!(
-        positions.windows(2).all(|w| w[0] < w[1]),
-        "positions ascending, each once"
-    );
-    if positions.is_empty() {
-        return;
-    }
-    let mut next = positions.iter().peekable();
-    let mut position = 0;
-    v.retain(|_| {
-        let drop = next.next_if_eq(&&position).is_some();
-        position += 1;
-        !drop
-    });
 }
 
 /// A NaN-for-missing float.

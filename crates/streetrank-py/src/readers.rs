@@ -8,11 +8,11 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use streetrank::{Complaint, PropertyValue, SourceId};
 use streetrank_io::{
-    ComplaintMapping, ComplaintsOptions, Crs, LoadReport, OnError, RunConfig, StreetMapping,
-    StreetsOptions,
+    ComplaintMapping, ComplaintsOptions, Crs, LoadReport, OnError, RunConfig, StreamedComplaints,
+    StreetMapping, StreetsOptions,
 };
 
-use crate::convert::{TextCodes, coded_texts, drop_at, ids_to_py, properties_to_py};
+use crate::convert::{TextCodes, coded_texts, ids_to_py, properties_to_py};
 use crate::errors::{config_error, data_error, io_error};
 
 /// The bad-record policy from its Python name.
@@ -162,7 +162,7 @@ pub fn read_complaints<'py>(
             let streamed = streetrank_io::stream_complaints(&path, &opts, &mut |batch| {
                 columns.add(batch, keep);
             })?;
-            columns.drop_rows(&streamed.retracted);
+            columns.drop_retracted(&streamed);
             Ok::<_, streetrank_io::Error>((streamed.file, columns))
         })
         .map_err(|e| io_error(&e))?;
@@ -226,14 +226,14 @@ impl ComplaintColumns {
         }
     }
 
-    /// Drops the complaints the reader retracted (positions among those handed on).
-    fn drop_rows(&mut self, positions: &[usize]) {
-        drop_at(&mut self.ids, positions);
-        drop_at(&mut self.xy, positions);
-        drop_at(&mut self.created, positions);
-        self.category.drop_rows(positions);
-        self.status.drop_rows(positions);
-        drop_at(&mut self.properties, positions);
+    /// Drops the complaints the reader retracted from every column.
+    fn drop_retracted(&mut self, streamed: &StreamedComplaints) {
+        streamed.drop_retracted(&mut self.ids);
+        streamed.drop_retracted(&mut self.xy);
+        streamed.drop_retracted(&mut self.created);
+        self.category.drop_retracted(streamed);
+        self.status.drop_retracted(streamed);
+        streamed.drop_retracted(&mut self.properties);
     }
 }
 

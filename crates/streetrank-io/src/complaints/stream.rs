@@ -45,6 +45,39 @@ pub struct StreamedComplaints {
     pub retracted: Vec<usize>,
 }
 
+impl StreamedComplaints {
+    /// Drops the [`StreamedComplaints::retracted`] complaints from `column`, something the
+    /// caller gathered with one element per complaint handed on, in the order they came.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use streetrank_io::{Crs, LoadedComplaints, StreamedComplaints};
+    /// # let file = LoadedComplaints {
+    /// #     complaints: Vec::new(), property_names: Vec::new(),
+    /// #     source_crs: Crs::wgs84(), swapped: false, far_away: 0,
+    /// #     report: streetrank_io::LoadReport::new(std::path::Path::new("c.csv")),
+    /// #     sha256: String::new(),
+    /// # };
+    /// let streamed = StreamedComplaints { file, delivered: 4, retracted: vec![1, 3] };
+    /// let mut ids = vec!["a", "b", "c", "d"];
+    /// streamed.drop_retracted(&mut ids);
+    /// assert_eq!(ids, ["a", "c"]);
+    /// ```
+    pub fn drop_retracted<T>(&self, column: &mut Vec<T>) {
+        if self.retracted.is_empty() {
+            return;
+        }
+        let mut position = 0;
+        let mut next = self.retracted.iter().peekable();
+        column.retain(|_| {
+            let drop = next.next_if_eq(&&position).is_some();
+            position += 1;
+            !drop
+        });
+    }
+}
+
 /// Reads complaints like [`super::read_complaints`], handing them to `on_batch` a batch at a
 /// time, in file order, instead of returning them.
 ///
@@ -117,21 +150,9 @@ pub(super) fn gather(
         block,
         piece,
     )?;
-    let StreamedComplaints {
-        mut file,
-        delivered,
-        retracted,
-    } = streamed;
-    debug_assert_eq!(delivered, all.len());
-    if !retracted.is_empty() {
-        let mut position = 0;
-        let mut next = retracted.iter().peekable();
-        all.retain(|_| {
-            let drop = next.next_if_eq(&&position).is_some();
-            position += 1;
-            !drop
-        });
-    }
+    debug_assert_eq!(streamed.delivered, all.len());
+    streamed.drop_retracted(&mut all);
+    let mut file = streamed.file;
     debug_assert_eq!(file.report.loaded, all.len());
     if all.capacity() - all.len() > all.len() / 8 {
         // The first piece's density overestimated the file's records.
