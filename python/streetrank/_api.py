@@ -77,10 +77,20 @@ def _id_values(frame: pd.DataFrame, id_column: Optional[str], what: str) -> np.n
     if values.isna().any():
         raise DataError(f"{what}: ids must not be missing (column {id_column or 'index'})")
     if pd.api.types.is_integer_dtype(values.dtype):
+        if pd.api.types.is_unsigned_integer_dtype(values.dtype):
+            over = np.flatnonzero(values.to_numpy(dtype=np.uint64) > np.iinfo(np.int64).max)
+            if len(over):
+                fix = f"frame[{id_column!r}] = frame[{id_column!r}]" if id_column else "frame.index = frame.index"
+                raise DataError(
+                    f"{what}: id {values.iloc[over[0]]} (row {over[0]}) is outside the 64-bit signed integer range "
+                    f"streetrank keeps integer ids in (it would wrap to a negative number). Fix: use the ids as "
+                    f"text, e.g. `{fix}.astype(str)`"
+                )
         return np.ascontiguousarray(values.to_numpy(dtype=np.int64))
     items = values.tolist()
     if isinstance(values.dtype, pd.StringDtype):
         return items  # all `str`: none is missing
+    # A Python int outside int64 is refused on the Rust side (`convert::ids`), with the fix.
     return [v if isinstance(v, (int, str)) and not isinstance(v, bool) else str(v) for v in items]
 
 
@@ -351,12 +361,12 @@ class StreetIndex:
 
     def __init__(self, streets: gpd.GeoDataFrame, *, id_column: Optional[str] = None) -> None:
         self._ids = _ids(streets, id_column, "streets")
-        self._id_lookup = _id_lookup(self._ids)
         coords, offsets = _lines(streets)
         given = _attrs(streets).get("work_crs_given")
         self._index = _rs.StreetIndex(
             self._ids, coords, offsets, _crs_def(streets, "streets"), given
         )
+        self._id_lookup = _id_lookup(self._ids)  # after the ids are checked
 
     @property
     def work_crs(self) -> str:

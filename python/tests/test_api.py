@@ -242,6 +242,25 @@ def test_ids_keep_ints_and_texts(index: pd.Index, want: list[object]) -> None:
     assert [type(v) for v in got] == [type(v) for v in want]
 
 
+def test_unsigned_ids_beyond_int64_are_refused_not_wrapped() -> None:
+    """A uint64 id above 2^63 - 1 would wrap to a negative int64 and come back as another id."""
+    fits = pd.Index(np.array([10, 2**63 - 1], dtype=np.uint64))
+    streets = _streets().set_axis(fits)
+    ranked = streetrank.score(streets, _points([(40, 10)], index=["c1"]), profile="internal")
+    assert sorted(ranked["segment_id"].tolist()) == [10, 2**63 - 1]
+    assert streetrank.StreetIndex(streets).snap(_points([(40, 45)]))["segment_id"].tolist() == [2**63 - 1]
+    wraps = _streets().set_axis(pd.Index(np.array([10, 2**63 + 5], dtype=np.uint64)))
+    for call in (lambda: streetrank.StreetIndex(wraps), lambda: streetrank.score(wraps, _points([(40, 10)]))):
+        with pytest.raises(streetrank.DataError, match=r"streets: id 9223372036854775813 \(row 1\) is outside the 64-bit"):
+            call()
+    column = _streets().assign(sid=pd.array([1, 2**64 - 1], dtype="UInt64"))
+    with pytest.raises(streetrank.DataError, match=r"id 18446744073709551615 \(row 1\).*frame\['sid'\]"):
+        streetrank.StreetIndex(column, id_column="sid")
+    objects = _streets().set_axis(pd.Index([10, -(2**63) - 1], dtype=object))
+    with pytest.raises(streetrank.DataError, match="street ids: id -9223372036854775809 is outside the 64-bit"):
+        streetrank.StreetIndex(objects)
+
+
 def test_coded_texts_make_a_string_column_with_missing_values() -> None:
     from streetrank import _api
 
@@ -373,7 +392,7 @@ def test_the_first_bad_street_in_order_is_the_one_named() -> None:
 def test_score_checks_every_id_of_a_single_frame_and_complaints_before_ratings(tmp_path) -> None:
     big = _dated([(10, 2), (60, 1)], ["2020-01-01", "2020-03-01"], [1, 2])
     big.index = pd.Index([1, 2**64], dtype=object)
-    with pytest.raises(streetrank.DataError, match="complaint ids: ids must be integers or strings"):
+    with pytest.raises(streetrank.DataError, match="complaint ids: id 18446744073709551616 is outside the 64-bit"):
         streetrank.score(_streets(), big)
     nan = _dated([(np.nan, 1)], ["2020-01-01"], ["r1"])
     with pytest.raises(streetrank.DataError, match="complaint r1: coordinate 0 is not a finite number"):

@@ -6,7 +6,7 @@ use geo_types::Coord;
 use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyBool, PyDict, PyInt, PyList, PyString, PyTuple};
 use rayon::prelude::*;
 use streetrank::{PropertyValue, SourceId};
 use streetrank_io::{ColumnType, StreamedComplaints, Table};
@@ -75,6 +75,13 @@ fn one_id(item: &Bound<'_, PyAny>, what: &str) -> PyResult<SourceId> {
         Ok(SourceId::from(&*s.to_cow()?))
     } else if let Ok(i) = item.extract::<i64>() {
         Ok(SourceId::Int(i))
+    } else if item.cast::<PyInt>().is_ok() && !item.is_instance_of::<PyBool>() {
+        Err(data_error(format!(
+            "{what}: id {} is outside the 64-bit signed integer range ({} to {}) streetrank keeps integer ids in. Fix: use the ids as text, e.g. `frame[column] = frame[column].astype(str)`",
+            item.repr()?,
+            i64::MIN,
+            i64::MAX
+        )))
     } else {
         Err(data_error(format!(
             "{what}: ids must be integers or strings, got {}",
