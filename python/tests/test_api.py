@@ -165,6 +165,27 @@ def test_large_batch_equals_small_batches() -> None:
     pd.testing.assert_frame_equal(big.astype({"unmatched_reason": object}), want)
 
 
+def test_batches_over_a_million_points_are_answered_in_chunks_like_one() -> None:
+    """StreetIndex.snap answers 2^20 points at a time: the reason codes follow first appearance
+    over the chunks (the NaN point is the only one in the second chunk), and rows on either side
+    of the boundary equal a small batch's."""
+    chunk = 1 << 20
+    rng = np.random.default_rng(11)
+    n = chunk + 40_000
+    xy = np.column_stack([rng.uniform(0, 100, n), rng.uniform(-20, 70, n)])
+    xy[500] = (1000.0, 0.0)
+    xy[chunk + 10] = np.nan
+    index = streetrank.StreetIndex(_streets())
+    big = index.snap(_points(xy))
+    assert list(big["unmatched_reason"].cat.categories) == ["no street within 30 m", "coordinates not finite"]
+    assert big["unmatched_reason"].notna().sum() == 2  # every other point is within 20 m of a street
+    assert big["unmatched_reason"].iloc[chunk + 10] == "coordinates not finite"
+    for lo, hi in ((0, 1_000), (chunk - 1_000, chunk + 1_000), (n - 1_000, n)):
+        small = index.snap(_points(xy[lo:hi]))
+        want = small.astype({"unmatched_reason": object}).set_axis(big.index[lo:hi])
+        pd.testing.assert_frame_equal(big.iloc[lo:hi].astype({"unmatched_reason": object}), want)
+
+
 def test_raw_snap_takes_strided_arrays_and_checks_lengths() -> None:
     index = streetrank.StreetIndex(_streets())
     xy = np.array([[40.0, 10.0], [40.0, 45.0], [40.0, 500.0]])

@@ -82,6 +82,10 @@ pub fn snap_options(max_distance_m: f64, ambiguity_tolerance_m: f64) -> PyResult
     Ok(opts)
 }
 
+/// Points snapped at a time by [`SnapColumns::snap`]: as the CLI's batches, large enough for
+/// the grid and for the pool to share out; their outcomes take about 190 MB while answered.
+const SNAP_CHUNK: usize = 1 << 20;
+
 /// Snap outcomes as columns, built on plain Rust data (no GIL needed) and handed to numpy
 /// without copies by [`SnapColumns::into_py`].
 pub struct SnapColumns {
@@ -120,66 +124,149 @@ fn code_of(texts: &mut Vec<String>, text: String) -> i32 {
 }
 
 impl SnapColumns {
-    /// Splits outcomes into columns, in input order, in one pass. Reason codes index
-    /// `reasons`, in order of first appearance; each distinct reason is formatted once.
-    pub fn new(outcomes: &[SnapOutcome]) -> SnapColumns {
-        let n = outcomes.len();
-        let mut c = SnapColumns {
-            segment: Vec::with_capacity(n),
-            distance_m: Vec::with_capacity(n),
-            fraction: Vec::with_capacity(n),
-            chainage_m: Vec::with_capacity(n),
-            side: Vec::with_capacity(n),
-            runner_up: Vec::with_capacity(n),
-            runner_up_m: Vec::with_capacity(n),
-            ambiguous: Vec::with_capacity(n),
-            reason: Vec::with_capacity(n),
+    /// Columns for `n` points, every value zero until [`SnapColumns::fill`] writes it. Zeroed
+    /// memory comes from the allocator untouched, so nothing is written twice.
+    fn zeroed(n: usize) -> SnapColumns {
+        SnapColumns {
+            segment: vec![0; n],
+            distance_m: vec![0.0; n],
+            fraction: vec![0.0; n],
+            chainage_m: vec![0.0; n],
+            side: vec![0; n],
+            runner_up: vec![0; n],
+            runner_up_m: vec![0.0; n],
+            ambiguous: vec![false; n],
+            reason: vec![0; n],
             reasons: Vec::new(),
-        };
-        let mut seen: Vec<(UnmatchedReason, i32)> = Vec::new();
+        }
+    }
+
+    /// Snaps `points` with `index` into columns, in input order: [`SNAP_CHUNK`] points at a
+    /// time, each chunk's outcomes split into the columns on the pool. Memory holds the
+    /// columns and one chunk's outcomes (about 90 bytes a point, twice while a chunk is
+    /// answered) instead of every point's. The answers are those of one
+    /// `snap_all(points)`: the grid a chunk builds is kept for the next, and grid and
+    /// R-tree answer bit for bit alike.
+    pub fn snap(
+        index: &streetrank::StreetIndex,
+        points: &[Point<f64>],
+        opts: &SnapOptions,
+    ) -> SnapColumns {
+        let mut c = SnapColumns::zeroed(points.len());
+        let mut seen = Vec::new();
+        for (k, chunk) in points.chunks(SNAP_CHUNK).enumerate() {
+            c.fill(k * SNAP_CHUNK, &index.snap_all(chunk, opts), &mut seen);
+        }
+        c
+    }
+
+    /// Writes `outcomes` into rows `start..` on the pool. Reason codes index `reasons`, in
+    /// order of first appearance over all calls (`seen` holds the reasons met so far with
+    /// their codes); each distinct reason is formatted once.
+    fn fill(
+        &mut self,
+        start: usize,
+        outcomes: &[SnapOutcome],
+        seen: &mut Vec<(UnmatchedReason, i32)>,
+    ) {
+        const PIECE: usize = 16_384;
+        let rows = start..start + outcomes.len();
         let pos = |i: usize| i64::try_from(i).unwrap_or(-1);
-        for o in outcomes {
-            match o {
-                SnapOutcome::Snapped(s) => {
-                    c.segment.push(pos(s.segment));
-                    c.distance_m.push(s.distance_m);
-                    c.fraction.push(s.fraction);
-                    c.chainage_m.push(s.chainage_m);
-                    // Codes into `_SIDES` in _api.py, spelled as `Side::as_str` spells them.
-                    c.side.push(match s.side {
-                        Side::Left => 0,
-                        Side::Right => 1,
-                        _ => 2,
-                    });
-                    c.runner_up.push(s.runner_up.map_or(-1, |r| pos(r.segment)));
-                    c.runner_up_m
-                        .push(s.runner_up.map_or(f64::NAN, |r| r.distance_m));
-                    c.ambiguous.push(s.ambiguous);
-                    c.reason.push(-1);
-                }
-                SnapOutcome::Unmatched(r) => {
-                    c.segment.push(-1);
-                    c.distance_m.push(f64::NAN);
-                    c.fraction.push(f64::NAN);
-                    c.chainage_m.push(f64::NAN);
-                    c.side.push(-1);
-                    c.runner_up.push(-1);
-                    c.runner_up_m.push(f64::NAN);
-                    c.ambiguous.push(false);
-                    let code = match seen.iter().find(|(v, _)| v == r) {
-                        Some(&(_, code)) => code,
-                        None => {
-                            let code =
-                                code_of(&mut c.reasons, streetrank_io::unmatched_reason_text(r));
-                            seen.push((*r, code));
-                            code
+        // Each piece codes its reasons in its own order of first appearance, returned.
+        let locals: Vec<Vec<UnmatchedReason>> = (
+            self.segment[rows.clone()].par_chunks_mut(PIECE),
+            self.distance_m[rows.clone()].par_chunks_mut(PIECE),
+            self.fraction[rows.clone()].par_chunks_mut(PIECE),
+            self.chainage_m[rows.clone()].par_chunks_mut(PIECE),
+            self.side[rows.clone()].par_chunks_mut(PIECE),
+            self.runner_up[rows.clone()].par_chunks_mut(PIECE),
+            self.runner_up_m[rows.clone()].par_chunks_mut(PIECE),
+            self.ambiguous[rows.clone()].par_chunks_mut(PIECE),
+            self.reason[rows.clone()].par_chunks_mut(PIECE),
+            outcomes.par_chunks(PIECE),
+        )
+            .into_par_iter()
+            .map(
+                |(
+                    segment,
+                    distance_m,
+                    fraction,
+                    chainage_m,
+                    side,
+                    runner_up,
+                    runner_up_m,
+                    ambiguous,
+                    reason,
+                    out,
+                )| {
+                    let mut local: Vec<UnmatchedReason> = Vec::new();
+                    for (k, o) in out.iter().enumerate() {
+                        match o {
+                            SnapOutcome::Snapped(s) => {
+                                segment[k] = pos(s.segment);
+                                distance_m[k] = s.distance_m;
+                                fraction[k] = s.fraction;
+                                chainage_m[k] = s.chainage_m;
+                                // Codes into `_SIDES` in _api.py, spelled as `Side::as_str` spells them.
+                                side[k] = match s.side {
+                                    Side::Left => 0,
+                                    Side::Right => 1,
+                                    _ => 2,
+                                };
+                                runner_up[k] = s.runner_up.map_or(-1, |r| pos(r.segment));
+                                runner_up_m[k] = s.runner_up.map_or(f64::NAN, |r| r.distance_m);
+                                ambiguous[k] = s.ambiguous;
+                                reason[k] = -1;
+                            }
+                            SnapOutcome::Unmatched(r) => {
+                                segment[k] = -1;
+                                distance_m[k] = f64::NAN;
+                                fraction[k] = f64::NAN;
+                                chainage_m[k] = f64::NAN;
+                                side[k] = -1;
+                                runner_up[k] = -1;
+                                runner_up_m[k] = f64::NAN;
+                                ambiguous[k] = false;
+                                let code = local.iter().position(|v| v == r).unwrap_or_else(|| {
+                                    local.push(*r);
+                                    local.len() - 1
+                                });
+                                reason[k] = i32::try_from(code).unwrap_or(i32::MAX);
+                            }
                         }
-                    };
-                    c.reason.push(code);
+                    }
+                    local
+                },
+            )
+            .collect();
+        // The pieces' codes into the call's: in piece order, so first appearance is kept.
+        for (piece, local) in self.reason[rows].chunks_mut(PIECE).zip(locals) {
+            let global: Vec<i32> = local
+                .into_iter()
+                .map(|r| match seen.iter().find(|(v, _)| *v == r) {
+                    Some(&(_, code)) => code,
+                    None => {
+                        let code =
+                            code_of(&mut self.reasons, streetrank_io::unmatched_reason_text(&r));
+                        seen.push((r, code));
+                        code
+                    }
+                })
+                .collect();
+            if global
+                .iter()
+                .enumerate()
+                .any(|(k, &g)| usize::try_from(g) != Ok(k))
+            {
+                for code in piece.iter_mut().filter(|c| **c >= 0) {
+                    *code = usize::try_from(*code)
+                        .ok()
+                        .and_then(|k| global.get(k))
+                        .copied()
+                        .unwrap_or(i32::MAX);
                 }
             }
         }
-        c
     }
 
     /// The columns as `{name: numpy array}` plus `reasons` (a list of texts); moves the
@@ -281,7 +368,7 @@ impl StreetIndex {
                 to_work(&mut xy, &from, Some(&self.work_crs))?;
             }
             let pts: Vec<Point<f64>> = xy.into_iter().map(Point).collect();
-            Ok(SnapColumns::new(&self.index.snap_all(&pts, &opts)))
+            Ok(SnapColumns::snap(&self.index, &pts, &opts))
         })?;
         columns.into_py(py)
     }
