@@ -72,6 +72,7 @@ def read_streets(
     mapping_json: str,
     on_error_name: Literal["fail", "skip"],
     work_crs: str | None = None,
+    text_ids_as_buffers: bool = False,
 ) -> dict[str, Any]: ...
 def read_complaints(
     path: str | PathLike[str],
@@ -80,6 +81,7 @@ def read_complaints(
     work_crs: str,
     extent_lonlat: list[float] | None = None,
     far_km: float = ...,
+    text_ids_as_buffers: bool = False,
 ) -> dict[str, Any]: ...
 def parse_mapping(kind: Literal["streets", "complaints", "ratings"], mapping_json: str) -> str: ...
 def load_config(path: str | PathLike[str] | None = None, json: str | None = None) -> str: ...

@@ -282,6 +282,65 @@ def test_unsigned_ids_beyond_int64_are_refused_not_wrapped() -> None:
         streetrank.StreetIndex(objects)
 
 
+def test_text_ids_cross_as_arrow_buffers_with_the_same_result(tmp_path, monkeypatch) -> None:
+    """Text ids go between the extension and pandas as Arrow buffers (no Python object per id):
+    the frames, rankings and digests are those of the list path, for sliced and chunked columns,
+    non-ASCII ids and ids of both kinds in one file."""
+    from streetrank import _api
+
+    path = tmp_path / "c.csv"
+    ids = ["R-1", "Ré-2", "R-3", "日本-4", "R-5", "R-6"]
+    rows = [f"{i},-76.15{k},43.05{k}" for k, i in enumerate(ids)]
+    path.write_text("id,lon,lat\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text("id,lon,lat\n12,-76.15,43.05\nA5,-76.16,43.06\n")
+    fast = streetrank.read_complaints(path)
+    fast_mixed = streetrank.read_complaints(mixed)
+    assert fast.index.tolist() == ids and fast.index.dtype == pd.Index(["x"]).dtype
+    assert fast_mixed.index.tolist() == [12, "A5"]
+    monkeypatch.setattr(_api, "_arrow_strings", lambda: None)
+    slow = streetrank.read_complaints(path)
+    pd.testing.assert_frame_equal(fast, slow)
+    pd.testing.assert_frame_equal(fast_mixed, streetrank.read_complaints(mixed))
+    monkeypatch.undo()
+
+    streets = _streets().to_crs("EPSG:4326").set_axis(pd.Index(["S-1", "Sé-2"], dtype="string"))
+    streets.geometry = streets.geometry.translate(-76.15 - streets.total_bounds[0], 43.05 - streets.total_bounds[1])
+    whole = pd.concat([fast.iloc[:3], fast.iloc[3:]])  # two Arrow chunks
+    assert len(whole.index.array.__arrow_array__().chunks) == 2
+    for frame in (fast, fast.iloc[2:], whole):
+        buffers = _api._id_values(frame, None, "c", texts=True)
+        assert isinstance(buffers, tuple)
+        listed = _api._id_values(frame, None, "c")
+        assert listed == frame.index.tolist()
+        assert _api._digest(frame.iloc[:0], "complaints", [], buffers) == _api._digest(
+            frame.iloc[:0], "complaints", [], listed
+        )
+        as_objects = frame.set_axis(pd.Index(listed, dtype=object))
+        a = streetrank.score(streets, frame, profile="internal")
+        b = streetrank.score(streets, as_objects, profile="internal")
+        pd.testing.assert_frame_equal(a, b)
+        assert a["complaints"].sum() == int("R-1" in frame.index)  # the one on a street
+
+
+def test_malformed_text_id_buffers_are_a_data_error() -> None:
+    coords = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 5.0], [10.0, 5.0]])
+    offsets = np.array([0, 2, 4], dtype=np.int64)
+    good = streetrank._streetrank.StreetIndex(
+        (np.array([0, 1, 3], dtype=np.int64), np.frombuffer("aéb".encode(), dtype=np.uint8)), coords, offsets,
+        "EPSG:32618",
+    )
+    assert len(good) == 2
+    for ids, why in [
+        ((np.array([0, 2, 1], dtype=np.int64), b"abc"), "descend at id 1"),
+        ((np.array([0, 1, 9], dtype=np.int64), b"abc"), "outside the 3 bytes"),
+        ((np.array([0, 2, 4], dtype=np.int64), "aéb".encode()), "cut a character at id 1"),
+        ((np.array([0, 1, 2], dtype=np.int64), b"a\xff"), "not UTF-8"),
+    ]:
+        with pytest.raises(streetrank.DataError, match=why):
+            streetrank._streetrank.StreetIndex((ids[0], np.frombuffer(ids[1], dtype=np.uint8)), coords, offsets, "EPSG:32618")
+
+
 def test_coded_texts_make_a_string_column_with_missing_values() -> None:
     from streetrank import _api
 

@@ -202,15 +202,111 @@ pub fn id_to_py<'py>(py: Python<'py>, id: &SourceId) -> PyResult<Bound<'py, PyAn
     })
 }
 
-/// Ids as a Python list.
+/// Ids for the Python layer: an int64 array when every id is an integer; when every id is a
+/// text and `text_buffers`, `(offsets, data)`: `n + 1` int64 byte offsets into `data`, the
+/// ids' UTF-8 bytes one after another, of which Python makes an Arrow string array without a
+/// Python object per id (`_id_index` in `_api.py`); else (mixed kinds, no ids, or
+/// `text_buffers` false) a list of `int` and `str`.
 pub fn ids_to_py<'a, 'py>(
     py: Python<'py>,
-    ids: impl Iterator<Item = &'a SourceId>,
-) -> PyResult<Bound<'py, PyList>> {
+    ids: impl Iterator<Item = &'a SourceId> + Clone,
+    text_buffers: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    let (mut ints, mut texts, mut bytes) = (0usize, 0usize, 0usize);
+    for id in ids.clone() {
+        match id {
+            SourceId::Int(_) => ints += 1,
+            SourceId::Text(t) => {
+                texts += 1;
+                bytes += t.as_str().len();
+            }
+        }
+    }
+    if ints > 0 && texts == 0 {
+        let column: Vec<i64> = ids
+            .map(|id| match id {
+                SourceId::Int(i) => *i,
+                SourceId::Text(_) => 0, // counted above: there is none
+            })
+            .collect();
+        return Ok(column.into_pyarray(py).into_any());
+    }
+    if texts > 0 && ints == 0 && text_buffers {
+        let mut offsets: Vec<i64> = Vec::with_capacity(texts + 1);
+        let mut data: Vec<u8> = Vec::with_capacity(bytes);
+        offsets.push(0);
+        for id in ids {
+            if let SourceId::Text(t) = id {
+                data.extend_from_slice(t.as_str().as_bytes());
+            }
+            offsets.push(i64::try_from(data.len()).unwrap_or(i64::MAX));
+        }
+        return Ok(PyTuple::new(
+            py,
+            [
+                offsets.into_pyarray(py).into_any(),
+                data.into_pyarray(py).into_any(),
+            ],
+        )?
+        .into_any());
+    }
     let items = ids
         .map(|id| id_to_py(py, id))
         .collect::<PyResult<Vec<_>>>()?;
-    PyList::new(py, items)
+    Ok(PyList::new(py, items)?.into_any())
+}
+
+/// Text ids from the buffers of an Arrow string column, as `_text_buffers` in `_api.py`
+/// passes them: `n + 1` byte offsets into `data` (absolute: the first need not be 0) and the
+/// UTF-8 bytes. Built on the pool, without a Python object per id.
+///
+/// # Errors
+///
+/// A `DataError` when the offsets do not ascend within `data` or a text is not UTF-8.
+pub fn ids_from_buffers(offsets: &[i64], data: &[u8], what: &str) -> PyResult<Vec<SourceId>> {
+    let bad = |why: String| data_error(format!("{what}: text ids' buffers {why}"));
+    let (Some(&first), Some(&last)) = (offsets.first(), offsets.last()) else {
+        return Err(bad("have no offsets".into()));
+    };
+    let within = |o: i64| usize::try_from(o).ok().filter(|&o| o <= data.len());
+    let (Some(lo), Some(hi)) = (within(first), within(last)) else {
+        return Err(bad(format!(
+            "run from {first} to {last}, outside the {} bytes",
+            data.len()
+        )));
+    };
+    if let Some(k) = offsets.windows(2).position(|w| w[0] > w[1]) {
+        return Err(bad(format!("descend at id {k}")));
+    }
+    // Valid as a whole and cut at character boundaries: each text is then valid.
+    let text =
+        std::str::from_utf8(&data[lo..hi]).map_err(|e| bad(format!("are not UTF-8 ({e})")))?;
+    let at = |o: i64| usize::try_from(o).unwrap_or(0) - lo; // within lo..=hi, checked above
+    if let Some(k) = offsets.iter().position(|&o| !text.is_char_boundary(at(o))) {
+        return Err(bad(format!("cut a character at id {k}")));
+    }
+    Ok(offsets
+        .par_windows(2)
+        .map(|w| SourceId::from(&text[at(w[0])..at(w[1])]))
+        .collect())
+}
+
+/// Ids as the Python layer passes them: an int64 array, `(offsets, data)` text buffers
+/// ([`ids_from_buffers`]), or a sequence of `int` and `str` ([`ids`]).
+pub fn ids_in(seq: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<SourceId>> {
+    if let Ok(a) = seq.extract::<PyReadonlyArray1<'_, i64>>() {
+        return Ok(slice1(&a, what)?
+            .iter()
+            .map(|&i| SourceId::Int(i))
+            .collect());
+    }
+    if let Ok((offsets, data)) =
+        seq.extract::<(PyReadonlyArray1<'_, i64>, PyReadonlyArray1<'_, u8>)>()
+    {
+        let (offsets, data) = (slice1(&offsets, what)?, slice1(&data, what)?);
+        return seq.py().detach(|| ids_from_buffers(offsets, data, what));
+    }
+    ids(seq, what)
 }
 
 /// One cell as a Python object (`None` for null).

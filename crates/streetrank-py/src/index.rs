@@ -315,7 +315,7 @@ impl StreetIndex {
         crs: &str,
         work_crs: Option<&str>,
     ) -> PyResult<Self> {
-        let ids = crate::convert::ids(ids, "street ids")?;
+        let ids = crate::convert::ids_in(ids, "street ids")?;
         let mut xy = crate::convert::coords(&coords, "street coordinates")?;
         let offsets = slice1(&offsets, "line offsets")?;
         let from = crate::readers::crs(crs)?;

@@ -60,15 +60,17 @@ fn coord_array<'py>(
     Ok(a.into_pyarray(py).into_any())
 }
 
-/// Reads a street file; returns its columns as arrays and lists, in the working CRS.
+/// Reads a street file; returns its columns as arrays and lists, in the working CRS. Text ids
+/// come as Arrow buffers when `text_ids_as_buffers` ([`ids_to_py`]).
 #[pyfunction]
-#[pyo3(signature = (path, mapping_json, on_error_name, work_crs=None))]
+#[pyo3(signature = (path, mapping_json, on_error_name, work_crs=None, text_ids_as_buffers=false))]
 pub fn read_streets<'py>(
     py: Python<'py>,
     path: PathBuf,
     mapping_json: &str,
     on_error_name: &str,
     work_crs: Option<&str>,
+    text_ids_as_buffers: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let opts = StreetsOptions {
         mapping: mapping::<StreetMapping>(mapping_json, "streets")?,
@@ -80,7 +82,10 @@ pub fn read_streets<'py>(
         .map_err(|e| io_error(&e))?;
     let segs = &loaded.network.segments;
     let d = PyDict::new(py);
-    d.set_item("ids", ids_to_py(py, segs.iter().map(|s| &s.id))?)?;
+    d.set_item(
+        "ids",
+        ids_to_py(py, segs.iter().map(|s| &s.id), text_ids_as_buffers)?,
+    )?;
     d.set_item(
         "coords",
         coord_array(
@@ -136,9 +141,11 @@ pub fn read_streets<'py>(
     Ok(d)
 }
 
-/// Reads a complaints file into `work_crs`; returns its columns as arrays and lists.
+/// Reads a complaints file into `work_crs`; returns its columns as arrays and lists. Text ids
+/// come as Arrow buffers when `text_ids_as_buffers` ([`ids_to_py`]).
 #[pyfunction]
-#[pyo3(signature = (path, mapping_json, on_error_name, work_crs, extent_lonlat=None, far_km=streetrank_io::DEFAULT_FAR_KM))]
+#[pyo3(signature = (path, mapping_json, on_error_name, work_crs, extent_lonlat=None, far_km=streetrank_io::DEFAULT_FAR_KM, text_ids_as_buffers=false))]
+#[allow(clippy::too_many_arguments)] // the Python signature: keyword arguments with defaults
 pub fn read_complaints<'py>(
     py: Python<'py>,
     path: PathBuf,
@@ -147,6 +154,7 @@ pub fn read_complaints<'py>(
     work_crs: &str,
     extent_lonlat: Option<[f64; 4]>,
     far_km: f64,
+    text_ids_as_buffers: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let opts = ComplaintsOptions {
         mapping: mapping::<ComplaintMapping>(mapping_json, "complaints")?,
@@ -167,7 +175,10 @@ pub fn read_complaints<'py>(
         })
         .map_err(|e| io_error(&e))?;
     let d = PyDict::new(py);
-    d.set_item("ids", ids_to_py(py, columns.ids.iter())?)?;
+    d.set_item(
+        "ids",
+        ids_to_py(py, columns.ids.iter(), text_ids_as_buffers)?,
+    )?;
     let n = columns.xy.len();
     let xy = Array2::from_shape_vec((n, 2), columns.xy.into_flattened())
         .map_err(|e| data_error(format!("complaint coordinates: {e}")))?;

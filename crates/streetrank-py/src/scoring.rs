@@ -15,7 +15,7 @@ use streetrank::{
 use streetrank::{PropertyValue, SourceId};
 use streetrank_io::{ColumnRole, Crs, Profile, RunConfig};
 
-use crate::convert::{coded_texts_in, coords, ids, opt_f64, slice1};
+use crate::convert::{coded_texts_in, coords, ids_in, opt_f64, slice1};
 use crate::errors::{config_error, core_error, data_error, io_error};
 use crate::index::{segments, snap_options, to_work};
 use crate::readers::{crs, run_config};
@@ -34,7 +34,7 @@ pub(crate) fn network(
     d: &Bound<'_, PyDict>,
     work: Option<&Crs>,
 ) -> PyResult<(StreetNetwork, Crs, bool)> {
-    let ids = ids(&item(d, "ids")?, "street ids")?;
+    let ids = ids_in(&item(d, "ids")?, "street ids")?;
     let coords_a: PyReadonlyArray2<'_, f64> = item(d, "coords")?.extract()?;
     let offsets_a: PyReadonlyArray1<'_, i64> = item(d, "offsets")?.extract()?;
     let from = crs(&item(d, "crs")?.extract::<String>()?)?;
@@ -164,10 +164,10 @@ pub(crate) struct Frame<'py> {
 /// A frame in the working CRS, checked in the order the complaints were always checked: its
 /// ids, the columns' lengths, then each point finite as [`Complaint::new`] checks them.
 fn frame<'py>(py: Python<'py>, d: &Bound<'py, PyDict>, work: &Crs) -> PyResult<Frame<'py>> {
-    let ids_in = item(d, "ids")?;
-    let ids = match ids_in.extract::<PyReadonlyArray1<'py, i64>>() {
+    let given = item(d, "ids")?;
+    let ids = match given.extract::<PyReadonlyArray1<'py, i64>>() {
         Ok(a) => FrameIds::Ints(a),
-        Err(_) => FrameIds::Converted(ids(&ids_in, "complaint ids")?),
+        Err(_) => FrameIds::Converted(ids_in(&given, "complaint ids")?),
     };
     let coords_a: PyReadonlyArray2<'_, f64> = item(d, "coords")?.extract()?;
     let created: PyReadonlyArray1<'py, i64> = item(d, "created")?.extract()?;
