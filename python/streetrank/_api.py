@@ -6,7 +6,7 @@ import hashlib
 import json
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal, Optional, Union
 
 import geopandas as gpd
@@ -68,7 +68,9 @@ def _crs_def(frame: gpd.GeoDataFrame | gpd.GeoSeries, what: str) -> str:
 def _ids(frame: pd.DataFrame, id_column: Optional[str], what: str) -> list[Any]:
     """The ids of a frame's rows: ``id_column`` when given, else the index."""
     ids = _id_values(frame, id_column, what)
-    return ids.tolist() if isinstance(ids, np.ndarray) else ids
+    if isinstance(ids, np.ndarray):
+        return ids.tolist()
+    return ids if isinstance(ids, list) else _arrow_texts(*ids).to_pylist()
 
 
 def _id_values(
@@ -106,8 +108,9 @@ def _text_buffers(values: pd.Series) -> Optional[tuple[np.ndarray, np.ndarray]]:
         return None
     import pyarrow as pa
 
-    chunked = values.array.__arrow_array__()
-    arr = chunked.combine_chunks() if isinstance(chunked, pa.ChunkedArray) else chunked
+    arr = values.array.__arrow_array__()
+    if isinstance(arr, pa.ChunkedArray):  # one chunk taken as it is: combine_chunks copies it
+        arr = arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
     if pa.types.is_string(arr.type):
         arr = arr.cast(pa.large_string())
     if not pa.types.is_large_string(arr.type) or arr.null_count:
@@ -487,14 +490,18 @@ def snap(
 
 
 def _digest(
-    frame: pd.DataFrame, role: str, arrays: Sequence[np.ndarray], ids: np.ndarray | list[Any] | tuple[np.ndarray, np.ndarray]
+    frame: pd.DataFrame,
+    role: str,
+    arrays: Sequence[np.ndarray] | Callable[[], Sequence[np.ndarray]],
+    ids: np.ndarray | list[Any] | tuple[np.ndarray, np.ndarray],
 ) -> list[str]:
-    """The digest of a frame: its file's when streetrank read it, else of its data."""
+    """The digest of a frame: its file's when streetrank read it, else of its data (``arrays``,
+    or what calling it gives, then the ids' JSON)."""
     source = _attrs(frame).get("source")
     if isinstance(source, list) and len(source) == 3 and source[0] == role:
         return [str(s) for s in source]
     h = hashlib.sha256()
-    for a in arrays:
+    for a in arrays() if callable(arrays) else arrays:
         h.update(np.ascontiguousarray(a).tobytes())
     if isinstance(ids, tuple):  # text ids as Arrow buffers (`_text_buffers`)
         ids = _arrow_texts(*ids).to_pylist()
@@ -587,10 +594,11 @@ def _prepare(
     for k, f in enumerate(frames):
         frame = f if isinstance(f, gpd.GeoDataFrame) else gpd.GeoDataFrame(geometry=f)
         cids = _id_values(frame, complaint_id_column, f"complaints[{k}]", texts=True)
-        xy = np.column_stack(_points(frame))
+        x, y = _points(frame)
         # What scoring reads of a complaint: its id, point and creation time.
-        batches.append({"ids": cids, "coords": xy, "crs": _crs_def(frame, f"complaints[{k}]"), "created": _created(frame)})
-        digests.append(_digest(frame, "complaints", [xy], cids))
+        batches.append({"ids": cids, "x": x, "y": y, "crs": _crs_def(frame, f"complaints[{k}]"), "created": _created(frame)})
+        # The points as (n, 2) rows only when the digest is made of them.
+        digests.append(_digest(frame, "complaints", lambda: [np.column_stack((x, y))], cids))  # called here
     return config_json, street_arrays, batches, [(d[0], d[1], d[2]) for d in digests]
 
 

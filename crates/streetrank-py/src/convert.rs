@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use geo_types::Coord;
+use numpy::ndarray::ArrayView1;
 use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -37,6 +38,16 @@ pub fn coords(a: &PyReadonlyArray2<'_, f64>, what: &str) -> PyResult<Vec<Coord<f
         .chunks_exact(2)
         .map(|c| Coord { x: c[0], y: c[1] })
         .collect())
+}
+
+/// Coordinates from `x` and `y` arrays of one length (any strides: a column sliced out of an
+/// `(n, 2)` array is one), read at once when both are contiguous.
+pub fn xy_coords(x: ArrayView1<'_, f64>, y: ArrayView1<'_, f64>) -> Vec<Coord<f64>> {
+    let coord = |(&x, &y): (&f64, &f64)| Coord { x, y };
+    match (x.as_slice(), y.as_slice()) {
+        (Some(xs), Some(ys)) => xs.iter().zip(ys).map(coord).collect(),
+        _ => x.iter().zip(y.iter()).map(coord).collect(),
+    }
 }
 
 /// The coordinate range of each line given by `shapely.to_ragged_array` offsets (`m + 1` of

@@ -359,11 +359,7 @@ impl StreetIndex {
         }
         let columns = py.detach(|| -> PyResult<SnapColumns> {
             let from = self.parse_crs(crs)?;
-            let coord = |(&x, &y): (&f64, &f64)| Coord { x, y };
-            let mut xy: Vec<Coord<f64>> = match (x.as_slice(), y.as_slice()) {
-                (Some(xs), Some(ys)) => xs.iter().zip(ys).map(coord).collect(),
-                _ => x.iter().zip(y.iter()).map(coord).collect(),
-            };
+            let mut xy = crate::convert::xy_coords(x, y);
             if from != self.work_crs {
                 to_work(&mut xy, &from, Some(&self.work_crs))?;
             }

@@ -15,7 +15,7 @@ use streetrank::{
 use streetrank::{PropertyValue, SourceId};
 use streetrank_io::{ColumnRole, Crs, Profile, RunConfig};
 
-use crate::convert::{coded_texts_in, coords, ids_in, opt_f64, slice1};
+use crate::convert::{coded_texts_in, coords, ids_in, opt_f64, slice1, xy_coords};
 use crate::errors::{config_error, core_error, data_error, io_error};
 use crate::index::{segments, snap_options, to_work};
 use crate::readers::{crs, run_config};
@@ -169,17 +169,22 @@ fn frame<'py>(py: Python<'py>, d: &Bound<'py, PyDict>, work: &Crs) -> PyResult<F
         Ok(a) => FrameIds::Ints(a),
         Err(_) => FrameIds::Converted(ids_in(&given, "complaint ids")?),
     };
-    let coords_a: PyReadonlyArray2<'_, f64> = item(d, "coords")?.extract()?;
+    // `x` and `y` as `_points` gives them: stacking them into one array would copy them.
+    let x: PyReadonlyArray1<'_, f64> = item(d, "x")?.extract()?;
+    let y: PyReadonlyArray1<'_, f64> = item(d, "y")?.extract()?;
     let created: PyReadonlyArray1<'py, i64> = item(d, "created")?.extract()?;
     let from = crs(&item(d, "crs")?.extract::<String>()?)?;
-    let mut xy = coords(&coords_a, "complaint coordinates")?;
     let n = ids.view()?.len();
-    if xy.len() != n || slice1(&created, "created")?.len() != n {
+    let (x, y) = (x.as_array(), y.as_array());
+    if x.len() != n || y.len() != n || slice1(&created, "created")?.len() != n {
         return Err(data_error(format!(
             "complaints: column lengths differ from the {n} ids"
         )));
     }
-    py.detach(|| to_work(&mut xy, &from, Some(work)))?;
+    let xy = py.detach(|| {
+        let mut xy = xy_coords(x, y);
+        to_work(&mut xy, &from, Some(work)).map(|_| xy)
+    })?;
     if let Some((bad, &c)) = xy
         .iter()
         .enumerate()
