@@ -134,11 +134,22 @@ def _id_index(ids: Any, name: str, dtype: Optional[pd.api.extensions.ExtensionDt
     return pd.Index(ids, name=name)
 
 
-def _arrow_texts(offsets: np.ndarray, data: np.ndarray) -> Any:
-    """A ``pyarrow.LargeStringArray`` over text buffers (``_text_buffers``, ``_id_index``), not copied."""
+def _arrow_texts(offsets: np.ndarray, data: np.ndarray, valid: Optional[np.ndarray] = None) -> Any:
+    """A ``pyarrow.LargeStringArray`` over text buffers (``_text_buffers``, ``_id_index``,
+    ``_table_columns``), not copied; ``valid``: which are there (default all)."""
     import pyarrow as pa
 
-    return pa.LargeStringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(data))
+    nulls = None if valid is None or valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pa.LargeStringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(data), nulls)
+
+
+def _table_columns(columns: dict[str, Any]) -> dict[str, Any]:
+    """The columns of a table from the extension, the text columns it sent as Arrow buffers
+    (``text_buffers=True``, asked for when ``_arrow_strings`` says Arrow holds pandas' strings)
+    made arrays of that dtype: what pandas makes of the list of ``str`` and ``None`` it sends
+    otherwise, without a Python object per row."""
+    strings = _arrow_strings()
+    return {k: pd.array(_arrow_texts(*v), dtype=strings) if isinstance(v, tuple) else v for k, v in columns.items()}
 
 
 def _lines(streets: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -677,6 +688,7 @@ def score(
         None if ratings is None else os.fspath(ratings),
         on_error,
         profile,
+        text_buffers=_arrow_strings() is not None,
     )
     return _ranking_frame(streets, out, config_json, id_column, profile)
 
@@ -686,7 +698,7 @@ def _ranking_frame(
 ) -> gpd.GeoDataFrame:
     """The ranking GeoDataFrame from the extension's ``score`` output (also ``streetrank.dask``'s)."""
     order = out["order"]
-    columns = dict(out["columns"])
+    columns = _table_columns(out["columns"])
     extra = [c for c in streets.columns if c not in _STREET_ATTRIBUTES and c not in columns and c != streets.geometry.name]
     if id_column is not None and id_column in extra:
         extra.remove(id_column)
@@ -707,7 +719,7 @@ def _ranking_frame(
         crs=streets.crs,
     )
     for name in ("segment_id",):
-        if isinstance(columns[name], list):
+        if not isinstance(columns[name], np.ndarray):  # text ids: a list, or Arrow's strings
             result[name] = pd.array(columns[name], dtype="string")
     result.attrs["streetrank"] = {
         "settings_hash": out["settings_hash"],
@@ -811,15 +823,16 @@ def plan(
         None if report is None else os.fspath(report),
         report_colour,
         profile,
+        text_buffers=_arrow_strings() is not None,
     )
     positions = np.asarray(out["segment"], dtype=np.int64)
-    columns = dict(out["columns"])
+    columns = _table_columns(out["columns"])
     result = gpd.GeoDataFrame(
         columns,
         geometry=streets.geometry.to_numpy()[positions],
         crs=streets.crs,
     )
-    if isinstance(columns["segment_id"], list):
+    if not isinstance(columns["segment_id"], np.ndarray):  # text ids: a list, or Arrow's strings
         result["segment_id"] = pd.array(columns["segment_id"], dtype="string")
     summary = json.loads(out["summary"])
     result.attrs["streetrank"] = {"settings_hash": out["settings_hash"], "work_crs": out["work_crs_label"]}

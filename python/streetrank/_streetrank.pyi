@@ -94,6 +94,7 @@ def score(
     ratings: str | PathLike[str] | None = None,
     on_error_name: Literal["fail", "skip"] = "fail",
     profile: Literal["publish", "internal"] = "publish",
+    text_buffers: bool = False,
 ) -> dict[str, Any]: ...
 def plan(
     streets: dict[str, Any],
@@ -110,6 +111,7 @@ def plan(
     report: str | PathLike[str] | None = None,
     report_colour: Literal["year", "treatment"] = "year",
     profile: Literal["publish", "internal"] = "publish",
+    text_buffers: bool = False,
 ) -> dict[str, Any]: ...
 def looks_personal(role: str, name: str, sample: list[str | None]) -> str | None: ...
 def per_complaint_refusal(what: str) -> str: ...
@@ -150,4 +152,5 @@ def score_tallies(
     ratings: str | PathLike[str] | None = None,
     on_error_name: Literal["fail", "skip"] = "fail",
     profile: Literal["publish", "internal"] = "publish",
+    text_buffers: bool = False,
 ) -> dict[str, Any]: ...

@@ -617,6 +617,7 @@ def score(
         None if ratings is None else os.fspath(ratings),
         on_error,
         profile,
+        text_buffers=_api._arrow_strings() is not None,
     )
     return _api._ranking_frame(s.streets, out, s.config_json, id_column, profile)
 

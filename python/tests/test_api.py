@@ -323,6 +323,33 @@ def test_text_ids_cross_as_arrow_buffers_with_the_same_result(tmp_path, monkeypa
         assert a["complaints"].sum() == int("R-1" in frame.index)  # the one on a street
 
 
+def test_text_columns_of_rankings_and_plans_cross_as_arrow_buffers_with_the_same_result(monkeypatch) -> None:
+    """The ranking's and the plan's text columns (segment ids, road class with a gap, the
+    settings hash, treatments) come as Arrow buffers when pandas' strings are Arrow's; the
+    frames equal those of the list path, dtypes and missing values included (a column with no
+    text at all, district here, stays what the list path makes of it)."""
+    from streetrank import _api
+
+    streets = _streets().set_axis(pd.Index(["S-1", "Sé-2"], dtype="string"))
+    streets["road_class"] = pd.array([None, "primary"], dtype="string")
+    streets["condition"] = [30.0, 80.0]
+    pts = _points([(40, 10), (60, 45), (70, 47)], index=["a", "b", "c"])
+    buffered: list[str] = []
+    table_columns = _api._table_columns
+    monkeypatch.setattr(
+        _api, "_table_columns", lambda c: buffered.extend(k for k, v in c.items() if isinstance(v, tuple)) or table_columns(c)
+    )
+    fast = streetrank.score(streets, pts, profile="internal")
+    plan_fast, _ = streetrank.plan(streets, pts, budget=30_000, as_of="2020-01-01", profile="internal")
+    assert {"segment_id", "road_class", "settings_hash", "treatment"} <= set(buffered)
+    assert fast["segment_id"].dtype == "string" and fast["road_class"].isna().sum() == 1
+    monkeypatch.setattr(_api, "_arrow_strings", lambda: None)
+    slow = streetrank.score(streets, pts, profile="internal")
+    plan_slow, _ = streetrank.plan(streets, pts, budget=30_000, as_of="2020-01-01", profile="internal")
+    pd.testing.assert_frame_equal(fast, slow)
+    pd.testing.assert_frame_equal(plan_fast, plan_slow)
+
+
 def test_malformed_text_id_buffers_are_a_data_error() -> None:
     coords = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 5.0], [10.0, 5.0]])
     offsets = np.array([0, 2, 4], dtype=np.int64)

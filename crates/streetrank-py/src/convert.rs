@@ -243,15 +243,11 @@ pub fn ids_to_py<'a, 'py>(
         return Ok(column.into_pyarray(py).into_any());
     }
     if texts > 0 && ints == 0 && text_buffers {
-        let mut offsets: Vec<i64> = Vec::with_capacity(texts + 1);
-        let mut data: Vec<u8> = Vec::with_capacity(bytes);
-        offsets.push(0);
-        for id in ids {
-            if let SourceId::Text(t) = id {
-                data.extend_from_slice(t.as_str().as_bytes());
-            }
-            offsets.push(i64::try_from(data.len()).unwrap_or(i64::MAX));
-        }
+        let texts = ids.map(|id| match id {
+            SourceId::Text(t) => Some(t.as_str()),
+            SourceId::Int(_) => None, // counted above: there is none
+        });
+        let (offsets, data, _) = arrow_texts(texts, bytes);
         return Ok(PyTuple::new(
             py,
             [
@@ -265,6 +261,25 @@ pub fn ids_to_py<'a, 'py>(
         .map(|id| id_to_py(py, id))
         .collect::<PyResult<Vec<_>>>()?;
     Ok(PyList::new(py, items)?.into_any())
+}
+
+/// Texts (`None` for null) as the buffers of an Arrow large-string array: `n + 1` int64 byte
+/// offsets, the UTF-8 bytes (`bytes` of them, the room reserved), and whether each is there.
+fn arrow_texts<'a>(
+    texts: impl Iterator<Item = Option<&'a str>>,
+    bytes: usize,
+) -> (Vec<i64>, Vec<u8>, Vec<bool>) {
+    let mut offsets: Vec<i64> = vec![0];
+    let mut data: Vec<u8> = Vec::with_capacity(bytes);
+    let mut valid: Vec<bool> = Vec::new();
+    for t in texts {
+        if let Some(t) = t {
+            data.extend_from_slice(t.as_bytes());
+        }
+        valid.push(t.is_some());
+        offsets.push(i64::try_from(data.len()).unwrap_or(i64::MAX));
+    }
+    (offsets, data, valid)
 }
 
 /// Text ids from the buffers of an Arrow string column, as `_text_buffers` in `_api.py`
@@ -394,15 +409,40 @@ impl Cells {
         }
     }
 
-    /// A numpy array for numbers and for complete boolean and integer columns, otherwise a
-    /// list of Python values with `None` for null. Equal texts share one Python string (the
-    /// settings hash of every row, a district's name) while there are few of them.
-    fn into_py(self, py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    /// A numpy array for numbers and for complete boolean and integer columns; with
+    /// `text_buffers`, a column of texts and nulls (one text at least) as the buffers of an
+    /// Arrow string array, `(offsets, data, valid)` ([`arrow_texts`], `_table_columns` in
+    /// `_api.py`); otherwise a list of Python values with `None` for null. Equal texts share
+    /// one Python string (the settings hash of every row, a district's name) while there are
+    /// few of them.
+    fn into_py(self, py: Python<'_>, text_buffers: bool) -> PyResult<Bound<'_, PyAny>> {
         const SHARED_TEXTS: usize = 4096;
         Ok(match self {
             Cells::Float(v) => v.into_pyarray(py).into_any(),
             Cells::Int(v) => v.into_pyarray(py).into_any(),
             Cells::Bool(v) => v.into_pyarray(py).into_any(),
+            Cells::Values(v)
+                if text_buffers
+                    && v.iter().any(|c| matches!(c, PropertyValue::Text(_)))
+                    && v.iter()
+                        .all(|c| matches!(c, PropertyValue::Text(_) | PropertyValue::Null)) =>
+            {
+                let texts = v.iter().map(|c| match c {
+                    PropertyValue::Text(t) => Some(t.as_str()),
+                    _ => None,
+                });
+                let bytes = texts.clone().map(|t| t.map_or(0, str::len)).sum();
+                let (offsets, data, valid) = arrow_texts(texts, bytes);
+                PyTuple::new(
+                    py,
+                    [
+                        offsets.into_pyarray(py).into_any(),
+                        data.into_pyarray(py).into_any(),
+                        valid.into_pyarray(py).into_any(),
+                    ],
+                )?
+                .into_any()
+            }
             Cells::Values(v) => {
                 let mut shared: HashMap<&str, Bound<'_, PyString>> = HashMap::new();
                 let mut items = Vec::with_capacity(v.len());
@@ -429,9 +469,14 @@ impl Cells {
 
 /// A table's columns (not its geometry) as `{name: array or list}`, in column order: numpy
 /// arrays for float columns (NaN for null) and for complete integer and boolean columns,
-/// otherwise lists of Python values with `None` for null. The rows are built on the pool, a
-/// run of rows per task, straight into columns: no row of cells is kept.
-pub fn table_to_py<'py>(py: Python<'py>, table: &dyn Table) -> PyResult<Bound<'py, PyDict>> {
+/// text columns as Arrow buffers when `text_buffers` (`Cells::into_py`), otherwise lists of
+/// Python values with `None` for null. The rows are built on the pool, a run of rows per
+/// task, straight into columns: no row of cells is kept.
+pub fn table_to_py<'py>(
+    py: Python<'py>,
+    table: &dyn Table,
+    text_buffers: bool,
+) -> PyResult<Bound<'py, PyDict>> {
     const ROWS_PER_TASK: usize = 1 << 14;
     let columns = table.columns();
     let n = table.len();
@@ -466,7 +511,7 @@ pub fn table_to_py<'py>(py: Python<'py>, table: &dyn Table) -> PyResult<Bound<'p
     });
     let out = PyDict::new(py);
     for (col, cells) in columns.iter().zip(built) {
-        out.set_item(&col.name, cells.into_py(py)?)?;
+        out.set_item(&col.name, cells.into_py(py, text_buffers)?)?;
     }
     Ok(out)
 }

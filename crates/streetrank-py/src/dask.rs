@@ -263,11 +263,11 @@ fn counts(d: &Bound<'_, PyDict>, key: &str) -> PyResult<Vec<usize>> {
 /// ranking table, bit for bit, as `score` on the same data.
 ///
 /// `latest` is the latest creation time of all complaints, the input position of the first
-/// complaint with it and its id. The other arguments are `score`'s.
+/// complaint with it and its id. The other arguments are `score`'s, `text_buffers` too.
 // The Python keyword arguments of one call; a struct would only move them around.
 #[allow(clippy::too_many_arguments)]
 #[pyfunction]
-#[pyo3(signature = (streets, tallies, complaints, matched, latest, config_json, digests, as_of=None, ratings=None, on_error_name="fail", profile="publish"))]
+#[pyo3(signature = (streets, tallies, complaints, matched, latest, config_json, digests, as_of=None, ratings=None, on_error_name="fail", profile="publish", text_buffers=false))]
 pub fn score_tallies<'py>(
     py: Python<'py>,
     streets: &Bound<'py, PyDict>,
@@ -281,6 +281,7 @@ pub fn score_tallies<'py>(
     ratings: Option<PathBuf>,
     on_error_name: &str,
     profile: &str,
+    text_buffers: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let (run, _) = prepare_run(
         py,
@@ -358,5 +359,5 @@ pub fn score_tallies<'py>(
         streetrank::score_tallies(&run.net, &tallies, &totals, &run.score_cfg, &run.digests)
             .map_err(|e| core_error(&e))
     })?;
-    ranking_output(py, &run, &ranking)
+    ranking_output(py, &run, &ranking, text_buffers)
 }

@@ -62,11 +62,11 @@ fn plan_config(
 /// Snaps, scores and plans, exactly as `streetrank plan` does after loading; returns the plan
 /// table's columns (`streetrank_io::plan_table`), each row's segment position, the summary
 /// (`streetrank_io::plan_summary`, as JSON text) and, when `report` is given, writes the HTML
-/// report there.
+/// report there. Text columns come as Arrow buffers when `text_buffers` (`convert::table_to_py`).
 // The Python keyword arguments of one call; a struct would only move them around.
 #[allow(clippy::too_many_arguments)]
 #[pyfunction]
-#[pyo3(signature = (streets, batches, config_json, digests, as_of=None, ratings=None, on_error_name="fail", budgets=None, years=None, method=None, fit_ratings=false, report=None, report_colour="year", profile="publish"))]
+#[pyo3(signature = (streets, batches, config_json, digests, as_of=None, ratings=None, on_error_name="fail", budgets=None, years=None, method=None, fit_ratings=false, report=None, report_colour="year", profile="publish", text_buffers=false))]
 pub fn plan<'py>(
     py: Python<'py>,
     streets: &Bound<'py, PyDict>,
@@ -83,6 +83,7 @@ pub fn plan<'py>(
     report: Option<PathBuf>,
     report_colour: &str,
     profile: &str,
+    text_buffers: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let on_error = crate::readers::on_error(on_error_name)?;
     let profile = streetrank_io::Profile::parse(profile).map_err(|e| io_error(&e))?;
@@ -184,7 +185,10 @@ pub fn plan<'py>(
         Ok((table, segment, summary, run.settings_hash))
     })?;
     let d = PyDict::new(py);
-    d.set_item("columns", crate::convert::table_to_py(py, &table)?)?;
+    d.set_item(
+        "columns",
+        crate::convert::table_to_py(py, &table, text_buffers)?,
+    )?;
     d.set_item("segment", segment.into_pyarray(py))?;
     d.set_item("summary", summary)?;
     d.set_item("settings_hash", hash)?;

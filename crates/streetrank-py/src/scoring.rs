@@ -368,6 +368,7 @@ pub(crate) fn ranking_output<'py>(
     py: Python<'py>,
     run: &Run,
     ranking: &Ranking,
+    text_buffers: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     // The rows without lines: the Python side joins them to the GeoDataFrame's own geometry.
     let table = py.detach(|| -> PyResult<_> {
@@ -379,7 +380,10 @@ pub(crate) fn ranking_output<'py>(
         Ok(table)
     })?;
     let d = PyDict::new(py);
-    d.set_item("columns", crate::convert::table_to_py(py, &table)?)?;
+    d.set_item(
+        "columns",
+        crate::convert::table_to_py(py, &table, text_buffers)?,
+    )?;
     let order: Vec<i64> = ranking
         .order
         .iter()
@@ -397,7 +401,8 @@ pub(crate) fn ranking_output<'py>(
 }
 
 /// Snaps and scores, exactly as `streetrank score` does after loading, and returns the ranking
-/// table's columns (`streetrank_io::ranking_table`).
+/// table's columns (`streetrank_io::ranking_table`); text columns as Arrow buffers when
+/// `text_buffers` (`convert::table_to_py`).
 ///
 /// `config_json` is a whole run configuration (the CLI's TOML schema, as JSON); `digests` are
 /// the input files' `(role, name, sha256)`; the run configuration's digest is added here as the
@@ -405,7 +410,7 @@ pub(crate) fn ranking_output<'py>(
 // The Python keyword arguments of one call; a struct would only move them around.
 #[allow(clippy::too_many_arguments)]
 #[pyfunction]
-#[pyo3(signature = (streets, batches, config_json, digests, as_of=None, ratings=None, on_error_name="fail", profile="publish"))]
+#[pyo3(signature = (streets, batches, config_json, digests, as_of=None, ratings=None, on_error_name="fail", profile="publish", text_buffers=false))]
 pub fn score<'py>(
     py: Python<'py>,
     streets: &Bound<'py, PyDict>,
@@ -416,6 +421,7 @@ pub fn score<'py>(
     ratings: Option<PathBuf>,
     on_error_name: &str,
     profile: &str,
+    text_buffers: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let (run, frames) = prepare_run(
         py,
@@ -432,7 +438,7 @@ pub fn score<'py>(
     let ranking = py
         .detach(|| streetrank::score_input(&run.net, &input, &run.score_cfg, &run.digests))
         .map_err(|e| core_error(&e))?;
-    ranking_output(py, &run, &ranking)
+    ranking_output(py, &run, &ranking, text_buffers)
 }
 
 /// Why the input column `name` looks personal (`streetrank_io::looks_personal` on the non-null
