@@ -522,19 +522,23 @@ pub fn score_input(
     let mut notes = Vec::new();
     let as_of = resolve_as_of(config, input.latest.as_ref(), &mut notes);
 
-    let (starts, members) = group_by_segment(&input.matched, n);
+    // The complaints themselves (what the tally reads of them) in segment order, not their
+    // positions: the tally then reads each segment's complaints from one run of memory
+    // instead of from wherever the input order put them. Positions within a segment's run
+    // follow the input order, as positions in `matched` do: the same ties, the same tally.
+    let (starts, placed) = group_by_segment(&input.matched, n, PLACED_ZERO, |_, m| {
+        (m.x, m.y, m.created, m.dated)
+    });
 
     let tallies: Vec<PressureTally> = (0..n)
         .into_par_iter()
         .map_init(TallyScratch::default, |scratch, s| {
-            let members = &members[starts[s]..starts[s + 1]];
-            let matched = &input.matched;
+            let own = &placed[starts[s]..starts[s + 1]];
             tally_entries(
-                members.iter().map(|&ci| {
-                    let m = &matched[ci];
-                    (m.dated.then_some(Timestamp(m.created)), ci)
-                }),
-                |ci| (matched[ci].x, matched[ci].y),
+                own.iter()
+                    .enumerate()
+                    .map(|(k, &(_, _, created, dated))| (dated.then_some(Timestamp(created)), k)),
+                |k| (own[k].0, own[k].1),
                 as_of,
                 config,
                 segments[s].length_m,
@@ -756,14 +760,29 @@ fn check_segments(segments: &[Segment], matched: &[Matched]) -> Result<(), Error
     Ok(())
 }
 
-/// Groups matched complaints (their positions in `matched`) by segment: a stable counting
-/// sort, so each segment's complaints are in input order. Returns `(starts, members)`:
-/// segment `s`'s complaints are `members[starts[s]..starts[s + 1]]`.
+/// What the tally reads of a matched complaint, placed in segment order by [`score_input`]:
+/// `(x, y, created, dated)`. A tuple of primitives, so that `vec![PLACED_ZERO; n]` takes
+/// zeroed memory from the allocator without writing it (the standard library does so for
+/// zero primitives and tuples of them; a vector of a struct is written element by element).
+type Placed = (f64, f64, i64, bool);
+
+/// The all-zero [`Placed`], overwritten before it is read.
+const PLACED_ZERO: Placed = (0.0, 0.0, 0, false);
+
+/// Groups matched complaints by segment: a stable counting sort, so each segment's
+/// complaints are in input order. Returns `(starts, members)`, with `members[k]` the value
+/// `place(ci, &matched[ci])` of the complaint at position `ci` of `matched` that the sort puts
+/// at `k` (`fill` until then): segment `s`'s complaints are `members[starts[s]..starts[s + 1]]`.
 ///
 /// The segments are split into one contiguous block per thread; each block counts and places
 /// its own complaints into its own part of `members`. The result is the unique stable grouping,
 /// the same for any number of blocks. Every segment must be below `n` (checked before).
-fn group_by_segment(matched: &[Matched], n: usize) -> (Vec<usize>, Vec<usize>) {
+fn group_by_segment<T: Copy + Send + Sync>(
+    matched: &[Matched],
+    n: usize,
+    fill: T,
+    place: impl Fn(usize, &Matched) -> T + Sync,
+) -> (Vec<usize>, Vec<T>) {
     let block_len = n.div_ceil(rayon::current_num_threads().max(1)).max(1);
     // Every block scans every complaint's segment: 4 bytes each rather than the 32 of a
     // `Matched`, so the scans repeated per block cost little.
@@ -786,7 +805,7 @@ fn group_by_segment(matched: &[Matched], n: usize) -> (Vec<usize>, Vec<usize>) {
     for i in 0..n {
         starts[i + 1] += starts[i];
     }
-    let mut members = vec![0usize; starts[n]];
+    let mut members = vec![fill; starts[n]];
     let mut blocks = Vec::with_capacity(n.div_ceil(block_len));
     let mut rest = members.as_mut_slice();
     for lo in (0..n).step_by(block_len) {
@@ -802,7 +821,7 @@ fn group_by_segment(matched: &[Matched], n: usize) -> (Vec<usize>, Vec<usize>) {
             let s = s as usize;
             if (lo..hi).contains(&s) {
                 let k = &mut next[s - lo];
-                out[*k] = ci;
+                out[*k] = place(ci, &matched[ci]);
                 *k += 1;
             }
         }
