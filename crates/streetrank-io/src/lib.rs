@@ -66,6 +66,6 @@ pub use tables::{
 };
 pub use write::{
     Column, ColumnType, CsvGeometry, Destination, FeatureTable, Format, GeometryRef, Manifest,
-    ManifestColumn, ManifestInput, Table, WriteOptions, WriteReport, write_csv,
+    ManifestColumn, ManifestInput, Table, WriteOptions, WriteReport, prefetched, write_csv,
     write_file_atomically, write_geojson, write_shapefile, write_table,
 };

@@ -486,7 +486,7 @@ pub fn table_to_py<'py>(
             .map(|c| Cells::new(c.ty, rows.len()))
             .collect();
         let mut scratch = Vec::new();
-        for r in rows {
+        for r in streetrank_io::prefetched(table, rows) {
             let row = table.row(r, &mut scratch);
             for (k, col) in cells.iter_mut().enumerate() {
                 col.push(row.get(k).unwrap_or(&PropertyValue::Null));

@@ -10,7 +10,8 @@ use wkt::ToWkt;
 
 use super::num::{push_f64, push_i64, push_wkt_linestring, push_wkt_point};
 use super::table::{
-    GeometryRef, Table, check_finite, check_row, check_shape, round_coord, write_rows_parallel,
+    GeometryRef, Table, check_finite, check_row, check_shape, prefetched, round_coord,
+    write_rows_parallel,
 };
 use super::{CsvGeometry, STREAM, WriteOptions};
 use crate::{Error, Result};
@@ -103,7 +104,7 @@ pub(crate) fn write_to<W: Write>(
         // Number, boolean and null cells never need quotes.
         let mut buf = Vec::with_capacity(rows.len() * 256);
         let mut scratch = Vec::new();
-        for i in rows {
+        for i in prefetched(table, rows) {
             let row = check_row(table, path, i, &mut scratch)?;
             let start = buf.len();
             for (k, v) in row.iter().enumerate() {

@@ -8,7 +8,8 @@ use streetrank::PropertyValue;
 
 use super::num::push_rounded;
 use super::table::{
-    GeometryRef, Table, check_finite, check_row, check_shape, round_coord, write_rows_parallel,
+    GeometryRef, Table, check_finite, check_row, check_shape, prefetched, round_coord,
+    write_rows_parallel,
 };
 use super::{ColumnType, STREAM, WriteOptions};
 use crate::{Error, Result};
@@ -68,7 +69,7 @@ pub(crate) fn write_to<W: Write>(
     write_rows_parallel(table.len(), out, path, |rows| {
         let mut buf = Vec::with_capacity(rows.len() * 512);
         let mut scratch = Vec::new();
-        for i in rows {
+        for i in prefetched(table, rows) {
             let row = check_row(table, path, i, &mut scratch)?;
             if i > 0 {
                 buf.push(b',');

@@ -23,7 +23,7 @@ pub use self::csv::write_csv;
 pub use self::geojson::write_geojson;
 pub use self::manifest::{Manifest, ManifestColumn, ManifestInput};
 pub use self::shapefile::write_shapefile;
-pub use self::table::{Column, ColumnType, FeatureTable, GeometryRef, Table};
+pub use self::table::{Column, ColumnType, FeatureTable, GeometryRef, Table, prefetched};
 
 use crate::{Error, Result};
 
