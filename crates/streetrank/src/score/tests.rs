@@ -937,7 +937,7 @@ fn grouping_by_segment_equals_the_serial_counting_sort_for_any_block_count() {
                 .num_threads(threads)
                 .build()
                 .unwrap();
-            let got = pool.install(|| group_by_segment(&matched, n, 0, |ci, _| ci));
+            let got = pool.install(|| group_by_segment(&matched, n));
             assert_eq!(got, want, "{n} segments, {m} complaints, {threads} threads");
         }
     }
@@ -1291,7 +1291,7 @@ fn grouping_by_segment_is_the_stable_grouping_on_any_number_of_threads() {
                 .num_threads(threads)
                 .build()
                 .unwrap();
-            let (starts, members) = pool.install(|| group_by_segment(&matched, *n, 0, |ci, _| ci));
+            let (starts, members) = pool.install(|| group_by_segment(&matched, *n));
             assert_eq!(starts, want_starts, "{n} segments, {threads} threads");
             assert_eq!(members, order, "{n} segments, {threads} threads");
         }
