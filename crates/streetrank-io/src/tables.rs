@@ -1308,6 +1308,53 @@ mod tests {
         );
     }
 
+    /// Reading rows ahead, over any range (past the end, empty, reversed), neither panics nor
+    /// changes what the rows hold; the writers visit every row once, in order.
+    #[test]
+    fn reading_rows_ahead_changes_nothing() {
+        let (net, ranking) = scored();
+        let n = net.segments.len();
+        let table = RankingTable::new(&net, &ranking, &utm18()).unwrap();
+        let want = table.to_feature_table();
+        #[allow(clippy::reversed_empty_ranges)]
+        for rows in [
+            0..n,
+            1..3,
+            n - 1..n + 5,
+            n..n + 1,
+            2..2,
+            3..1,
+            usize::MAX - 1..usize::MAX,
+        ] {
+            table.prefetch(rows);
+        }
+        let mut scratch = Vec::new();
+        for r in 0..n {
+            assert_eq!(
+                shown(table.row(r, &mut scratch)),
+                shown(&want.rows[r]),
+                "row {r}"
+            );
+        }
+        for rows in [0..n, 1..n - 1, 0..0] {
+            assert_eq!(
+                crate::prefetched(&table, rows.clone()).collect::<Vec<_>>(),
+                rows.collect::<Vec<_>>()
+            );
+        }
+        let long = FeatureTable {
+            columns: Vec::new(),
+            rows: vec![Vec::new(); 100],
+            geometries: Vec::new(),
+        };
+        assert_eq!(crate::prefetched(&long, 5..97).count(), 92);
+        // Row numbers near the end of `usize` do not overflow.
+        assert_eq!(
+            crate::prefetched(&long, usize::MAX - 40..usize::MAX).count(),
+            40
+        );
+    }
+
     #[test]
     fn lines_are_given_by_their_coordinates_in_rank_order() {
         let (net, ranking) = scored();

@@ -343,7 +343,7 @@ pub(crate) const PREFETCH_ROWS: usize = 32;
 /// ```
 pub fn prefetched(table: &dyn Table, rows: Range<usize>) -> impl Iterator<Item = usize> {
     rows.clone().step_by(PREFETCH_ROWS).flat_map(move |first| {
-        let run = first..(first + PREFETCH_ROWS).min(rows.end);
+        let run = first..first.saturating_add(PREFETCH_ROWS).min(rows.end);
         table.prefetch(run.clone());
         run
     })
