@@ -662,7 +662,6 @@ impl Table for RankingTable<'_> {
         let Some(order) = self.ranking.order.get(rows.clone()) else {
             return;
         };
-        let text = |t: Option<&String>| t.and_then(|t| t.as_bytes().first()).copied();
         let mut seen = 0u64;
         for (&i, r) in order.iter().zip(rows.clone()) {
             // A line's place (not yet its vertices).
@@ -680,18 +679,17 @@ impl Table for RankingTable<'_> {
         }
         for (&i, r) in order.iter().zip(rows) {
             if let Some(seg) = self.net.segments.get(i) {
-                let texts = seg.properties.iter().filter_map(|p| match p {
+                let a = &seg.attributes;
+                let properties = seg.properties.iter().filter_map(|p| match p {
                     PropertyValue::Text(t) => Some(t),
                     _ => None,
                 });
-                for t in [
-                    seg.attributes.road_class.as_ref(),
-                    seg.attributes.district.as_ref(),
-                ]
-                .into_iter()
-                .chain(texts.map(Some))
+                for t in [&a.road_class, &a.district]
+                    .into_iter()
+                    .flatten()
+                    .chain(properties)
                 {
-                    seen ^= u64::from(text(t).unwrap_or_default());
+                    seen ^= u64::from(t.as_bytes().first().copied().unwrap_or_default());
                 }
             }
             if let Some(GeometryRef::Line(line)) = self.geometry(r) {
