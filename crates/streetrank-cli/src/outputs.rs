@@ -372,7 +372,7 @@ pub fn personal_columns(
         found.extend(streetrank_io::personal_columns(
             ColumnRole::Complaints,
             &loaded.complaint_properties,
-            &loaded.complaints.iter().map(|c| c.properties.as_slice()),
+            &loaded.complaints.iter().map(|c| &*c.properties),
         ));
     }
     found

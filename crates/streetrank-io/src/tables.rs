@@ -1473,7 +1473,7 @@ mod tests {
                 PropertyValue::Bool(k % 2 == 0)
             };
             let mut c = Complaint::new(id, Point::new(x, y)).unwrap();
-            c.properties = vec![address, count, flag];
+            c.properties = vec![address, count, flag].into();
             complaints.push(c);
         }
         let points: Vec<Point<f64>> = complaints.iter().map(|c| c.point).collect();

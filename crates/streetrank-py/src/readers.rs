@@ -192,7 +192,7 @@ pub fn read_complaints<'py>(
         properties_to_py(
             py,
             &loaded.property_names,
-            columns.properties.iter().map(Vec::as_slice),
+            columns.properties.iter().map(|p| &**p),
         )?,
     )?;
     d.set_item("source_crs", loaded.source_crs.label())?;
@@ -215,7 +215,7 @@ struct ComplaintColumns {
     category: TextCodes,
     status: TextCodes,
     /// Each complaint's kept columns (none gathered when nothing is kept).
-    properties: Vec<Vec<PropertyValue>>,
+    properties: Vec<Box<[PropertyValue]>>,
 }
 
 impl ComplaintColumns {

@@ -35,6 +35,7 @@ mod hash;
 mod hilbert;
 mod id_text;
 mod index;
+mod label;
 mod model;
 mod score;
 mod snap;
@@ -48,6 +49,7 @@ pub use hash::{
 };
 pub use id_text::IdText;
 pub use index::StreetIndex;
+pub use label::Label;
 pub use model::{
     Complaint, PropertyValue, Segment, SegmentAttributes, SourceId, StreetNetwork, Timestamp,
 };

@@ -7,7 +7,7 @@ use std::path::Path;
 use geojson::{FeatureReader, GeometryValue};
 
 use super::{
-    Cell, Collector, Columns, ComplaintsOptions, Parsed, Rejected, build_draft, reject,
+    Cell, Collector, Columns, ComplaintsOptions, Interner, Parsed, Rejected, build_draft, reject,
     resolve_columns,
 };
 use crate::{Error, LoadReport, Result};
@@ -30,6 +30,7 @@ pub(super) fn read(
     let mut cols: Option<Columns> = None;
     let mut collector: Option<Collector<'_>> = None;
     let date_format = opts.mapping.date_format.as_deref();
+    let mut labels = Interner::default();
     for (n, feature) in features.enumerate() {
         let record = n + 1;
         let feature = feature.map_err(|e| {
@@ -53,10 +54,10 @@ pub(super) fn read(
         let get =
             |i: usize| -> Cell<'_> { props.get(&c.names[i]).map_or(Cell::Missing, Cell::Json) };
         let draft = if c.x.is_some() {
-            build_draft(path, record, c, date_format, get, None)
+            build_draft(path, record, c, date_format, get, None, &mut labels)
         } else {
             match point_of(path, record, feature.geometry.as_ref()) {
-                Ok(p) => build_draft(path, record, c, date_format, get, Some(p)),
+                Ok(p) => build_draft(path, record, c, date_format, get, Some(p), &mut labels),
                 Err(r) => Err(r),
             }
         };

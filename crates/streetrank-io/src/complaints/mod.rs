@@ -16,11 +16,10 @@ mod stream;
 use std::borrow::Cow;
 use std::io::Read;
 use std::path::Path;
-use std::sync::Arc;
 
 use geo_types::{Coord, Point};
 use rayon::prelude::*;
-use streetrank::{Complaint, PropertyValue, SourceId};
+use streetrank::{Complaint, Label, PropertyValue, SourceId};
 
 use crate::crs::{Crs, Transform, transform_parallel};
 use crate::dates::{parse_timestamp, timestamp_from_epoch_millis};
@@ -630,27 +629,27 @@ impl Bad {
 #[derive(Default)]
 pub(crate) struct Interner {
     /// The first few values, searched in order: files hold a handful.
-    few: Vec<Arc<str>>,
+    few: Vec<Label>,
     /// Every value once there are more than [`Interner::FEW`].
-    many: std::collections::HashSet<Arc<str>>,
+    many: std::collections::HashSet<Label>,
 }
 
 impl Interner {
     const FEW: usize = 16;
 
     /// The shared copy of `text`.
-    pub fn get(&mut self, text: &str) -> Arc<str> {
-        if let Some(v) = self.few.iter().find(|v| ***v == *text) {
-            return Arc::clone(v);
+    pub fn get(&mut self, text: &str) -> Label {
+        if let Some(v) = self.few.iter().find(|v| v.as_str() == text) {
+            return v.clone();
         }
         if let Some(v) = self.many.get(text) {
-            return Arc::clone(v);
+            return v.clone();
         }
-        let v: Arc<str> = Arc::from(text);
+        let v = Label::from(text);
         if self.few.len() < Interner::FEW {
-            self.few.push(Arc::clone(&v));
+            self.few.push(v.clone());
         } else {
-            self.many.insert(Arc::clone(&v));
+            self.many.insert(v.clone());
         }
         v
     }
@@ -990,7 +989,8 @@ fn coordinate(
 }
 
 /// Builds one draft from a record's cells. `point` is the geometry's
-/// coordinates when x/y are not columns.
+/// coordinates when x/y are not columns; `labels` shares each category and status text
+/// among the file's complaints.
 pub(crate) fn build_draft<'c>(
     path: &Path,
     record: usize,
@@ -998,6 +998,7 @@ pub(crate) fn build_draft<'c>(
     date_format: Option<&str>,
     get: impl Fn(usize) -> Cell<'c>,
     point: Option<(f64, f64)>,
+    labels: &mut Interner,
 ) -> std::result::Result<Draft, Rejected> {
     let name = |i: usize| cols.names[i].as_str();
     let (x, y) = match (cols.x, cols.y, point) {
@@ -1063,7 +1064,8 @@ pub(crate) fn build_draft<'c>(
             }
         }
     };
-    let text = |i: Option<usize>| i.and_then(|i| cell_text(&get(i)).map(|t| Arc::from(t.trim())));
+    let mut text =
+        |i: Option<usize>| i.and_then(|i| cell_text(&get(i)).map(|t| labels.get(t.trim())));
     let properties = cols
         .keep
         .iter()

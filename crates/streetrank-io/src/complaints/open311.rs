@@ -38,6 +38,7 @@ pub(super) fn read(
     let mut collector = Collector::new(path, opts.on_error, &cols);
     let date_format = opts.mapping.date_format.as_deref();
     let empty = serde_json::Map::new();
+    let mut labels = super::Interner::default();
     for (n, r) in requests.iter().enumerate() {
         let record = n + 1;
         let Some(o) = r.as_object() else {
@@ -57,7 +58,7 @@ pub(super) fn read(
         let o = if o.is_empty() { &empty } else { o };
         let get =
             |i: usize| -> Cell<'_> { o.get(&cols.names[i]).map_or(Cell::Missing, Cell::Json) };
-        let draft = build_draft(path, record, &cols, date_format, get, None);
+        let draft = build_draft(path, record, &cols, date_format, get, None, &mut labels);
         collector.accept(draft, report)?;
     }
     collector.into_parsed(&cols, "field", &opts.mapping.keep, report)

@@ -140,7 +140,7 @@ fn dc_geojson_files_load_with_detected_columns_and_no_extra_properties() {
     assert_eq!(c.status.as_deref(), Some("CLOSED"));
     assert_eq!(l.property_names, ["WARD", "ZIPCODE"]);
     assert_eq!(
-        c.properties,
+        *c.properties,
         [PropertyValue::Text("3".into()), PropertyValue::Int(20008)]
     );
     let (lon, lat) = lonlat(c);
@@ -221,10 +221,10 @@ fn csv_with_bom_semicolons_quoted_newlines_and_keep() {
     assert_eq!(l.complaints[0].created, Some(Timestamp(T0)));
     assert_eq!(l.complaints[1].created, None);
     assert_eq!(
-        l.complaints[0].properties,
+        *l.complaints[0].properties,
         [PropertyValue::Text("two\nlines; here".into())]
     );
-    assert_eq!(l.complaints[1].properties, [PropertyValue::Null]);
+    assert_eq!(*l.complaints[1].properties, [PropertyValue::Null]);
     assert_eq!(l.property_names, ["note"]); // keep order and spelling
     assert!(l.report.notes.iter().any(|n| n.contains("delimiter `;`")));
     // Residents' names never pass through unless kept.
@@ -707,13 +707,56 @@ fn categories_are_shared() {
     );
     let l = read_complaints(&p, &opts(Some(SYRACUSE))).unwrap();
     let c = &l.complaints;
-    assert!(std::sync::Arc::ptr_eq(
+    assert!(streetrank::Label::ptr_eq(
         c[0].category.as_ref().unwrap(),
         c[1].category.as_ref().unwrap()
     ));
     assert_eq!(c[1].category.as_deref(), Some("Pothole"));
     assert_eq!(c[2].category.as_deref(), Some("Sidewalk"));
     assert_eq!(c[2].status, None);
+}
+
+/// GeoJSON and Open311 files share them too (they made one allocation per complaint before).
+#[test]
+fn categories_are_shared_in_geojson_and_open311() {
+    let dir = tempfile::tempdir().unwrap();
+    let feature = |cat: &str| {
+        format!(
+            r#"{{"type":"Feature","geometry":{{"type":"Point","coordinates":[-76.1,43.05]}},"properties":{{"category":"{cat}","status":"Open"}}}}"#
+        )
+    };
+    let geojson = write(
+        &dir,
+        "c.geojson",
+        &format!(
+            r#"{{"type":"FeatureCollection","features":[{},{},{}]}}"#,
+            feature("Pothole"),
+            feature(" Pothole "),
+            feature("Sidewalk")
+        ),
+    );
+    let open311 = write(
+        &dir,
+        "requests.json",
+        r#"[{"service_request_id":1,"service_name":"Pothole","status":"open","lat":43.05,"long":-76.1},
+            {"service_request_id":2,"service_name":"Pothole","status":"open","lat":43.05,"long":-76.1},
+            {"service_request_id":3,"service_name":"Sidewalk","status":"closed","lat":43.05,"long":-76.1}]"#,
+    );
+    for p in [geojson, open311] {
+        let l = read_complaints(&p, &opts(Some(SYRACUSE))).unwrap();
+        let c = &l.complaints;
+        let (a, b) = (
+            c[0].category.as_ref().unwrap(),
+            c[1].category.as_ref().unwrap(),
+        );
+        assert!(streetrank::Label::ptr_eq(a, b), "{}", p.display());
+        assert!(streetrank::Label::ptr_eq(
+            c[0].status.as_ref().unwrap(),
+            c[1].status.as_ref().unwrap()
+        ));
+        assert_eq!(b, "Pothole");
+        assert_eq!(c[2].category.as_deref(), Some("Sidewalk"));
+    }
 }
 
 /// What a read gave, as comparable text: the complaints, everything the report holds, the
