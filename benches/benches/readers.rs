@@ -81,7 +81,7 @@ fn bench_readers(c: &mut Criterion) {
     let max = std::thread::available_parallelism().map_or(1, usize::from);
     // A reader that returns the whole file is timed with `iter_with_large_drop`, as criterion
     // advises for a routine whose result is expensive to drop: what is timed is the reading,
-    // up to the result in hand, not freeing it (a million complaints are 112 MB, whose drop
+    // up to the result in hand, not freeing it (a million complaints were 112 MB, whose drop
     // took ~15 ms of the whole-file CSV read's 411 ms). The streamed reader's batches are
     // dropped as they come, inside the timing, as the CLI drops them.
     let mut g = c.benchmark_group("read");

@@ -1,11 +1,11 @@
 //! Transparent huge pages for the few very large vectors a reader fills.
 //!
-//! A vector of a million complaints is 112 MB of fresh memory. The kernel backs fresh memory
-//! one 4 KiB page at a time, on the first write to each page: 27,000 page faults for that
-//! vector, which `perf` showed as a tenth of the time of reading a CSV file whole (1 thread,
-//! criterion's `read/complaints_csv`). Advised with `MADV_HUGEPAGE`, the kernel backs it
-//! with 2 MiB pages where it can: about fifty faults. Measured in one run, old and new
-//! interleaved, 3 rounds: that read's median sample 387-394 -> 352-355 ms;
+//! A vector of a million complaints is 88 MB of fresh memory (112 MB when this was measured).
+//! The kernel backs fresh memory one 4 KiB page at a time, on the first write to each page:
+//! 27,000 page faults for that vector, which `perf` showed as a tenth of the time of reading a
+//! CSV file whole (1 thread, criterion's `read/complaints_csv`). Advised with `MADV_HUGEPAGE`,
+//! the kernel backs it with 2 MiB pages where it can: about fifty faults. Measured in one run,
+//! old and new interleaved, 3 rounds: that read's median sample 387-394 -> 352-355 ms;
 //! `streetrank score --assignments` on the city preset, "read complaints" 0.248 -> 0.222 s
 //! (median of 7).
 //!
