@@ -33,6 +33,21 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 [ -d "$here/corpus" ] || "$here/seed.sh"
 
+# PROJ: link the libproj.a the workspace's release build already compiled (same PROJ 9.6.2 sources and cmake flags)
+# instead of compiling it again under the fuzz flags, which took about 7 of the fuzz build's 10 minutes in CI. The
+# fuzz crate builds streetrank-io without `bundled-proj`, so proj-sys asks pkg-config; with no release build (or a
+# PKG_CONFIG_PATH of your own) proj-sys builds PROJ from source as before.
+if [ -z "${PKG_CONFIG_PATH:-}" ]; then
+  release_pc="$(ls -t "${CARGO_TARGET_DIR:-$repo/target}"/release/build/proj-sys-*/out/lib/pkgconfig/proj.pc 2>/dev/null | head -1 || true)"
+  if [ -n "$release_pc" ]; then
+    export PKG_CONFIG_PATH="$(dirname "$release_pc")"
+    export PROJ_STATIC=1   # static libproj.a; pkg-config adds its C++ runtime and sqlite3
+    echo "fuzz: linking the release build's PROJ ($PKG_CONFIG_PATH)" >&2
+  else
+    echo "fuzz: no release build of PROJ found; the fuzz build compiles PROJ from source" >&2
+  fi
+fi
+
 cargo fuzz build --fuzz-dir crates/streetrank-fuzz -s none --target-dir "$target_dir" >&2
 
 status=0

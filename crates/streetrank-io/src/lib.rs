@@ -7,6 +7,14 @@
 //! exports), GeoJSON and Open311 GeoReport v2 JSON; condition ratings from CSV
 //! tables keyed by segment id. Everything is projected with PROJ into one
 //! metric CRS before it reaches the core engine.
+//!
+//! ## Features
+//!
+//! - `bundled-proj` (default): compiles PROJ 9.6.2 from source (cmake, a C++
+//!   compiler and the sqlite3 tool needed; minutes on 2 cores) and links it
+//!   statically, so binaries need no PROJ installed. Without it, a PROJ of at
+//!   least 9.6.2 found by pkg-config is linked (`PROJ_STATIC=1` for a static
+//!   `libproj.a`), and PROJ is compiled from source only when none is found.
 #![deny(missing_docs)]
 // Unsafe code only in `memory`: one system call, measured (see there).
 #![deny(unsafe_code)]
