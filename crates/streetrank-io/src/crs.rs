@@ -288,11 +288,70 @@ pub struct Transform {
 
 thread_local! {
     /// Per-thread PROJ pipelines keyed by `from \0 to` definitions.
-    static PIPELINES: RefCell<HashMap<String, Proj>> = RefCell::new(HashMap::new());
+    static PIPELINES: RefCell<Pipelines> = RefCell::new(Pipelines::default());
 }
 
 /// Most pipelines one thread keeps before the cache is emptied.
 const PIPELINE_CACHE_MAX: usize = 32;
+
+/// One thread's PROJ pipelines. When the thread exits they are parked in [`SPARE_PIPELINES`], never destroyed.
+#[derive(Default)]
+struct Pipelines(HashMap<String, Proj>);
+
+impl Drop for Pipelines {
+    fn drop(&mut self) {
+        if self.0.is_empty() {
+            return;
+        }
+        let mut spares = SPARE_PIPELINES
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        spares.extend(self.0.drain().map(|(key, proj)| (key, SparePipeline(proj))));
+    }
+}
+
+/// Pipelines of threads that have exited, for the next thread that needs the same transformation.
+///
+/// Why a thread does not destroy its pipelines when it exits: destroying a `proj::Proj` also calls `proj_cleanup()`,
+/// which empties PROJ's process-wide caches. The threads of a dropped rayon pool exit on their own time; when the
+/// process is exiting too, PROJ's C++ static destructors run on the main thread at the same moment, and a cleanup
+/// racing them corrupts the heap (seen once: glibc's `corrupted size vs. prev_size in fastbins` at the exit of a
+/// program that dropped its pool last). A parked pipeline makes no PROJ call, and statics are never dropped.
+static SPARE_PIPELINES: Mutex<Vec<(String, SparePipeline)>> = Mutex::new(Vec::new());
+
+/// Spare pipelines kept; beyond this the oldest are destroyed by the next thread that makes a pipeline (a live
+/// thread, like every other destruction here).
+const SPARE_PIPELINES_MAX: usize = 64;
+
+/// A PROJ pipeline passed from an exited thread to a live one.
+struct SparePipeline(Proj);
+
+// SAFETY: a `proj::Proj` owns its `PJ` and the `PJ_CONTEXT` that `proj` created for it alone; PROJ asks only that a
+// context and its objects be used by one thread at a time, and nothing in them is tied to the thread that made them
+// (https://proj.org/en/stable/development/threads.html). A spare is reachable only through `SPARE_PIPELINES`: its
+// thread gave it up (the thread-local is being destroyed) before parking it, and a live thread takes it out under the
+// lock before using it, so no two threads ever use it at once.
+#[allow(unsafe_code)]
+unsafe impl Send for SparePipeline {}
+
+/// Takes a parked pipeline for `key`, if an exited thread left one; destroys the oldest spares beyond
+/// [`SPARE_PIPELINES_MAX`].
+fn take_spare_pipeline(key: &str) -> Option<Proj> {
+    let (found, excess) = {
+        let mut spares = SPARE_PIPELINES
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let found = spares
+            .iter()
+            .rposition(|(k, _)| k == key)
+            .map(|i| spares.remove(i).1);
+        let over = spares.len().saturating_sub(SPARE_PIPELINES_MAX);
+        let excess: Vec<(String, SparePipeline)> = spares.drain(..over).collect();
+        (found, excess)
+    };
+    drop(excess); // PROJ calls outside the lock
+    found.map(|spare| spare.0)
+}
 
 impl Transform {
     /// Makes a transformation from `from` to `to`.
@@ -324,12 +383,16 @@ impl Transform {
 
     fn with_proj<R>(&self, f: impl FnOnce(&Proj) -> Result<R>) -> Result<R> {
         PIPELINES.with(|cell| {
-            let mut cache = cell.borrow_mut();
+            let mut pipelines = cell.borrow_mut();
+            let cache = &mut pipelines.0;
             if !cache.contains_key(&self.key) {
                 if cache.len() >= PIPELINE_CACHE_MAX {
                     cache.clear();
                 }
-                let proj = new_pipeline(&self.from, &self.to)?;
+                let proj = match take_spare_pipeline(&self.key) {
+                    Some(proj) => proj,
+                    None => new_pipeline(&self.from, &self.to)?,
+                };
                 cache.insert(self.key.clone(), proj);
             }
             match cache.get(&self.key) {
@@ -780,6 +843,36 @@ mod tests {
         assert!(err.contains("coordinate 1"), "{err}");
         let mut empty: Vec<Coord<f64>> = vec![];
         t.in_place(&mut empty).unwrap();
+    }
+
+    #[test]
+    fn an_exited_threads_pipelines_are_parked_and_taken_by_the_next_thread() {
+        // A pair no other test uses, so these spares are this test's own.
+        let t = Transform::new(&Crs::wgs84(), &Crs::epsg(32760)).unwrap();
+        let key = t.key.clone();
+        let worker = t.clone();
+        let (x, y) = std::thread::spawn(move || worker.point(177.0, -10.0))
+            .join()
+            .unwrap()
+            .unwrap();
+        // The thread has exited (join waits for its thread-locals' destructors): its pipeline is parked, not
+        // destroyed, and a live thread takes it instead of asking PROJ for a new one.
+        let spare = take_spare_pipeline(&key).expect("the exited thread's pipeline is parked");
+        assert!(take_spare_pipeline(&key).is_none());
+        let (xa, ya) = spare.convert((177.0, -10.0)).unwrap();
+        assert!((xa - x).abs() < 1e-9 && (ya - y).abs() < 1e-9);
+        // Parked once more when a thread that took it over exits.
+        let worker = t.clone();
+        let spare = SparePipeline(spare);
+        std::thread::spawn(move || {
+            let spare = spare;
+            PIPELINES.with(|cell| cell.borrow_mut().0.insert(worker.key.clone(), spare.0));
+            worker.point(177.0, -10.0)
+        })
+        .join()
+        .unwrap()
+        .unwrap();
+        assert!(take_spare_pipeline(&key).is_some());
     }
 
     #[test]
