@@ -2,6 +2,7 @@
 # Runs fuzz targets one after the other for SECONDS each and prints the executions per target.
 #
 #   crates/streetrank-fuzz/run.sh SECONDS [target...]     (default: every target)
+#   crates/streetrank-fuzz/run.sh 0                        (build the targets, run none)
 #
 # Works on the stable toolchain: cargo-fuzz with RUSTC_BOOTSTRAP=1 and no sanitizer (`-s none`;
 # Rust's own checks, debug assertions and overflow checks still abort on a bug). Builds into
@@ -23,15 +24,6 @@ repo="$(cd "$here/../.." && pwd)"
 cd "$repo"
 export RUSTC_BOOTSTRAP=1
 target_dir="${FUZZ_TARGET_DIR:-$repo/target/fuzz}"
-log_dir="${FUZZ_LOG_DIR:-$(mktemp -d)}"
-mkdir -p "$log_dir"
-fuzz=(cargo fuzz run --fuzz-dir crates/streetrank-fuzz -s none --target-dir "$target_dir")
-
-targets=("$@")
-if [ ${#targets[@]} -eq 0 ]; then
-  mapfile -t targets < <(cargo fuzz list --fuzz-dir crates/streetrank-fuzz)
-fi
-[ -d "$here/corpus" ] || "$here/seed.sh"
 
 # PROJ: link the libproj.a the workspace's release build already compiled (same PROJ 9.6.2 sources and cmake flags)
 # instead of compiling it again under the fuzz flags, which took about 7 of the fuzz build's 10 minutes in CI. The
@@ -49,6 +41,16 @@ if [ -z "${PKG_CONFIG_PATH:-}" ]; then
 fi
 
 cargo fuzz build --fuzz-dir crates/streetrank-fuzz -s none --target-dir "$target_dir" >&2
+[ "$seconds" -eq 0 ] && exit 0
+
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+  mapfile -t targets < <(cargo fuzz list --fuzz-dir crates/streetrank-fuzz)
+fi
+[ -d "$here/corpus" ] || "$here/seed.sh"
+log_dir="${FUZZ_LOG_DIR:-$(mktemp -d)}"
+mkdir -p "$log_dir"
+fuzz=(cargo fuzz run --fuzz-dir crates/streetrank-fuzz -s none --target-dir "$target_dir")
 
 status=0
 summary=()
