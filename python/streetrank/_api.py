@@ -7,7 +7,7 @@ import json
 import os
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Any, Literal, Optional, Union
+from typing import Any, Literal, Optional, Union, cast
 
 import geopandas as gpd
 import numpy as np
@@ -67,10 +67,10 @@ def _crs_def(frame: gpd.GeoDataFrame | gpd.GeoSeries, what: str) -> str:
 
 def _ids(frame: pd.DataFrame, id_column: Optional[str], what: str) -> list[Any]:
     """The ids of a frame's rows: ``id_column`` when given, else the index."""
-    ids = _id_values(frame, id_column, what)
+    ids = _id_values(frame, id_column, what)  # without ``texts``: an array or a list, never buffers
     if isinstance(ids, np.ndarray):
         return ids.tolist()
-    return ids if isinstance(ids, list) else _arrow_texts(*ids).to_pylist()
+    return cast(list[Any], ids)
 
 
 def _id_values(
