@@ -26,7 +26,7 @@ export RUSTC_BOOTSTRAP=1
 target_dir="${FUZZ_TARGET_DIR:-$repo/target/fuzz}"
 
 # PROJ: link the libproj.a the workspace's release build already compiled (same PROJ 9.6.2 sources and cmake flags)
-# instead of compiling it again under the fuzz flags, which took about 7 of the fuzz build's 10 minutes in CI. The
+# instead of compiling it again under the fuzz flags: the fuzz build took 9m49s in CI with it, 3m38s without. The
 # fuzz crate builds streetrank-io without `bundled-proj`, so proj-sys asks pkg-config; with no release build (or a
 # PKG_CONFIG_PATH of your own) proj-sys builds PROJ from source as before.
 if [ -z "${PKG_CONFIG_PATH:-}" ]; then
