@@ -42,6 +42,9 @@ pub(super) const MAX_LAT_DEG: f64 = 84.5;
 /// projects; beyond it PROJ does. UTM zones are 6° wide, State Plane zones narrower.
 pub(super) const MAX_DLON_DEG: f64 = 20.5;
 
+/// Coordinates [`Pipeline::apply_prefix`] transforms at once.
+const LANES: usize = 4;
+
 /// PROJ's bound on the normalised easting of the exact algorithm (about 150°).
 const MAX_CE: f64 = 2.623_395_162_778;
 
@@ -145,29 +148,71 @@ impl Pipeline {
     /// (PROJ then transforms it).
     #[inline]
     pub(super) fn apply(&self, x: f64, y: f64) -> Option<(f64, f64)> {
-        let (mut x, mut y) = (x, y);
+        let (mut x, mut y) = ([x], [y]);
+        self.apply_lanes(&mut x, &mut y).then_some((x[0], y[0]))
+    }
+
+    /// [`Pipeline::apply`] on `N` coordinates at once, in place; `false`, with `x` and `y` unspecified, when any of
+    /// them is outside the domain or not finite. The same results to the bit as one by one.
+    #[inline]
+    fn apply_lanes<const N: usize>(&self, x: &mut [f64; N], y: &mut [f64; N]) -> bool {
         for step in &self.steps {
-            (x, y) = match step {
-                Step::Multiply(f) => (x * f, y * f),
-                Step::Divide(f) => (x / f, y / f),
-                Step::Swap => (y, x),
-                Step::Forward(t) => t.forward(x, y)?,
-                Step::Inverse(t) => t.inverse(x, y)?,
-            };
+            match step {
+                Step::Multiply(f) => {
+                    for i in 0..N {
+                        x[i] *= f;
+                        y[i] *= f;
+                    }
+                }
+                Step::Divide(f) => {
+                    for i in 0..N {
+                        x[i] /= f;
+                        y[i] /= f;
+                    }
+                }
+                Step::Swap => std::mem::swap(x, y),
+                Step::Forward(t) => {
+                    if !t.forward_lanes(x, y) {
+                        return false;
+                    }
+                }
+                Step::Inverse(t) => {
+                    for i in 0..N {
+                        match t.inverse(x[i], y[i]) {
+                            Some(done) => (x[i], y[i]) = done,
+                            None => return false,
+                        }
+                    }
+                }
+            }
         }
-        (x.is_finite() && y.is_finite()).then_some((x, y))
+        x.iter().chain(y.iter()).all(|v| v.is_finite())
     }
 
     /// Transforms the longest prefix of `coords` this module can, in place; returns its length.
     /// The coordinates after it are left as they were.
     pub(super) fn apply_prefix(&self, coords: &mut [Coord<f64>]) -> usize {
-        for (i, c) in coords.iter_mut().enumerate() {
+        let mut done = 0;
+        for chunk in coords.chunks_exact_mut(LANES) {
+            let mut x: [f64; LANES] = std::array::from_fn(|i| chunk[i].x);
+            let mut y: [f64; LANES] = std::array::from_fn(|i| chunk[i].y);
+            if !self.apply_lanes(&mut x, &mut y) {
+                // One of these four is not for this module: one by one from here, to find it.
+                break;
+            }
+            for (c, (x, y)) in chunk.iter_mut().zip(x.into_iter().zip(y)) {
+                *c = Coord { x, y };
+            }
+            done += LANES;
+        }
+        for c in &mut coords[done..] {
             match self.apply(c.x, c.y) {
                 Some((x, y)) => *c = Coord { x, y },
-                None => return i,
+                None => return done,
             }
+            done += 1;
         }
-        coords.len()
+        done
     }
 
     /// Points covering the domain of the first projection step, as inputs of the whole pipeline:
@@ -529,60 +574,98 @@ impl Tmerc {
     /// `exact_e_fwd` and `fwd_finalize`; `None` outside this module's domain.
     #[inline]
     fn forward(&self, lam: f64, phi: f64) -> Option<(f64, f64)> {
-        if !(within(phi, MAX_LAT_DEG * DEG_TO_RAD) && within(lam, 10.0)) {
-            return None;
+        let (mut x, mut y) = ([lam], [phi]);
+        self.forward_lanes(&mut x, &mut y).then_some((x[0], y[0]))
+    }
+
+    /// [`Tmerc::forward`] of `N` coordinates at once, in place (`x`: longitudes in, eastings out; `y`: latitudes in,
+    /// northings out); `false`, with `x` and `y` unspecified, when any of them is outside the domain.
+    ///
+    /// Each coordinate goes through the same operations in the same order whatever `N`, so the results are the same
+    /// to the bit; with `N` = 4 the compiler runs the arithmetic between the libm calls on SIMD lanes, and four
+    /// independent chains of dependent multiplications hide each other's latency.
+    #[inline]
+    fn forward_lanes<const N: usize>(&self, x: &mut [f64; N], y: &mut [f64; N]) -> bool {
+        let mut ok = true;
+        let mut lam = [0.0; N];
+        for i in 0..N {
+            ok &= within(y[i], MAX_LAT_DEG * DEG_TO_RAD) & within(x[i], 10.0);
+            lam[i] = adjlon(adjlon(x[i]) - self.lam0);
+            ok &= within(lam[i], MAX_DLON_DEG * DEG_TO_RAD);
         }
-        let lam = adjlon(adjlon(lam) - self.lam0);
-        if !within(lam, MAX_DLON_DEG * DEG_TO_RAD) {
-            return None;
+        if !ok {
+            return false;
         }
-        // Ellipsoidal latitude to Gaussian: Cn = φ + δ, with δ = PROJ's series (`gatg`) less φ.
-        let (sin_phi, cos_phi) = phi.sin_cos();
-        let sin_2phi = 2.0 * sin_phi * cos_phi;
-        let cos_2phi = (cos_phi - sin_phi) * (cos_phi + sin_phi);
-        let delta = gatg(&self.cbg, 0.0, cos_2phi, sin_2phi);
-        // sin and cos of Cn by the angle sum: δ is below 0.0034 for the ellipsoids read here, where
-        // Taylor's series to δ⁷ and δ⁸ are exact to 1e-21 (PROJ calls sin and cos of Cn).
-        if !within(delta, 0.01) {
-            return None;
+        let (mut sin_phi, mut cos_phi, mut sin_ce, mut cos_ce) =
+            ([0.0; N], [0.0; N], [0.0; N], [0.0; N]);
+        for i in 0..N {
+            (sin_phi[i], cos_phi[i]) = y[i].sin_cos();
+            (sin_ce[i], cos_ce[i]) = lam[i].sin_cos();
         }
-        let d2 = delta * delta;
-        let sin_delta = delta * (1.0 - d2 / 6.0 * (1.0 - d2 / 20.0 * (1.0 - d2 / 42.0)));
-        let cos_delta = 1.0 - d2 / 2.0 * (1.0 - d2 / 12.0 * (1.0 - d2 / 30.0));
-        let sin_cn = sin_phi * cos_delta + cos_phi * sin_delta;
-        let cos_cn = cos_phi * cos_delta - sin_phi * sin_delta;
-        // Gaussian latitude and longitude to complex spherical.
-        let (sin_ce, cos_ce) = lam.sin_cos();
-        let cos_cn_cos_ce = cos_cn * cos_ce;
-        let mut cn = sin_cn.atan2(cos_cn_cos_ce);
-        // Both below 1 in magnitude: no overflow for `hypot` to guard against.
-        let denom = (sin_cn * sin_cn + cos_cn_cos_ce * cos_cn_cos_ce).sqrt();
-        let inv_denom_tan_ce = 1.0 / denom;
-        let tan_ce = sin_ce * cos_cn * inv_denom_tan_ce;
-        // asinh(t) = ln(|t| + √(1 + t²)) with √(1 + t²) = 1 / denom (PROJ's identity, below), in the
-        // form without cancellation: ln_1p(|t| + t² / (1 + √(1 + t²))).
-        let abs_tan_ce = tan_ce.abs();
-        let mut ce = (abs_tan_ce + abs_tan_ce * abs_tan_ce / (1.0 + inv_denom_tan_ce))
-            .ln_1p()
-            .copysign(tan_ce);
-        // sin, cos of 2 Cn and sinh, cosh of 2 Ce without calling them (PROJ's identities).
-        let two_inv_denom_tan_ce = 2.0 * inv_denom_tan_ce;
-        let two_inv_denom_tan_ce_square = two_inv_denom_tan_ce * inv_denom_tan_ce;
-        let tmp_r = cos_cn_cos_ce * two_inv_denom_tan_ce_square;
-        let sin_arg_r = sin_cn * tmp_r;
-        let cos_arg_r = cos_cn_cos_ce * tmp_r - 1.0;
-        let sinh_arg_i = tan_ce * two_inv_denom_tan_ce;
-        let cosh_arg_i = two_inv_denom_tan_ce_square - 1.0;
-        let (dcn, dce) = clen_s(&self.gtu, sin_arg_r, cos_arg_r, sinh_arg_i, cosh_arg_i);
-        cn += dcn;
-        ce += dce;
-        if !within(ce, MAX_CE) {
-            return None;
+        let (mut cn, mut sin_cn, mut cos_cn_cos_ce) = ([0.0; N], [0.0; N], [0.0; N]);
+        let (mut tan_ce, mut inv_denom_tan_ce, mut asinh_arg) = ([0.0; N], [0.0; N], [0.0; N]);
+        for i in 0..N {
+            // Ellipsoidal latitude to Gaussian: Cn = φ + δ, with δ = PROJ's series (`gatg`) less φ.
+            let sin_2phi = 2.0 * sin_phi[i] * cos_phi[i];
+            let cos_2phi = (cos_phi[i] - sin_phi[i]) * (cos_phi[i] + sin_phi[i]);
+            let delta = gatg(&self.cbg, 0.0, cos_2phi, sin_2phi);
+            // sin and cos of Cn by the angle sum: δ is below 0.0034 for the ellipsoids read here, where Taylor's
+            // series to δ⁷ and δ⁸ are exact to 1e-21 (PROJ calls sin and cos of Cn).
+            ok &= within(delta, 0.01);
+            let d2 = delta * delta;
+            let sin_delta = delta * (1.0 - d2 / 6.0 * (1.0 - d2 / 20.0 * (1.0 - d2 / 42.0)));
+            let cos_delta = 1.0 - d2 / 2.0 * (1.0 - d2 / 12.0 * (1.0 - d2 / 30.0));
+            sin_cn[i] = sin_phi[i] * cos_delta + cos_phi[i] * sin_delta;
+            let cos_cn = cos_phi[i] * cos_delta - sin_phi[i] * sin_delta;
+            // Gaussian latitude and longitude to complex spherical.
+            cos_cn_cos_ce[i] = cos_cn * cos_ce[i];
+            // PROJ: Cn' = atan2(sin Cn, cos Cn cos λ). Here Cn' = Cn + atan(t), t = tan(Cn' - Cn)
+            // = sin Cn cos Cn (1 - cos λ) / (sin² Cn + cos² Cn cos λ), at most (1 - cos λ) / (2 √cos λ), 0.033
+            // within the domain, where atan's series to t¹³ is exact to 1e-23.
+            let one_minus_cos_ce = sin_ce[i] * sin_ce[i] / (1.0 + cos_ce[i]);
+            let t = sin_cn[i] * cos_cn * one_minus_cos_ce
+                / (sin_cn[i] * sin_cn[i] + cos_cn * cos_cn_cos_ce[i]);
+            ok &= within(t, 0.034);
+            let t2 = t * t;
+            let atan_t = t
+                * (1.0
+                    + t2 * (-1.0 / 3.0
+                        + t2 * (1.0 / 5.0
+                            + t2 * (-1.0 / 7.0
+                                + t2 * (1.0 / 9.0 + t2 * (-1.0 / 11.0 + t2 / 13.0))))));
+            cn[i] = (y[i] + delta) + atan_t;
+            // Both below 1 in magnitude: no overflow for `hypot` to guard against.
+            let denom = (sin_cn[i] * sin_cn[i] + cos_cn_cos_ce[i] * cos_cn_cos_ce[i]).sqrt();
+            inv_denom_tan_ce[i] = 1.0 / denom;
+            tan_ce[i] = sin_ce[i] * cos_cn * inv_denom_tan_ce[i];
+            // asinh(t) = ln(|t| + √(1 + t²)) with √(1 + t²) = 1 / denom (PROJ's identity, below), in the form
+            // without cancellation: ln_1p(|t| + t² / (1 + √(1 + t²))).
+            let abs_tan_ce = tan_ce[i].abs();
+            asinh_arg[i] = abs_tan_ce + abs_tan_ce * abs_tan_ce / (1.0 + inv_denom_tan_ce[i]);
         }
-        Some((
-            self.a * (self.qn * ce) + self.x0,
-            self.a * (self.qn * cn + self.zb) + self.y0,
-        ))
+        if !ok {
+            return false;
+        }
+        let mut ce = [0.0; N];
+        for i in 0..N {
+            ce[i] = asinh_arg[i].ln_1p().copysign(tan_ce[i]);
+        }
+        for i in 0..N {
+            // sin, cos of 2 Cn and sinh, cosh of 2 Ce without calling them (PROJ's identities).
+            let two_inv_denom_tan_ce = 2.0 * inv_denom_tan_ce[i];
+            let two_inv_denom_tan_ce_square = two_inv_denom_tan_ce * inv_denom_tan_ce[i];
+            let tmp_r = cos_cn_cos_ce[i] * two_inv_denom_tan_ce_square;
+            let sin_arg_r = sin_cn[i] * tmp_r;
+            let cos_arg_r = cos_cn_cos_ce[i] * tmp_r - 1.0;
+            let sinh_arg_i = tan_ce[i] * two_inv_denom_tan_ce;
+            let cosh_arg_i = two_inv_denom_tan_ce_square - 1.0;
+            let (dcn, dce) = clen_s(&self.gtu, sin_arg_r, cos_arg_r, sinh_arg_i, cosh_arg_i);
+            let (cn, ce) = (cn[i] + dcn, ce[i] + dce);
+            ok &= within(ce, MAX_CE);
+            x[i] = self.a * (self.qn * ce) + self.x0;
+            y[i] = self.a * (self.qn * cn + self.zb) + self.y0;
+        }
+        ok
     }
 
     /// Easting and northing (metres) to longitude and latitude (radians), as PROJ's `inv_prepare`,
@@ -847,6 +930,40 @@ mod tests {
         let batch = good;
         let want: (f64, f64) = p.convert((-74.0, 41.0)).unwrap();
         assert!((batch[2].x - want.0).abs() < 1e-6 && (batch[2].y - want.1).abs() < 1e-6);
+    }
+
+    /// Four at a time or one by one: the same results to the bit; a batch stops at its first coordinate outside the
+    /// domain and leaves it and the rest as they were.
+    #[test]
+    fn batches_equal_one_by_one_to_the_bit() {
+        let p = proj(&Crs::epsg(2261), &Crs::epsg(32618));
+        let native = Pipeline::parse(&p.def().unwrap()).unwrap();
+        let mut next = uniform(99);
+        let input: Vec<Coord<f64>> = (0..1_003)
+            .map(|_| Coord {
+                x: 700_000.0 + next() * 400_000.0,
+                y: 900_000.0 + next() * 400_000.0,
+            })
+            .collect();
+        let mut batch = input.clone();
+        assert_eq!(native.apply_prefix(&mut batch), input.len());
+        for (b, i) in batch.iter().zip(&input) {
+            let (x, y) = native.apply(i.x, i.y).unwrap();
+            assert!(b.x.to_bits() == x.to_bits() && b.y.to_bits() == y.to_bits());
+        }
+        for bad_at in [0, 3, 6, 1_000, 1_002] {
+            let mut batch = input.clone();
+            batch[bad_at].y = f64::NAN;
+            let original = batch.clone();
+            assert_eq!(native.apply_prefix(&mut batch), bad_at);
+            assert!(
+                batch[..bad_at]
+                    .iter()
+                    .zip(&input)
+                    .all(|(b, i)| native.apply(i.x, i.y) == Some((b.x, b.y)))
+            );
+            assert!(batch[bad_at].y.is_nan() && batch[bad_at + 1..] == original[bad_at + 1..]);
+        }
     }
 
     #[test]
