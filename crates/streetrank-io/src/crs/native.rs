@@ -177,11 +177,8 @@ impl Pipeline {
                     }
                 }
                 Step::Inverse(t) => {
-                    for i in 0..N {
-                        match t.inverse(x[i], y[i]) {
-                            Some(done) => (x[i], y[i]) = done,
-                            None => return false,
-                        }
+                    if !t.inverse_lanes(x, y) {
+                        return false;
                     }
                 }
             }
@@ -609,12 +606,10 @@ impl Tmerc {
             let sin_2phi = 2.0 * sin_phi[i] * cos_phi[i];
             let cos_2phi = (cos_phi[i] - sin_phi[i]) * (cos_phi[i] + sin_phi[i]);
             let delta = gatg(&self.cbg, 0.0, cos_2phi, sin_2phi);
-            // sin and cos of Cn by the angle sum: δ is below 0.0034 for the ellipsoids read here, where Taylor's
-            // series to δ⁷ and δ⁸ are exact to 1e-21 (PROJ calls sin and cos of Cn).
+            // sin and cos of Cn by the angle sum: δ is below 0.0034 for the ellipsoids read here (PROJ calls sin and
+            // cos of Cn).
             ok &= within(delta, 0.01);
-            let d2 = delta * delta;
-            let sin_delta = delta * (1.0 - d2 / 6.0 * (1.0 - d2 / 20.0 * (1.0 - d2 / 42.0)));
-            let cos_delta = 1.0 - d2 / 2.0 * (1.0 - d2 / 12.0 * (1.0 - d2 / 30.0));
+            let (sin_delta, cos_delta) = small_sin_cos(delta);
             sin_cn[i] = sin_phi[i] * cos_delta + cos_phi[i] * sin_delta;
             let cos_cn = cos_phi[i] * cos_delta - sin_phi[i] * sin_delta;
             // Gaussian latitude and longitude to complex spherical.
@@ -668,41 +663,87 @@ impl Tmerc {
         ok
     }
 
-    /// Easting and northing (metres) to longitude and latitude (radians), as PROJ's `inv_prepare`,
-    /// `exact_e_inv` and `inv_finalize`; `None` outside this module's domain.
+    /// Easting and northing (metres) to longitude and latitude (radians) of `N` coordinates at once, in place, as
+    /// PROJ's `inv_prepare`, `exact_e_inv` and `inv_finalize` (`x`: eastings in, longitudes out; `y`: northings in,
+    /// latitudes out); `false`, with `x` and `y` unspecified, when any of them is outside the domain. The same
+    /// results to the bit whatever `N`, as [`Tmerc::forward_lanes`].
     #[inline]
-    fn inverse(&self, x: f64, y: f64) -> Option<(f64, f64)> {
-        let x = (x - self.x0) * self.ra;
-        let y = (y - self.y0) * self.ra;
-        let mut cn = (y - self.zb) / self.qn;
-        let mut ce = x / self.qn;
-        if !within(ce, MAX_CE) {
-            return None;
+    fn inverse_lanes<const N: usize>(&self, x: &mut [f64; N], y: &mut [f64; N]) -> bool {
+        let mut ok = true;
+        let (mut cn, mut ce) = ([0.0; N], [0.0; N]);
+        for i in 0..N {
+            cn[i] = ((y[i] - self.y0) * self.ra - self.zb) / self.qn;
+            ce[i] = ((x[i] - self.x0) * self.ra) / self.qn;
+            // The domain's eastings are well within PROJ's bound; the bound also keeps exp_m1 finite.
+            ok &= within(ce[i], MAX_CE) & within(cn[i], 2.0);
         }
-        let (sin_arg_r, cos_arg_r) = (2.0 * cn).sin_cos();
-        let exp_2_ce = (2.0 * ce).exp();
-        let half_inv_exp_2_ce = 0.5 / exp_2_ce;
-        let sinh_arg_i = 0.5 * exp_2_ce - half_inv_exp_2_ce;
-        let cosh_arg_i = 0.5 * exp_2_ce + half_inv_exp_2_ce;
-        let (dcn, dce) = clen_s(&self.utg, sin_arg_r, cos_arg_r, sinh_arg_i, cosh_arg_i);
-        cn += dcn;
-        ce += dce;
-        // Complex spherical latitude to Gaussian, then to ellipsoidal.
-        let (sin_cn, cos_cn) = cn.sin_cos();
-        let sinh_ce = ce.sinh();
-        let lam = sinh_ce.atan2(cos_cn);
-        // Within the domain sinh(Ce) is below 1 and cos(Cn) at most 1: no overflow to guard against.
-        let modulus_ce = (sinh_ce * sinh_ce + cos_cn * cos_cn).sqrt();
-        let cn = sin_cn.atan2(modulus_ce);
-        let tmp = 2.0 * modulus_ce / (sinh_ce * sinh_ce + 1.0);
-        let sin_2_cn = sin_cn * tmp;
-        let cos_2_cn = tmp * modulus_ce - 1.0;
-        let phi = gatg(&self.cgb, cn, cos_2_cn, sin_2_cn);
-        if !(within(phi, MAX_LAT_DEG * DEG_TO_RAD) && within(lam, MAX_DLON_DEG * DEG_TO_RAD)) {
-            return None;
+        if !ok {
+            return false;
         }
-        Some((adjlon(lam + self.lam0), phi))
+        let (mut sin_cn, mut cos_cn, mut em) = ([0.0; N], [0.0; N], [0.0; N]);
+        for i in 0..N {
+            (sin_cn[i], cos_cn[i]) = cn[i].sin_cos();
+            em[i] = ce[i].exp_m1();
+        }
+        let (mut sinh_ce, mut cos_cn_new) = ([0.0; N], [0.0; N]);
+        for i in 0..N {
+            // PROJ calls sin and cos of 2 Cn, exp of 2 Ce, and after the series sin and cos of Cn and sinh of Ce.
+            // Here sin and cos of Cn and exp_m1 of Ce, once: the double-angle formulas give the first, the angle
+            // sums with the series' small corrections (Taylor's series, exact to 1e-21 below 0.01) the second.
+            let sin_arg_r = 2.0 * sin_cn[i] * cos_cn[i];
+            let cos_arg_r = (cos_cn[i] - sin_cn[i]) * (cos_cn[i] + sin_cn[i]);
+            let sinh_ce0 = 0.5 * (em[i] + em[i] / (em[i] + 1.0));
+            let cosh_ce0 = sinh_ce0 + 1.0 / (em[i] + 1.0);
+            let sinh_arg_i = 2.0 * sinh_ce0 * cosh_ce0;
+            let cosh_arg_i = 1.0 + 2.0 * sinh_ce0 * sinh_ce0;
+            let (dcn, dce) = clen_s(&self.utg, sin_arg_r, cos_arg_r, sinh_arg_i, cosh_arg_i);
+            ok &= within(dcn, 0.01) & within(dce, 0.01);
+            let (sin_dcn, cos_dcn) = small_sin_cos(dcn);
+            let (sinh_dce, cosh_dce) = small_sinh_cosh(dce);
+            let sin_cn_new = sin_cn[i] * cos_dcn + cos_cn[i] * sin_dcn;
+            cos_cn_new[i] = cos_cn[i] * cos_dcn - sin_cn[i] * sin_dcn;
+            sin_cn[i] = sin_cn_new;
+            sinh_ce[i] = sinh_ce0 * cosh_dce + cosh_ce0 * sinh_dce;
+        }
+        if !ok {
+            return false;
+        }
+        for i in 0..N {
+            // Complex spherical latitude to Gaussian, then to ellipsoidal.
+            let lam = sinh_ce[i].atan2(cos_cn_new[i]);
+            // Within the domain sinh(Ce) is below 1 and cos(Cn) at most 1: no overflow to guard against.
+            let modulus_ce = (sinh_ce[i] * sinh_ce[i] + cos_cn_new[i] * cos_cn_new[i]).sqrt();
+            let cn = sin_cn[i].atan2(modulus_ce);
+            let tmp = 2.0 * modulus_ce / (sinh_ce[i] * sinh_ce[i] + 1.0);
+            let sin_2_cn = sin_cn[i] * tmp;
+            let cos_2_cn = tmp * modulus_ce - 1.0;
+            let phi = gatg(&self.cgb, cn, cos_2_cn, sin_2_cn);
+            ok &= within(phi, MAX_LAT_DEG * DEG_TO_RAD) & within(lam, MAX_DLON_DEG * DEG_TO_RAD);
+            x[i] = adjlon(lam + self.lam0);
+            y[i] = phi;
+        }
+        ok
     }
+}
+
+/// sin and cos of a small angle (below 0.01 in magnitude) by Taylor's series to d⁷ and d⁸: exact to 1e-21.
+#[inline]
+fn small_sin_cos(d: f64) -> (f64, f64) {
+    let d2 = d * d;
+    (
+        d * (1.0 - d2 / 6.0 * (1.0 - d2 / 20.0 * (1.0 - d2 / 42.0))),
+        1.0 - d2 / 2.0 * (1.0 - d2 / 12.0 * (1.0 - d2 / 30.0)),
+    )
+}
+
+/// sinh and cosh of a small number (below 0.01 in magnitude), as [`small_sin_cos`].
+#[inline]
+fn small_sinh_cosh(d: f64) -> (f64, f64) {
+    let d2 = d * d;
+    (
+        d * (1.0 + d2 / 6.0 * (1.0 + d2 / 20.0 * (1.0 + d2 / 42.0))),
+        1.0 + d2 / 2.0 * (1.0 + d2 / 12.0 * (1.0 + d2 / 30.0)),
+    )
 }
 
 /// Native pipelines already decided, by the transformation's key (`None`: PROJ only).
