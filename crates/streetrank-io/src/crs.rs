@@ -443,15 +443,32 @@ impl Transform {
         })
     }
 
-    /// Transforms coordinates in place, in one batched PROJ call.
+    /// Transforms coordinates in place: the native transverse Mercator where a coordinate is in its domain, PROJ
+    /// in batches for runs of coordinates outside it. Each coordinate's result depends on that coordinate alone,
+    /// to the bit, whatever the batch (so whatever the thread count).
     ///
     /// # Errors
     ///
     /// [`Error::Crs`] naming the first coordinate that failed or became
     /// non-finite; `coords` is then partly transformed and must be discarded.
     pub fn in_place(&self, coords: &mut [Coord<f64>]) -> Result<()> {
-        let done = self.native.as_ref().map_or(0, |n| n.apply_prefix(coords));
-        self.in_place_proj(&mut coords[done..], done)
+        let Some(native) = &self.native else {
+            return self.in_place_proj(coords, 0);
+        };
+        // Which of the two evaluates a coordinate depends on the coordinate alone, never on its batch: the two
+        // agree to nanometres, not to the bit, and results must not depend on batch boundaries or thread counts.
+        let mut start = 0;
+        while start < coords.len() {
+            start += native.apply_prefix(&mut coords[start..]);
+            // From `start`, a run of coordinates outside the native domain, for PROJ.
+            let end = coords[start..]
+                .iter()
+                .position(|c| native.apply(c.x, c.y).is_some())
+                .map_or(coords.len(), |n| start + n);
+            self.in_place_proj(&mut coords[start..end], start)?;
+            start = end;
+        }
+        Ok(())
     }
 
     /// [`Transform::in_place`] through PROJ, for `coords` starting at coordinate `first` of the batch.

@@ -285,13 +285,23 @@ fn parse_step(tokens: &[&str]) -> Option<(Option<Step>, Units)> {
     let mut params: HashMap<&str, &str> = HashMap::new();
     for t in tokens {
         match t.split_once('=') {
-            Some(("proj", v)) => name = Some(v),
+            Some(("proj", v)) => {
+                if name.replace(v).is_some() {
+                    return None;
+                }
+            }
             Some((k, v)) => {
                 if params.insert(k, v).is_some() {
                     return None;
                 }
             }
-            None if *t == "inv" => inverse = !inverse,
+            // PROJ reads a flag given twice as given once; nothing PROJ writes has that, so refuse it.
+            None if *t == "inv" => {
+                if inverse {
+                    return None;
+                }
+                inverse = true;
+            }
             // A flag: `south` is the only one known, and only to `utm`.
             None => {
                 if params.insert(t, "").is_some() {
@@ -904,6 +914,9 @@ mod tests {
             "proj=pipeline step proj=utm zone=18 ellps=WGS84 towgs84=0,0,0",
             "proj=pipeline step proj=utm zone=18 ellps=WGS84 south=1",
             "proj=pipeline step proj=utm zone=18 zone=19 ellps=WGS84",
+            "proj=pipeline step inv inv proj=utm zone=18 ellps=WGS84",
+            "proj=pipeline step proj=utm proj=tmerc zone=18 ellps=WGS84",
+            "proj=pipeline step proj=utm zone=18 south south ellps=WGS84",
             "proj=pipeline step proj=tmerc lon_0=-75 k=0.9996 ellps=WGS84 algo=evenden_snyder",
             "proj=pipeline step proj=tmerc lon_0=-75 k=0.9996 k_0=1 ellps=WGS84",
             "proj=pipeline step proj=tmerc lon_0=-75 k=0 ellps=WGS84",
@@ -1004,6 +1017,47 @@ mod tests {
                     .all(|(b, i)| native.apply(i.x, i.y) == Some((b.x, b.y)))
             );
             assert!(batch[bad_at].y.is_nan() && batch[bad_at + 1..] == original[bad_at + 1..]);
+        }
+    }
+
+    /// Regression (found by the complaints_csv fuzz target): a coordinate's result depends on it alone, not on the
+    /// batch it comes in. Native and PROJ agree to nanometres, not to the bit, so a batch must not hand the
+    /// coordinates after one outside the native domain to PROJ.
+    #[test]
+    fn a_coordinates_result_does_not_depend_on_its_batch() {
+        let t = Transform::new(&Crs::wgs84(), &Crs::epsg(32618)).unwrap();
+        let mut next = uniform(5);
+        let input: Vec<Coord<f64>> = (0..200)
+            .map(|i| {
+                // Every seventh far outside the zone (PROJ's), the rest inside it (native).
+                let lon = if i % 7 == 3 {
+                    -0.67
+                } else {
+                    -76.2 + next() * 0.1
+                };
+                Coord {
+                    x: lon,
+                    y: 42.4 + next() * 0.1,
+                }
+            })
+            .collect();
+        let one_by_one: Vec<(u64, u64)> = input
+            .iter()
+            .map(|c| {
+                let (x, y) = t.point(c.x, c.y).unwrap();
+                (x.to_bits(), y.to_bits())
+            })
+            .collect();
+        for batch in [1, 2, 3, 4, 5, 8, 13, 64, 200] {
+            let mut coords = input.clone();
+            for chunk in coords.chunks_mut(batch) {
+                t.in_place(chunk).unwrap();
+            }
+            let got: Vec<(u64, u64)> = coords
+                .iter()
+                .map(|c| (c.x.to_bits(), c.y.to_bits()))
+                .collect();
+            assert_eq!(got, one_by_one, "batches of {batch}");
         }
     }
 
